@@ -1,0 +1,53 @@
+# The README's commands. `make run` and `make test` work on a fresh clone:
+# they install the libtorch virtualenv when it is missing, then build.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+TORCH_VERSION := 2.13.0
+VENV          := .venv
+PYTHON        ?= python3
+CARGO         ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test build fmt lint migrate schema bench seed-demo clean libtorch
+
+## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
+## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
+libtorch: libtorch/lib
+libtorch/lib:
+	@if ! $(VENV)/bin/python -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "$(TORCH_VERSION)")' 2>/dev/null; then \
+	  echo ">> installing torch==$(TORCH_VERSION) into $(VENV) (one time, a few GB)"; \
+	  $(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --disable-pip-version-check -q "torch==$(TORCH_VERSION)"; \
+	fi
+	@ln -sfn "$$($(VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__))')" libtorch
+	@echo ">> libtorch -> $$(readlink libtorch)"
+
+build: libtorch
+	$(CARGO) build --workspace --all-targets
+
+run: libtorch
+	$(CARGO) run --bin vitrine -- serve
+
+migrate: libtorch
+	$(CARGO) run --bin vitrine -- migrate
+
+schema: libtorch
+	$(CARGO) run --quiet --bin vitrine -- schema > schema/schema.graphql
+
+## test: the whole suite, SQLite and PostgreSQL (and Redis where used). With
+## CI=true a PostgreSQL or Redis that cannot be reached fails the run.
+test: libtorch
+	$(CARGO) test --workspace --no-fail-fast -- --test-threads=4
+
+fmt:
+	$(CARGO) fmt --all
+
+lint: libtorch
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: libtorch
+	$(CARGO) run --release --bin vitrine-bench -- --out bench/results.md
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,18 @@
+//! Schema migrations for SQLite and PostgreSQL alike. `vitrine migrate` and the
+//! server's start-up run [`Migrator`]; every test database is built from it.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261120_000001_create_users;
+mod m20261120_000002_create_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261120_000001_create_users::Migration),
+            Box::new(m20261120_000002_create_sessions::Migration),
+        ]
+    }
+}

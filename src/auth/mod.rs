@@ -1,0 +1,10 @@
+//! Accounts' security: access tokens ([`jwt`]), password hashing
+//! ([`password`]), sessions with rotating refresh tokens ([`sessions`]) and the
+//! per-request viewer with its role guards ([`guard`]).
+pub mod guard;
+pub mod jwt;
+pub mod password;
+pub mod sessions;
+
+pub use guard::{Credentials, RoleGuard, Viewer, viewer};
+pub use jwt::{AccessClaims, JwtKeys};

@@ -1,0 +1,533 @@
+//! The one typed configuration, read from the environment (and an optional
+//! `.env` file, loaded by `main`). Every variable the server reads is listed in
+//! [`VARIABLES`] with its default; the README's table is generated from the same
+//! list by `vitrine config`. Validation happens here, at start-up, and every
+//! error names the variable that is wrong.
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+/// `(name, default, description)` for every variable the server reads.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        "VITRINE_ENV",
+        "development",
+        "`development` or `production`. Production turns GraphiQL off and requires explicit secrets.",
+    ),
+    (
+        "VITRINE_BIND",
+        "127.0.0.1:8080",
+        "Address the HTTP/WebSocket server listens on.",
+    ),
+    (
+        "DATABASE_URL",
+        "sqlite://data/vitrine.db?mode=rwc",
+        "`sqlite://…` (embedded) or `postgres://…`.",
+    ),
+    ("VITRINE_DB_MAX_CONNECTIONS", "10", "Connection pool size."),
+    (
+        "REDIS_URL",
+        "(unset)",
+        "`redis://…` for shared kv/pub-sub across instances; unset = in-process.",
+    ),
+    (
+        "VITRINE_DATA_DIR",
+        "data",
+        "Local state: development JWT secret, uploads, search index.",
+    ),
+    (
+        "VITRINE_LOG",
+        "info",
+        "Log filter (`tracing` EnvFilter syntax); `RUST_LOG` is honoured too.",
+    ),
+    (
+        "VITRINE_LOG_FORMAT",
+        "pretty (development) / json (production)",
+        "`pretty` or `json`.",
+    ),
+    (
+        "VITRINE_JWT_ALGORITHM",
+        "HS256",
+        "`HS256`, `EdDSA` or `RS256`; tokens signed with any other algorithm are refused.",
+    ),
+    (
+        "VITRINE_JWT_SECRET",
+        "(development: generated into $VITRINE_DATA_DIR/jwt-secret)",
+        "HS256 secret, at least 32 bytes. Required in production with HS256.",
+    ),
+    (
+        "VITRINE_JWT_PRIVATE_KEY_FILE",
+        "(unset)",
+        "PEM private key for EdDSA/RS256.",
+    ),
+    (
+        "VITRINE_JWT_PUBLIC_KEY_FILE",
+        "(unset)",
+        "PEM public key for EdDSA/RS256.",
+    ),
+    (
+        "VITRINE_JWT_ISSUER",
+        "vitrine",
+        "`iss` claim written and required.",
+    ),
+    (
+        "VITRINE_JWT_AUDIENCE",
+        "vitrine-api",
+        "`aud` claim written and required.",
+    ),
+    (
+        "VITRINE_ACCESS_TOKEN_TTL",
+        "15m",
+        "Access token lifetime (`90s`, `15m`, `1h`, `30d`).",
+    ),
+    (
+        "VITRINE_REFRESH_TOKEN_TTL",
+        "30d",
+        "Refresh token lifetime; each rotation starts a new one.",
+    ),
+    (
+        "VITRINE_CORS_ORIGINS",
+        "* (development) / none (production)",
+        "Comma-separated browser origins allowed by CORS, or `*`.",
+    ),
+    (
+        "VITRINE_SHUTDOWN_GRACE",
+        "20s",
+        "How long a SIGTERM/SIGINT waits for in-flight requests.",
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    Hs256,
+    EdDsa,
+    Rs256,
+}
+
+/// A value that must never reach a log line: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where the JWT signing material comes from.
+#[derive(Clone, Debug)]
+pub enum JwtKeySource {
+    /// HS256 with an explicit secret.
+    Secret(Secret),
+    /// HS256, development only: a random secret kept in this file (created on first use).
+    GeneratedSecretFile(PathBuf),
+    /// EdDSA / RS256 PEM files.
+    KeyFiles { private: PathBuf, public: PathBuf },
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtConfig {
+    pub algorithm: JwtAlgorithm,
+    pub keys: JwtKeySource,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env: Environment,
+    pub bind: SocketAddr,
+    /// May carry a password: log [`Config::database_url_redacted`] instead.
+    pub database_url: Secret,
+    pub db_max_connections: u32,
+    pub redis_url: Option<Secret>,
+    pub data_dir: PathBuf,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub jwt: JwtConfig,
+    pub cors_origins: Vec<String>,
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup`; tests pass a map here.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let env = match get("VITRINE_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(invalid(
+                    "VITRINE_ENV",
+                    format!("expected `development` or `production`, got `{other}`"),
+                ));
+            }
+        };
+        let bind = get("VITRINE_BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse::<SocketAddr>()
+            .map_err(|e| {
+                invalid(
+                    "VITRINE_BIND",
+                    format!("expected host:port such as 127.0.0.1:8080 ({e})"),
+                )
+            })?;
+
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/vitrine.db?mode=rwc".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "expected a sqlite://… or postgres://… URL",
+            ));
+        }
+        let db_max_connections = parse_number(
+            get("VITRINE_DB_MAX_CONNECTIONS"),
+            "VITRINE_DB_MAX_CONNECTIONS",
+            10,
+            1..=1000,
+        )?;
+
+        let redis_url = match get("REDIS_URL") {
+            None => None,
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Some(Secret(url))
+            }
+            Some(_) => return Err(invalid("REDIS_URL", "expected a redis:// or rediss:// URL")),
+        };
+        let data_dir = PathBuf::from(get("VITRINE_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let log_filter = get("VITRINE_LOG")
+            .or_else(|| get("RUST_LOG"))
+            .unwrap_or_else(|| "info".into());
+        let log_format = match get("VITRINE_LOG_FORMAT").as_deref() {
+            None if env == Environment::Production => LogFormat::Json,
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "VITRINE_LOG_FORMAT",
+                    format!("expected `pretty` or `json`, got `{other}`"),
+                ));
+            }
+        };
+
+        let algorithm = match get("VITRINE_JWT_ALGORITHM").as_deref() {
+            None | Some("HS256") => JwtAlgorithm::Hs256,
+            Some("EdDSA") => JwtAlgorithm::EdDsa,
+            Some("RS256") => JwtAlgorithm::Rs256,
+            Some(other) => {
+                return Err(invalid(
+                    "VITRINE_JWT_ALGORITHM",
+                    format!("expected HS256, EdDSA or RS256, got `{other}`"),
+                ));
+            }
+        };
+        let keys = match algorithm {
+            JwtAlgorithm::Hs256 => match get("VITRINE_JWT_SECRET") {
+                Some(secret) if secret.len() >= 32 => JwtKeySource::Secret(Secret(secret)),
+                Some(_) => return Err(invalid("VITRINE_JWT_SECRET", "must be at least 32 bytes")),
+                None if env == Environment::Production => {
+                    return Err(invalid(
+                        "VITRINE_JWT_SECRET",
+                        "required in production with HS256",
+                    ));
+                }
+                None => JwtKeySource::GeneratedSecretFile(data_dir.join("jwt-secret")),
+            },
+            JwtAlgorithm::EdDsa | JwtAlgorithm::Rs256 => {
+                let private = get("VITRINE_JWT_PRIVATE_KEY_FILE").ok_or_else(|| {
+                    invalid("VITRINE_JWT_PRIVATE_KEY_FILE", "required with EdDSA/RS256")
+                })?;
+                let public = get("VITRINE_JWT_PUBLIC_KEY_FILE").ok_or_else(|| {
+                    invalid("VITRINE_JWT_PUBLIC_KEY_FILE", "required with EdDSA/RS256")
+                })?;
+                JwtKeySource::KeyFiles {
+                    private: private.into(),
+                    public: public.into(),
+                }
+            }
+        };
+        let access_ttl = parse_duration_var(
+            get("VITRINE_ACCESS_TOKEN_TTL"),
+            "VITRINE_ACCESS_TOKEN_TTL",
+            "15m",
+        )?;
+        let refresh_ttl = parse_duration_var(
+            get("VITRINE_REFRESH_TOKEN_TTL"),
+            "VITRINE_REFRESH_TOKEN_TTL",
+            "30d",
+        )?;
+        if refresh_ttl <= access_ttl {
+            return Err(invalid(
+                "VITRINE_REFRESH_TOKEN_TTL",
+                "must be longer than VITRINE_ACCESS_TOKEN_TTL",
+            ));
+        }
+        let jwt = JwtConfig {
+            algorithm,
+            keys,
+            issuer: get("VITRINE_JWT_ISSUER").unwrap_or_else(|| "vitrine".into()),
+            audience: get("VITRINE_JWT_AUDIENCE").unwrap_or_else(|| "vitrine-api".into()),
+            access_ttl,
+            refresh_ttl,
+        };
+        let shutdown_grace = parse_duration_var(
+            get("VITRINE_SHUTDOWN_GRACE"),
+            "VITRINE_SHUTDOWN_GRACE",
+            "20s",
+        )?;
+
+        let cors_origins = match get("VITRINE_CORS_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            None if env == Environment::Development => vec!["*".to_owned()],
+            None => Vec::new(),
+        };
+        if let Some(bad) = cors_origins
+            .iter()
+            .find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(invalid(
+                "VITRINE_CORS_ORIGINS",
+                format!("`{bad}` is not an origin such as https://shop.example"),
+            ));
+        }
+
+        Ok(Self {
+            env,
+            bind,
+            database_url: Secret(database_url),
+            db_max_connections,
+            redis_url,
+            data_dir,
+            log_filter,
+            log_format,
+            jwt,
+            cors_origins,
+            shutdown_grace,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose().starts_with("sqlite:")
+    }
+
+    /// The database URL with any password replaced, for logs.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(self.database_url.expose())
+    }
+
+    /// The Redis URL with any password replaced, for logs.
+    pub fn redis_url_redacted(&self) -> Option<String> {
+        self.redis_url.as_ref().map(|u| redact_url(u.expose()))
+    }
+}
+
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        Ok(_) => raw.to_owned(),
+        Err(_) => "[unparseable url]".into(),
+    }
+}
+
+fn parse_number(
+    raw: Option<String>,
+    var: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    let value: u32 = raw
+        .parse()
+        .map_err(|_| invalid(var, format!("expected a whole number, got `{raw}`")))?;
+    if !range.contains(&value) {
+        return Err(invalid(
+            var,
+            format!("must be within {}..={}", range.start(), range.end()),
+        ));
+    }
+    Ok(value)
+}
+
+fn parse_duration_var(
+    raw: Option<String>,
+    var: &'static str,
+    default: &str,
+) -> Result<Duration, ConfigError> {
+    let raw = raw.unwrap_or_else(|| default.to_owned());
+    parse_duration(&raw).ok_or_else(|| {
+        invalid(
+            var,
+            format!("expected a duration such as 90s, 15m, 1h or 30d, got `{raw}`"),
+        )
+    })
+}
+
+/// `"500ms"`, `"90s"`, `"15m"`, `"1h"`, `"30d"` or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let secs = match unit {
+        "ms" => return (n > 0).then(|| Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert!(c.is_sqlite());
+        assert!(c.redis_url.is_none());
+        assert_eq!(c.jwt.access_ttl, Duration::from_secs(900));
+        assert_eq!(c.jwt.refresh_ttl, Duration::from_secs(30 * 86_400));
+        assert!(matches!(c.jwt.keys, JwtKeySource::GeneratedSecretFile(_)));
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (vars, var) in [
+            (vec![("VITRINE_BIND", "nope")], "VITRINE_BIND"),
+            (vec![("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (vec![("VITRINE_ENV", "staging")], "VITRINE_ENV"),
+            (vec![("VITRINE_ENV", "production")], "VITRINE_JWT_SECRET"),
+            (vec![("VITRINE_JWT_SECRET", "short")], "VITRINE_JWT_SECRET"),
+            (
+                vec![("VITRINE_JWT_ALGORITHM", "none")],
+                "VITRINE_JWT_ALGORITHM",
+            ),
+            (
+                vec![("VITRINE_JWT_ALGORITHM", "EdDSA")],
+                "VITRINE_JWT_PRIVATE_KEY_FILE",
+            ),
+            (
+                vec![("VITRINE_ACCESS_TOKEN_TTL", "soon")],
+                "VITRINE_ACCESS_TOKEN_TTL",
+            ),
+            (
+                vec![("VITRINE_ACCESS_TOKEN_TTL", "40d")],
+                "VITRINE_REFRESH_TOKEN_TTL",
+            ),
+            (vec![("REDIS_URL", "http://x")], "REDIS_URL"),
+            (
+                vec![("VITRINE_DB_MAX_CONNECTIONS", "0")],
+                "VITRINE_DB_MAX_CONNECTIONS",
+            ),
+        ] {
+            let err = load(&vars).unwrap_err();
+            assert_eq!(err.var, var, "{vars:?}");
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = load(&[
+            (
+                "VITRINE_JWT_SECRET",
+                "0123456789abcdef0123456789abcdef-topsecret",
+            ),
+            ("DATABASE_URL", "postgres://app:hunter2@db/vitrine"),
+            ("REDIS_URL", "redis://:redispass@cache:6379"),
+        ])
+        .unwrap();
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("topsecret"));
+        assert!(!debug.contains("hunter2"));
+        assert!(!debug.contains("redispass"));
+        assert!(!c.database_url_redacted().contains("hunter2"));
+        assert!(!c.redis_url_redacted().unwrap().contains("redispass"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("30d"), Some(Duration::from_secs(2_592_000)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("42"), Some(Duration::from_secs(42)));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("5 weeks"), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! Database connection (SQLite or PostgreSQL by URL), statement counting for
+//! `db_statements_total`, and migrations.
+use std::{path::Path, time::Duration};
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
+};
+
+use crate::{config::Config, telemetry::Metrics};
+
+/// Opens the pool. Every SQL statement sea-orm executes on it is counted in
+/// `metrics.db_statements` (that is how N+1 is measured from outside).
+pub async fn connect(config: &Config, metrics: &Metrics) -> anyhow::Result<DatabaseConnection> {
+    let url = config.database_url.expose();
+    if config.is_sqlite() {
+        ensure_sqlite_dir(url)?;
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(config.db_max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    let mut db = Database::connect(options).await.map_err(|e| {
+        anyhow::anyhow!(
+            "DATABASE_URL: cannot connect to {}: {e}",
+            config.database_url_redacted()
+        )
+    })?;
+    let statements = metrics.db_statements.clone();
+    let errors = metrics.db_statement_errors.clone();
+    db.set_metric_callback(move |info| {
+        statements.inc();
+        if info.failed {
+            errors.inc();
+        }
+    });
+    Ok(db)
+}
+
+/// `sqlite://data/vitrine.db?mode=rwc` needs `data/` to exist.
+fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot create {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Applies pending migrations; returns how many ran.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    let pending = Migrator::get_pending_migrations(db).await?.len();
+    Migrator::up(db, None).await?;
+    Ok(pending)
+}
+
+/// Readiness: the database answers and no migration is pending.
+#[derive(Debug, serde::Serialize)]
+pub struct DatabaseStatus {
+    pub ok: bool,
+    pub backend: &'static str,
+    pub pending_migrations: Option<usize>,
+    pub error: Option<String>,
+}
+
+pub async fn status(db: &DatabaseConnection) -> DatabaseStatus {
+    let backend = match db.get_database_backend() {
+        DbBackend::Postgres => "postgres",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    };
+    let ping = db
+        .execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT 1",
+        ))
+        .await;
+    if let Err(e) = ping {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        return DatabaseStatus {
+            ok: false,
+            backend,
+            pending_migrations: None,
+            error: Some("database unreachable".into()),
+        };
+    }
+    match Migrator::get_pending_migrations(db).await {
+        Ok(pending) => DatabaseStatus {
+            ok: pending.is_empty(),
+            backend,
+            pending_migrations: Some(pending.len()),
+            error: (!pending.is_empty()).then(|| "migrations pending".into()),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: cannot read migrations");
+            DatabaseStatus {
+                ok: false,
+                backend,
+                pending_migrations: None,
+                error: Some("cannot read migration state".into()),
+            }
+        }
+    }
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at
+/// `BEGIN` (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy
+/// timeout instead of failing when a read transaction tries to upgrade; on
+/// PostgreSQL it is a plain `BEGIN`.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

@@ -1,0 +1,165 @@
+//! The one error type a client ever sees. Each variant is a failure a client can
+//! act on and maps to a stable `extensions.code` (documented in
+//! `frontend-contract/error-codes.md`; a test keeps the two in step).
+//! Infrastructure failures become `INTERNAL`: logged in full with the request's
+//! span (and so its request id), returned with no detail.
+use async_graphql::ErrorExtensions;
+
+/// Why a caller is not authenticated, sent as `extensions.reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credentials on a field that needs them.
+    Missing,
+    /// Malformed, forged, wrong algorithm, wrong issuer/audience or type.
+    TokenInvalid,
+    TokenExpired,
+    /// The session behind the token was revoked (logout, reuse, kick, deletion).
+    SessionRevoked,
+    /// Refresh token unknown or expired.
+    RefreshTokenInvalid,
+}
+
+impl AuthFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "MISSING_CREDENTIALS",
+            Self::TokenInvalid => "TOKEN_INVALID",
+            Self::TokenExpired => "TOKEN_EXPIRED",
+            Self::SessionRevoked => "SESSION_REVOKED",
+            Self::RefreshTokenInvalid => "REFRESH_TOKEN_INVALID",
+        }
+    }
+}
+
+/// Deliberately not `Display`: async-graphql converts every `Display` type into
+/// an error *without* extensions, so keeping `Display` off makes the
+/// code-preserving `From<AppError> for async_graphql::Error` below the only way
+/// an `AppError` can reach a client.
+#[derive(Debug)]
+pub enum AppError {
+    Unauthenticated(AuthFailure),
+    Forbidden(String),
+    NotFound { entity: &'static str },
+    Validation { field: String, message: String },
+    Conflict { field: String, message: String },
+    InvalidCredentials,
+    AccountDisabled,
+    TokenReused,
+    Internal(anyhow::Error),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(entity: &'static str) -> Self {
+        Self::NotFound { entity }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    /// The human-readable message (never includes internal details).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated(_) => "authentication required".into(),
+            Self::Forbidden(message) => message.clone(),
+            Self::NotFound { entity } => format!("{entity} not found"),
+            Self::Validation { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::InvalidCredentials => "email or password is incorrect".into(),
+            Self::AccountDisabled => "this account is disabled".into(),
+            Self::TokenReused => {
+                "refresh token was already used; the session has been revoked".into()
+            }
+            Self::Internal(_) => "internal error".into(),
+        }
+    }
+
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::Validation { .. } => "VALIDATION",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::AccountDisabled => "ACCOUNT_DISABLED",
+            Self::TokenReused => "TOKEN_REUSED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+/// Every code a response can carry, including those async-graphql raises
+/// before a resolver runs (added by [`crate::server::ErrorCodes`]).
+pub const ERROR_CODES: &[&str] = &[
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "VALIDATION",
+    "CONFLICT",
+    "INVALID_CREDENTIALS",
+    "ACCOUNT_DISABLED",
+    "TOKEN_REUSED",
+    "INTERNAL",
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "BAD_REQUEST",
+];
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+/// DataLoader errors are shared between the fields that awaited the batch.
+impl From<std::sync::Arc<sea_orm::DbErr>> for AppError {
+    fn from(err: std::sync::Arc<sea_orm::DbErr>) -> Self {
+        Self::Internal(anyhow::anyhow!("{err}"))
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.extend()
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        if let Self::Internal(source) = self {
+            tracing::error!(error = ?source, "internal error");
+        }
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            match self {
+                Self::Unauthenticated(reason) => ext.set("reason", reason.as_str()),
+                Self::Validation { field, .. } | Self::Conflict { field, .. } => {
+                    ext.set("field", field.as_str())
+                }
+                Self::NotFound { entity } => ext.set("entity", *entity),
+                _ => {}
+            }
+        })
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

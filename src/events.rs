@@ -1,0 +1,74 @@
+//! The in-process domain event bus. Domain functions publish typed events
+//! *after* their transaction commits; notifications, search indexing and the
+//! recommender subscribe. Delivery is best-effort within this process: anything
+//! that must never be lost (a notification, say) is written in the same
+//! transaction as its cause, and subscribers treat events as hints to act on
+//! committed rows.
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DomainEvent {
+    UserRegistered { user_id: i64 },
+    UserUpdated { user_id: i64 },
+    UserDeleted { user_id: i64 },
+    UserKicked { user_id: i64, reason: String },
+    SessionRevoked { user_id: i64, session_id: i64 },
+}
+
+#[derive(Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Arc<DomainEvent>>,
+}
+
+/// Events buffered per subscriber before a slow one starts missing events
+/// (it is told how many it missed).
+const CAPACITY: usize = 4096;
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(CAPACITY);
+        Self { sender }
+    }
+
+    /// Publishes to every current subscriber; no subscriber is not an error.
+    pub fn publish(&self, event: DomainEvent) {
+        tracing::debug!(?event, "domain event");
+        let _ = self.sender.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<DomainEvent>> {
+        self.sender.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_subscriber_sees_events_in_order() {
+        let bus = EventBus::new();
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        bus.publish(DomainEvent::UserRegistered { user_id: 1 });
+        bus.publish(DomainEvent::UserDeleted { user_id: 1 });
+        for rx in [&mut a, &mut b] {
+            assert_eq!(
+                *rx.recv().await.unwrap(),
+                DomainEvent::UserRegistered { user_id: 1 }
+            );
+            assert_eq!(
+                *rx.recv().await.unwrap(),
+                DomainEvent::UserDeleted { user_id: 1 }
+            );
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! vitrine: one GraphQL API for a shorts fashion shop and an AI
+//! interior-design community. [`build`] assembles the application from a
+//! [`config::Config`]; `main` and the integration tests both go through it.
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod events;
+pub mod ml;
+pub mod resolvers;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+
+use std::{future::Future, net::SocketAddr};
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::JwtKeys,
+    config::Config,
+    events::EventBus,
+    state::{AppState, StateInner},
+    telemetry::Metrics,
+};
+
+/// A built application: its shared state and its router.
+pub struct App {
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// Connects to the database (running pending migrations) and Redis when
+/// configured, loads the JWT keys, and builds the schema and router.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let metrics = Metrics::new();
+    let jwt = JwtKeys::load(&config.jwt)?;
+    let db = db::connect(&config, &metrics).await?;
+    let applied = db::migrate(&db).await?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    let redis = match &config.redis_url {
+        None => None,
+        Some(url) => {
+            let client = redis::Client::open(url.expose())
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: invalid: {e}"))?;
+            let manager = client.get_connection_manager().await.map_err(|e| {
+                anyhow::anyhow!(
+                    "REDIS_URL: cannot connect to {}: {e}",
+                    config.redis_url_redacted().unwrap_or_default()
+                )
+            })?;
+            Some(manager)
+        }
+    };
+    let state = AppState::new(StateInner {
+        config,
+        db,
+        jwt,
+        events: EventBus::new(),
+        metrics,
+        redis,
+    });
+    let schema = resolvers::schema_builder().data(state.clone()).finish();
+    let router = server::router(state.clone(), schema);
+    Ok(App { state, router })
+}
+
+impl App {
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
+    /// requests finish for up to `VITRINE_SHUTDOWN_GRACE`, and returns.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = self.state.config.shutdown_grace;
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        let server = std::future::IntoFuture::into_future(server);
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => result?,
+            _ = async {
+                if stopping_rx.await.is_ok() {
+                    tokio::time::sleep(grace).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => tracing::warn!(?grace, "shutdown grace elapsed; dropping remaining connections"),
+        }
+        self.state.db.clone().close().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,29 @@
+//! The GraphQL schema: one module per domain with its `<Domain>Query` /
+//! `<Domain>Mutation`, merged here. Resolvers stay thin: read the context, call
+//! a domain function, map the result into output types.
+pub mod accounts;
+pub mod loaders;
+pub mod relay;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::server::ErrorCodes;
+
+#[derive(MergedObject, Default)]
+pub struct Query(accounts::AccountsQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(accounts::AccountsMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema without process state: used for SDL export and by the server,
+/// which adds its state with `.data(..)`.
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(ErrorCodes)
+}
+
+/// The SDL as committed in `schema/schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

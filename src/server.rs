@@ -1,0 +1,447 @@
+//! HTTP and WebSocket surface: `/graphql` (POST, GET, GraphiQL in development),
+//! `/graphql/ws`, `/healthz`, `/readyz`, `/metrics`; the tower layers every
+//! request passes (request id, tracing span, metrics, CORS, body limit); and
+//! graceful shutdown.
+use std::{net::SocketAddr, sync::Arc, time::Instant};
+
+use async_graphql::{
+    BatchRequest, Data, ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    },
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+    parser::types::ExecutableDocument,
+};
+use async_graphql_axum::{
+    GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket,
+    rejection::GraphQLRejection,
+};
+use axum::{
+    Json, Router,
+    extract::{ConnectInfo, FromRequest, MatchedPath, Request, State, WebSocketUpgrade},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{
+    auth::{Credentials, guard::RequestAuth},
+    error::AuthFailure,
+    resolvers::{AppSchema, accounts::ClientInfo, loaders::Loaders},
+    state::AppState,
+};
+
+/// Largest request body accepted (bytes); larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most operations in one JSON batch.
+pub const MAX_BATCH: usize = 10;
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: AppState,
+    pub schema: AppSchema,
+}
+
+pub fn router(app: AppState, schema: AppSchema) -> Router {
+    let state = ServerState {
+        app: app.clone(),
+        schema,
+    };
+    let cors = cors_layer(&app);
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                .map_request(|req: axum::http::Request<tower_http::body::Limited<axum::body::Body>>| {
+                    req.map(axum::body::Body::new)
+                }),
+        )
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let request_id = req
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!("request", request_id, method = %req.method(), path = %req.uri().path())
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn_with_state(app, track_metrics))
+                .layer(cors),
+        )
+}
+
+fn cors_layer(app: &AppState) -> CorsLayer {
+    let origins = &app.config.cors_origins;
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::HeaderName::from_static("x-request-id")])
+}
+
+async fn track_metrics(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(req).await;
+    app.metrics.observe_http(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// `Authorization: Bearer <jwt>` → verified claims, or why not.
+fn credentials(app: &AppState, headers: &HeaderMap) -> Credentials {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Credentials::Anonymous;
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    match token {
+        Some(token) if !token.is_empty() => match app.jwt.verify(token) {
+            Ok(claims) => Credentials::Token(claims),
+            Err(reason) => Credentials::Invalid(reason),
+        },
+        _ => Credentials::Invalid(AuthFailure::TokenInvalid),
+    }
+}
+
+fn client_info(headers: &HeaderMap, peer: SocketAddr) -> ClientInfo {
+    ClientInfo {
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+async fn execute(
+    state: &ServerState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    batch: BatchRequest,
+) -> Response {
+    if let BatchRequest::Batch(items) = &batch
+        && items.len() > MAX_BATCH
+    {
+        return bad_request(&format!("a batch may hold at most {MAX_BATCH} operations"));
+    }
+    let credentials = credentials(&state.app, headers);
+    let client = client_info(headers, peer);
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(request_with_context(
+            &state.app,
+            request,
+            &credentials,
+            &client,
+        )),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(
+            requests
+                .into_iter()
+                .map(|r| request_with_context(&state.app, r, &credentials, &client))
+                .collect(),
+        ),
+    };
+    GraphQLResponse::from(state.schema.execute_batch(batch).await).into_response()
+}
+
+fn request_with_context(
+    app: &AppState,
+    request: async_graphql::Request,
+    credentials: &Credentials,
+    client: &ClientInfo,
+) -> async_graphql::Request {
+    request
+        .data(RequestAuth::new(credentials.clone()))
+        .data(Loaders::new(&app.db))
+        .data(client.clone())
+}
+
+fn bad_request(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] })),
+    )
+        .into_response()
+}
+
+async fn graphql_post(
+    State(state): State<ServerState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: GraphQLBatchRequest,
+) -> Response {
+    execute(&state, &headers, peer, request.into_inner()).await
+}
+
+/// GET executes a query from the URL; with no `query` parameter a browser in
+/// development gets GraphiQL instead.
+async fn graphql_get(
+    State(state): State<ServerState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let has_query = req.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+    });
+    if !has_query {
+        if wants_html && !state.app.config.is_production() {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql/ws")
+                    .title("vitrine GraphiQL")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return bad_request("GET /graphql needs a `query` parameter");
+    }
+    let headers = req.headers().clone();
+    let request = match GraphQLBatchRequest::<GraphQLRejection>::from_request(req, &state).await {
+        Ok(r) => r,
+        Err(rejection) => return rejection.into_response(),
+    };
+    execute(&state, &headers, peer, request.into_inner()).await
+}
+
+async fn graphql_ws(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let app = state.app.clone();
+    let schema = state.schema.clone();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| async move {
+            app.metrics.websocket_connections.inc();
+            let init_app = app.clone();
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let credentials = ws_credentials(&init_app, &payload);
+                    let mut data = Data::default();
+                    data.insert(RequestAuth::new(credentials));
+                    data.insert(Loaders::new(&init_app.db));
+                    data.insert(ClientInfo {
+                        ip: None,
+                        user_agent,
+                    });
+                    Ok(data)
+                })
+                .serve()
+                .await;
+            app.metrics.websocket_connections.dec();
+        })
+}
+
+/// The access token of a WebSocket, from `connection_init`'s payload:
+/// `{"Authorization": "Bearer …"}`, `{"authorization": …}` or `{"token": …}`.
+fn ws_credentials(app: &AppState, payload: &serde_json::Value) -> Credentials {
+    let raw = ["Authorization", "authorization", "token", "accessToken"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
+    let Some(raw) = raw else {
+        return Credentials::Anonymous;
+    };
+    let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim();
+    match app.jwt.verify(token) {
+        Ok(claims) => Credentials::Token(claims),
+        Err(reason) => Credentials::Invalid(reason),
+    }
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers with no pending migration and Redis (when
+/// configured) answers PING; also reports the libtorch the process loaded.
+async fn readyz(State(state): State<ServerState>) -> Response {
+    let app = &state.app;
+    let database = crate::db::status(&app.db).await;
+    let redis = match &app.redis {
+        None => serde_json::json!({ "ok": true, "configured": false }),
+        Some(manager) => {
+            let mut conn = manager.clone();
+            let ping: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+            match ping {
+                Ok(_) => serde_json::json!({ "ok": true, "configured": true }),
+                Err(e) => {
+                    tracing::warn!(error = %e, "readiness: redis unreachable");
+                    serde_json::json!({ "ok": false, "configured": true, "error": "redis unreachable" })
+                }
+            }
+        }
+    };
+    let libtorch = crate::ml::runtime::probe();
+    let ok = database.ok && redis["ok"].as_bool().unwrap_or(false);
+    let body = serde_json::json!({
+        "status": if ok { "ready" } else { "not_ready" },
+        "database": database,
+        "redis": redis,
+        "libtorch": libtorch,
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<ServerState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.app.metrics.render(),
+    )
+}
+
+/// Gives every error a stable `extensions.code`, including the ones
+/// async-graphql raises before a resolver runs, and counts them by code.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+fn with_code(mut err: ServerError, code: &str) -> ServerError {
+    let ext = err.extensions.get_or_insert_with(Default::default);
+    if ext.get("code").is_none() {
+        ext.set("code", code);
+    }
+    err
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextRequest<'_>,
+    ) -> async_graphql::Response {
+        let mut response = next.run(ctx).await;
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            // Left without a code: argument values async-graphql could not coerce.
+            .map(|e| with_code(e, "VALIDATION"))
+            .collect();
+        if let Some(app) = ctx.data_opt::<AppState>() {
+            for err in &response.errors {
+                let code = err
+                    .extensions
+                    .as_ref()
+                    .and_then(|e| e.get("code"))
+                    .map(|v| v.to_string().trim_matches('"').to_owned())
+                    .unwrap_or_default();
+                app.metrics
+                    .graphql_errors
+                    .with_label_values(&[code.as_str()])
+                    .inc();
+            }
+        }
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errs| {
+            errs.into_iter()
+                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .collect()
+        })
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received, draining"),
+        _ = term => tracing::info!("SIGTERM received, draining"),
+    }
+}

@@ -1,0 +1,43 @@
+//! Process-wide state shared by HTTP handlers, resolvers and workers.
+use std::{ops::Deref, sync::Arc};
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::JwtKeys, auth::sessions::Services, config::Config, events::EventBus, telemetry::Metrics,
+};
+
+#[derive(Clone)]
+pub struct AppState(Arc<StateInner>);
+
+pub struct StateInner {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    pub jwt: JwtKeys,
+    pub events: EventBus,
+    pub metrics: Metrics,
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl AppState {
+    pub fn new(inner: StateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    /// What the session functions need.
+    pub fn auth_services(&self) -> Services<'_> {
+        Services {
+            db: &self.db,
+            jwt: &self.jwt,
+            events: &self.events,
+            refresh_ttl: self.config.jwt.refresh_ttl,
+        }
+    }
+}
+
+impl Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}

@@ -1,0 +1,124 @@
+//! Logs and metrics (OPS-2). Logs are `tracing` events, pretty in development
+//! and JSON in production, each inside the request's span that carries its
+//! `request_id`. Metrics live in one Prometheus registry served at `/metrics`.
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
+
+use crate::config::{Config, LogFormat};
+
+/// Installs the global subscriber; a second call (tests) is a no-op.
+pub fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let _ = match config.log_format {
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
+            .try_init(),
+        LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
+    };
+}
+
+/// The process's metrics. Cloning shares the same series.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_latency: HistogramVec,
+    pub db_statements: IntCounter,
+    pub db_statement_errors: IntCounter,
+    pub graphql_errors: IntCounterVec,
+    pub websocket_connections: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("static metric definition");
+        let http_latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ],
+            ),
+            &["method", "route"],
+        )
+        .expect("static metric definition");
+        let db_statements = IntCounter::new("db_statements_total", "SQL statements executed")
+            .expect("static metric definition");
+        let db_statement_errors =
+            IntCounter::new("db_statement_errors_total", "SQL statements that failed")
+                .expect("static metric definition");
+        let graphql_errors = IntCounterVec::new(
+            Opts::new("graphql_errors_total", "GraphQL errors returned, by code"),
+            &["code"],
+        )
+        .expect("static metric definition");
+        let websocket_connections = IntGauge::new(
+            "websocket_connections",
+            "Open GraphQL WebSocket connections",
+        )
+        .expect("static metric definition");
+        for collector in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_latency.clone()),
+            Box::new(db_statements.clone()),
+            Box::new(db_statement_errors.clone()),
+            Box::new(graphql_errors.clone()),
+            Box::new(websocket_connections.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric registered once");
+        }
+        Self {
+            registry,
+            http_requests,
+            http_latency,
+            db_statements,
+            db_statement_errors,
+            graphql_errors,
+            websocket_connections,
+        }
+    }
+
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.http_latency
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The Prometheus text exposition of every series.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        // Encoding into a Vec cannot fail for well-formed metric families.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,327 @@
+//! Operations over HTTP (OPS-1 … OPS-3): health, readiness, metrics, request
+//! ids, GraphiQL, error codes of the GraphQL plumbing, graceful shutdown, Redis,
+//! and the binary's subcommands.
+mod common;
+
+use common::{Backend, ME, TestApp, code};
+use serde_json::{Value, json};
+
+on_both_databases!(
+    health_readiness_and_libtorch,
+    metrics_count_requests_and_statements,
+    graphql_plumbing_errors_have_codes,
+    get_requests_and_graphiql,
+    graceful_shutdown_finishes_in_flight_requests,
+);
+
+async fn health_readiness_and_libtorch(app: TestApp) {
+    let health: Value = app
+        .http
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let resp = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let ready: Value = resp.json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"]["ok"], true);
+    assert_eq!(ready["database"]["pending_migrations"], 0);
+    let backend = if app.backend == Backend::Sqlite {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    assert_eq!(ready["database"]["backend"], backend);
+    assert_eq!(ready["redis"]["configured"], false);
+    let version = ready["libtorch"]["version"]
+        .as_str()
+        .expect("libtorch version");
+    assert!(version.starts_with("2.13.0"), "{version}");
+}
+
+async fn metrics_count_requests_and_statements(app: TestApp) {
+    let user = app.register("metrics@example.com", "metrics").await;
+    let before = app.metric("db_statements_total").await;
+    app.gql_ok(ME, json!({}), Some(&user.access)).await;
+    let after = app.metric("db_statements_total").await;
+    // `me` loads session and user in one joined statement.
+    assert_eq!(after - before, 1.0, "statements for `me`");
+    // An anonymous public query that needs no row costs nothing.
+    let before = app.metric("db_statements_total").await;
+    app.gql_ok("{ __typename }", json!({}), None).await;
+    assert_eq!(app.metric("db_statements_total").await - before, 0.0);
+
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{method=\"POST\",route=\"/graphql\"")
+    );
+    assert!(text.contains("# TYPE db_statements_total counter"));
+}
+
+async fn graphql_plumbing_errors_have_codes(app: TestApp) {
+    let body = app.gql("{ me { id ", json!({}), None).await;
+    assert_eq!(code(&body), "GRAPHQL_PARSE_FAILED", "{body}");
+    let body = app.gql("{ noSuchField }", json!({}), None).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    let body = app
+        .gql(
+            "query($n: Int) { users(first: $n) { totalCount } }",
+            json!({ "n": "ten" }),
+            None,
+        )
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    // Out-of-range values that do type-check reach the resolver's own rules.
+    let body = app.gql("{ user(id: \"\") { id } }", json!({}), None).await;
+    assert_eq!(code(&body), "VALIDATION", "{body}");
+
+    // Batches: allowed up to the cap, refused above it.
+    let op = json!({ "query": "{ __typename }" });
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&vec![op.clone(); 3])
+        .send()
+        .await
+        .unwrap();
+    let results: Vec<Value> = resp.json().await.unwrap();
+    assert_eq!(results.len(), 3);
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&vec![op; 11])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "BAD_REQUEST");
+
+    // Oversized bodies are refused by status alone.
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"query\":\"{huge}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+
+    // Request ids: generated, or propagated when the caller sends one.
+    let resp = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "uuid request id: {id}");
+    let resp = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "trace-me-123");
+}
+
+async fn get_requests_and_graphiql(app: TestApp) {
+    let resp = app
+        .http
+        .get(app.url("/graphql?query=%7B__typename%7D"))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["data"]["__typename"], "Query");
+    let resp = app
+        .http
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("graphiql"));
+    let resp = app.http.get(app.url("/graphql")).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+}
+
+async fn graceful_shutdown_finishes_in_flight_requests(app: TestApp) {
+    // Registration hashes a password (tens of ms): a request that is in flight
+    // when the signal arrives must still get its full answer.
+    let url = app.url("/graphql");
+    let http = app.http.clone();
+    let in_flight = tokio::spawn(async move {
+        http.post(url)
+            .json(&json!({ "query": common::REGISTER, "variables": { "input": {
+                "email": "late@example.com", "password": common::PASSWORD, "nickname": "late" } } }))
+            .send()
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+    let addr = app.addr;
+    app.stop().await.expect("clean stop");
+    let resp = in_flight
+        .await
+        .unwrap()
+        .expect("in-flight request completed");
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["data"]["register"]["accessToken"].is_string(),
+        "{body}"
+    );
+    // And nothing listens any more.
+    assert!(
+        reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_turns_graphiql_off() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("VITRINE_ENV", "production")])
+        .await
+        .unwrap();
+    let resp = app
+        .http
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_checks_redis_when_configured() {
+    let url = common::redis_url();
+    if let Err(e) = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+    {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("Redis is required in CI: {e}");
+        }
+        eprintln!("SKIPPED: Redis unreachable ({e})");
+        return;
+    }
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("REDIS_URL", &url)])
+        .await
+        .unwrap();
+    let ready: Value = app
+        .http
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready["redis"],
+        json!({ "ok": true, "configured": true }),
+        "{ready}"
+    );
+    assert_eq!(ready["status"], "ready");
+}
+
+fn vitrine(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env("VITRINE_LOG", "warn");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run vitrine")
+}
+
+#[test]
+fn subcommands_migrate_admin_schema_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let data = dir.path().join("data");
+    let env = [
+        ("DATABASE_URL", db.as_str()),
+        ("VITRINE_DATA_DIR", data.to_str().unwrap()),
+    ];
+
+    let out = vitrine(&["migrate"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied: 2"));
+    let out = vitrine(&["migrate"], &env);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied: 0"));
+
+    let create = [
+        "admin",
+        "create",
+        "--email",
+        "Root@Example.com",
+        "--password",
+        "root-password-123",
+    ];
+    let out = vitrine(&create, &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin"));
+    let out = vitrine(&create, &env);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already an ADMIN"));
+    let out = vitrine(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "x@example.com",
+            "--password",
+            "short",
+        ],
+        &env,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
+
+    let out = vitrine(&["schema"], &[]);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/schema.graphql"
+    ))
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+
+    let out = vitrine(&["config"], &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("`VITRINE_BIND`"));
+
+    // A bad variable stops start-up with a message naming it.
+    let out = vitrine(&["serve"], &[("VITRINE_BIND", "not-an-address")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("VITRINE_BIND"));
+    let out = vitrine(&["serve"], &[("VITRINE_ENV", "production")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("VITRINE_JWT_SECRET"));
+}
