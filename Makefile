@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test build fmt lint migrate schema bench seed-demo clean libtorch
+.PHONY: run test build fmt lint migrate schema clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -45,9 +45,6 @@ fmt:
 lint: libtorch
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-
-bench: libtorch
-	$(CARGO) run --release --bin vitrine-bench -- --out bench/results.md
 
 clean:
 	$(CARGO) clean

@@ -181,6 +181,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub jwt: JwtConfig,
     pub cors_origins: Vec<String>,
+    pub sentiment_url: Option<String>,
+    pub sentiment_timeout: Duration,
     pub shutdown_grace: Duration,
 }
 
@@ -344,6 +346,21 @@ impl Config {
             ));
         }
 
+        let sentiment_url = match get("VITRINE_SENTIMENT_URL") {
+            Some(u)
+                if url::Url::parse(&u).is_ok_and(|p| matches!(p.scheme(), "http" | "https")) =>
+            {
+                Some(u)
+            }
+            Some(_) => return Err(invalid("VITRINE_SENTIMENT_URL", "expected an http(s) URL")),
+            None => None,
+        };
+        let sentiment_timeout = parse_duration_var(
+            get("VITRINE_SENTIMENT_TIMEOUT"),
+            "VITRINE_SENTIMENT_TIMEOUT",
+            "3s",
+        )?;
+
         Ok(Self {
             env,
             bind,
@@ -355,6 +372,8 @@ impl Config {
             log_format,
             jwt,
             cors_origins,
+            sentiment_url,
+            sentiment_timeout,
             shutdown_grace,
         })
     }

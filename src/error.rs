@@ -39,12 +39,26 @@ impl AuthFailure {
 pub enum AppError {
     Unauthenticated(AuthFailure),
     Forbidden(String),
-    NotFound { entity: &'static str },
-    Validation { field: String, message: String },
-    Conflict { field: String, message: String },
+    NotFound {
+        entity: &'static str,
+    },
+    Validation {
+        field: String,
+        message: String,
+    },
+    Conflict {
+        field: String,
+        message: String,
+    },
     InvalidCredentials,
     AccountDisabled,
     TokenReused,
+    /// Not enough stock for the product (global id in `extensions.productId`).
+    OutOfStock {
+        product_id: i64,
+    },
+    /// The idempotency key was used before with a different input.
+    IdempotencyKeyReused,
     Internal(anyhow::Error),
 }
 
@@ -87,6 +101,10 @@ impl AppError {
             Self::TokenReused => {
                 "refresh token was already used; the session has been revoked".into()
             }
+            Self::OutOfStock { .. } => "not enough stock for this product".into(),
+            Self::IdempotencyKeyReused => {
+                "this idempotency key was already used with a different input".into()
+            }
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -102,6 +120,8 @@ impl AppError {
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::AccountDisabled => "ACCOUNT_DISABLED",
             Self::TokenReused => "TOKEN_REUSED",
+            Self::OutOfStock { .. } => "OUT_OF_STOCK",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -118,6 +138,8 @@ pub const ERROR_CODES: &[&str] = &[
     "INVALID_CREDENTIALS",
     "ACCOUNT_DISABLED",
     "TOKEN_REUSED",
+    "OUT_OF_STOCK",
+    "IDEMPOTENCY_KEY_REUSED",
     "INTERNAL",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
@@ -156,6 +178,10 @@ impl ErrorExtensions for AppError {
                     ext.set("field", field.as_str())
                 }
                 Self::NotFound { entity } => ext.set("entity", *entity),
+                Self::OutOfStock { product_id } => ext.set(
+                    "productId",
+                    crate::resolvers::relay::encode_id("Product", *product_id).to_string(),
+                ),
                 _ => {}
             }
         })

@@ -10,11 +10,56 @@ use tokio::sync::broadcast;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DomainEvent {
-    UserRegistered { user_id: i64 },
-    UserUpdated { user_id: i64 },
-    UserDeleted { user_id: i64 },
-    UserKicked { user_id: i64, reason: String },
-    SessionRevoked { user_id: i64, session_id: i64 },
+    UserRegistered {
+        user_id: i64,
+    },
+    UserUpdated {
+        user_id: i64,
+    },
+    UserDeleted {
+        user_id: i64,
+    },
+    UserKicked {
+        user_id: i64,
+        reason: String,
+    },
+    SessionRevoked {
+        user_id: i64,
+        session_id: i64,
+    },
+    StoreReviewed {
+        store_id: i64,
+        owner_id: i64,
+        approved: bool,
+    },
+    ProductChanged {
+        product_id: i64,
+    },
+    ShortAdded {
+        short_id: i64,
+        product_id: i64,
+    },
+    ReviewCreated {
+        review_id: i64,
+        product_id: i64,
+        store_id: i64,
+        user_id: i64,
+    },
+    OrderPlaced {
+        order_id: i64,
+        buyer_id: i64,
+    },
+    OrderStatusChanged {
+        order_id: i64,
+        buyer_id: i64,
+        order_line_id: Option<i64>,
+        status: String,
+    },
+    InquiryAnswered {
+        inquiry_id: i64,
+        buyer_id: i64,
+        store_id: i64,
+    },
 }
 
 #[derive(Clone)]

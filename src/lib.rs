@@ -8,6 +8,7 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod infra;
 pub mod ml;
 pub mod resolvers;
 pub mod server;
@@ -57,7 +58,16 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             Some(manager)
         }
     };
+    let sentiment: std::sync::Arc<dyn infra::sentiment::SentimentProvider> =
+        match &config.sentiment_url {
+            Some(url) => std::sync::Arc::new(infra::sentiment::HttpSentiment::new(
+                url.clone(),
+                config.sentiment_timeout,
+            )?),
+            None => std::sync::Arc::new(infra::sentiment::LexiconSentiment),
+        };
     let state = AppState::new(StateInner {
+        sentiment,
         config,
         db,
         jwt,

@@ -4,7 +4,11 @@ use std::{ops::Deref, sync::Arc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::JwtKeys, auth::sessions::Services, config::Config, events::EventBus, telemetry::Metrics,
+    auth::{JwtKeys, sessions::Services},
+    config::Config,
+    events::EventBus,
+    infra::sentiment::SentimentProvider,
+    telemetry::Metrics,
 };
 
 #[derive(Clone)]
@@ -17,6 +21,7 @@ pub struct StateInner {
     pub events: EventBus,
     pub metrics: Metrics,
     pub redis: Option<redis::aio::ConnectionManager>,
+    pub sentiment: Arc<dyn SentimentProvider>,
 }
 
 impl AppState {

@@ -12,6 +12,7 @@ on_both_databases!(
     graphql_plumbing_errors_have_codes,
     get_requests_and_graphiql,
     graceful_shutdown_finishes_in_flight_requests,
+    websocket_endpoint_authenticates_from_connection_init,
 );
 
 async fn health_readiness_and_libtorch(app: TestApp) {
@@ -271,7 +272,8 @@ fn subcommands_migrate_admin_schema_config() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied: 2"));
+    let all = <migrations::Migrator as migrations::MigratorTrait>::migrations().len();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("migrations applied: {all}")));
     let out = vitrine(&["migrate"], &env);
     assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied: 0"));
 
@@ -324,4 +326,82 @@ fn subcommands_migrate_admin_schema_config() {
     let out = vitrine(&["serve"], &[("VITRINE_ENV", "production")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("VITRINE_JWT_SECRET"));
+}
+
+async fn websocket_endpoint_authenticates_from_connection_init(app: TestApp) {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let user = app.register("socket@example.com", "socket").await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("upgrade");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+
+    async fn next_json(
+        ws: &mut tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    ) -> Value {
+        loop {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+                .await
+                .expect("message in time")
+                .expect("open")
+                .expect("frame");
+            if let Message::Text(text) = msg {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    }
+
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", user.access) } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    let op = json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ me { email } }" } });
+    ws.send(Message::Text(op.to_string().into())).await.unwrap();
+    let next = next_json(&mut ws).await;
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(next["payload"]["data"]["me"]["email"], "socket@example.com");
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({ "id": "1", "type": "complete" })
+    );
+    // The same operation without credentials is refused with its code.
+    let (mut anon, _) = {
+        let mut request = format!("ws://{}/graphql/ws", app.addr)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap()
+    };
+    anon.send(Message::Text(
+        json!({ "type": "connection_init" }).to_string().into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut anon).await["type"], "connection_ack");
+    anon.send(Message::Text(op.to_string().into()))
+        .await
+        .unwrap();
+    let next = next_json(&mut anon).await;
+    assert_eq!(
+        next["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{next}"
+    );
 }

@@ -257,15 +257,9 @@ fn filter_condition(filter: &UserFilter) -> AppResult<Condition> {
                 format!("search must be at most {MAX_SEARCH_CHARS} characters"),
             ));
         }
-        let escaped = search
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
+        let pattern = search.to_lowercase();
         let like = |col: user::Column| {
-            Expr::expr(Func::lower(Expr::col(col)))
-                .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+            Expr::expr(Func::lower(Expr::col(col))).like(crate::domain::like_contains(&pattern))
         };
         cond = cond.add(
             Condition::any()

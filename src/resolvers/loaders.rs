@@ -3,38 +3,314 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, Statement,
+};
 
-use crate::entities::user;
+use crate::entities::{
+    category, custom_cart, like, order, product, product_image, short, store, user, wishlist_item,
+};
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<sea_orm::DbErr>>;
 
 /// All loaders of one request.
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
+    pub users: DataLoader<ByIdLoader<user::Entity>>,
+    pub stores: DataLoader<ByIdLoader<store::Entity>>,
+    pub categories: DataLoader<ByIdLoader<category::Entity>>,
+    pub products: DataLoader<ByIdLoader<product::Entity>>,
+    pub shorts: DataLoader<ByIdLoader<short::Entity>>,
+    pub product_images: DataLoader<ProductImagesLoader>,
+    pub product_shorts: DataLoader<ProductShortsLoader>,
+    pub wishlisted: DataLoader<WishlistedLoader>,
+    pub short_liked: DataLoader<ShortLikedLoader>,
+    pub custom_cart_counts: DataLoader<CustomCartCountLoader>,
+    pub custom_cart_items: DataLoader<CustomCartItemsLoader>,
+    pub order_lines: DataLoader<OrderLinesLoader>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
+        let db = db.clone();
         Self {
-            users: DataLoader::new(UserLoader { db: db.clone() }, tokio::spawn),
+            users: DataLoader::new(ByIdLoader::new(&db), tokio::spawn),
+            stores: DataLoader::new(ByIdLoader::new(&db), tokio::spawn),
+            categories: DataLoader::new(ByIdLoader::new(&db), tokio::spawn),
+            products: DataLoader::new(ByIdLoader::new(&db), tokio::spawn),
+            shorts: DataLoader::new(ByIdLoader::new(&db), tokio::spawn),
+            product_images: DataLoader::new(ProductImagesLoader { db: db.clone() }, tokio::spawn),
+            product_shorts: DataLoader::new(ProductShortsLoader { db: db.clone() }, tokio::spawn),
+            wishlisted: DataLoader::new(WishlistedLoader { db: db.clone() }, tokio::spawn),
+            short_liked: DataLoader::new(ShortLikedLoader { db: db.clone() }, tokio::spawn),
+            custom_cart_counts: DataLoader::new(
+                CustomCartCountLoader { db: db.clone() },
+                tokio::spawn,
+            ),
+            custom_cart_items: DataLoader::new(
+                CustomCartItemsLoader { db: db.clone() },
+                tokio::spawn,
+            ),
+            order_lines: DataLoader::new(OrderLinesLoader { db }, tokio::spawn),
         }
     }
 }
 
-/// Users by id (any status: the field decides what a reader may see).
-pub struct UserLoader {
+/// Rows of an entity with an `i64` primary key, by id.
+pub struct ByIdLoader<E> {
     db: DatabaseConnection,
+    _entity: std::marker::PhantomData<fn() -> E>,
 }
 
-impl Loader<i64> for UserLoader {
-    type Value = user::Model;
+impl<E> ByIdLoader<E> {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            db: db.clone(),
+            _entity: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Entities whose primary key column is `id: i64`.
+pub trait HasId: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn id_of(model: &Self::Model) -> i64;
+}
+
+macro_rules! has_id {
+    ($($module:ident),+) => {$(
+        impl HasId for $module::Entity {
+            fn id_column() -> Self::Column {
+                $module::Column::Id
+            }
+            fn id_of(model: &Self::Model) -> i64 {
+                model.id
+            }
+        }
+    )+};
+}
+has_id!(user, store, category, product, short);
+
+impl<E> Loader<i64> for ByIdLoader<E>
+where
+    E: HasId + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
     type Error = Arc<sea_orm::DbErr>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = user::Entity::find()
-            .filter(user::Column::Id.is_in(keys.iter().copied()))
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, E::Model> {
+        let rows = E::find()
+            .filter(E::id_column().is_in(keys.iter().copied()))
             .all(&self.db)
             .await
             .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+        Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
+    }
+}
+
+/// A product's images in display order.
+pub struct ProductImagesLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for ProductImagesLoader {
+    type Value = Vec<product_image::Model>;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let rows = product_image::Entity::find()
+            .filter(product_image::Column::ProductId.is_in(keys.iter().copied()))
+            .order_by_asc(product_image::Column::ProductId)
+            .order_by_asc(product_image::Column::Position)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(row.product_id).or_default().push(row);
+        }
+        Ok(out)
+    }
+}
+
+/// The newest `n` shorts of each product: `(product id, n)` keys, one
+/// statement per batch with a window function (SQLite ≥ 3.25 and PostgreSQL).
+pub struct ProductShortsLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<(i64, u64)> for ProductShortsLoader {
+    type Value = Vec<short::Model>;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[(i64, u64)]) -> LoadResult<(i64, u64), Self::Value> {
+        let limit = keys.iter().map(|k| k.1).max().unwrap_or(0);
+        let ids: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
+        let backend = self.db.get_database_backend();
+        // Ids are integers we produced, so inlining them is safe.
+        let sql = format!(
+            "SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.product_id ORDER BY s.id DESC) AS rn \
+             FROM shorts s WHERE s.product_id IN ({})) ranked WHERE rn <= {limit} ORDER BY product_id, id DESC",
+            ids.join(",")
+        );
+        let rows = short::Model::find_by_statement(Statement::from_string(backend, sql))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut by_product: HashMap<i64, Vec<short::Model>> = HashMap::new();
+        for row in rows {
+            by_product.entry(row.product_id).or_default().push(row);
+        }
+        Ok(keys
+            .iter()
+            .map(|(pid, n)| {
+                let list = by_product
+                    .get(pid)
+                    .map(|v| v.iter().take(*n as usize).cloned().collect())
+                    .unwrap_or_default();
+                ((*pid, *n), list)
+            })
+            .collect())
+    }
+}
+
+/// Whether `(user, product)` is in the user's wishlist.
+pub struct WishlistedLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<(i64, i64)> for WishlistedLoader {
+    type Value = bool;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<(i64, i64), bool> {
+        let mut out: HashMap<(i64, i64), bool> = keys.iter().map(|k| (*k, false)).collect();
+        for (user_id, products) in group_by_first(keys) {
+            let rows = wishlist_item::Entity::find()
+                .filter(wishlist_item::Column::UserId.eq(user_id))
+                .filter(wishlist_item::Column::ProductId.is_in(products))
+                .all(&self.db)
+                .await
+                .map_err(Arc::new)?;
+            for row in rows {
+                out.insert((user_id, row.product_id), true);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether `(user, short)` is liked by the user.
+pub struct ShortLikedLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<(i64, i64)> for ShortLikedLoader {
+    type Value = bool;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<(i64, i64), bool> {
+        let mut out: HashMap<(i64, i64), bool> = keys.iter().map(|k| (*k, false)).collect();
+        for (user_id, shorts) in group_by_first(keys) {
+            let rows = like::Entity::find()
+                .filter(like::Column::UserId.eq(user_id))
+                .filter(like::Column::TargetType.eq(like::LikeTarget::Short))
+                .filter(like::Column::TargetId.is_in(shorts))
+                .all(&self.db)
+                .await
+                .map_err(Arc::new)?;
+            for row in rows {
+                out.insert((user_id, row.target_id), true);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Keys grouped by their first element (in practice one viewer per request).
+fn group_by_first(keys: &[(i64, i64)]) -> HashMap<i64, Vec<i64>> {
+    let mut grouped: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (a, b) in keys {
+        grouped.entry(*a).or_default().push(*b);
+    }
+    grouped
+}
+
+/// How many distinct custom carts include each product (COM-8, for sellers).
+pub struct CustomCartCountLoader {
+    db: DatabaseConnection,
+}
+
+#[derive(FromQueryResult)]
+struct ProductCount {
+    product_id: i64,
+    n: i64,
+}
+
+impl Loader<i64> for CustomCartCountLoader {
+    type Value = i64;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, i64> {
+        let ids: Vec<String> = keys.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT product_id, COUNT(DISTINCT custom_cart_id) AS n FROM custom_cart_items \
+             WHERE product_id IN ({}) GROUP BY product_id",
+            ids.join(",")
+        );
+        let backend: DbBackend = self.db.get_database_backend();
+        let rows = ProductCount::find_by_statement(Statement::from_string(backend, sql))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i64, i64> = keys.iter().map(|k| (*k, 0)).collect();
+        for row in rows {
+            out.insert(row.product_id, row.n);
+        }
+        Ok(out)
+    }
+}
+
+/// Items of custom carts, by cart.
+pub struct CustomCartItemsLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for CustomCartItemsLoader {
+    type Value = Vec<custom_cart::item::Model>;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let rows = custom_cart::item::Entity::find()
+            .filter(custom_cart::item::Column::CustomCartId.is_in(keys.iter().copied()))
+            .order_by_asc(custom_cart::item::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(row.custom_cart_id).or_default().push(row);
+        }
+        Ok(out)
+    }
+}
+
+/// Lines of orders, by order.
+pub struct OrderLinesLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for OrderLinesLoader {
+    type Value = Vec<order::line::Model>;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let grouped = crate::domain::commerce::orders::lines_of(&self.db, keys)
+            .await
+            .map_err(|e| Arc::new(sea_orm::DbErr::Custom(e.message())))?;
+        let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        out.extend(grouped);
+        Ok(out)
     }
 }

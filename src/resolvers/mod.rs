@@ -2,6 +2,7 @@
 //! `<Domain>Mutation`, merged here. Resolvers stay thin: read the context, call
 //! a domain function, map the result into output types.
 pub mod accounts;
+pub mod commerce;
 pub mod loaders;
 pub mod relay;
 
@@ -10,10 +11,10 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::server::ErrorCodes;
 
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountsQuery);
+pub struct Query(accounts::AccountsQuery, commerce::CommerceQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::AccountsMutation);
+pub struct Mutation(accounts::AccountsMutation, commerce::CommerceMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,0 +1,745 @@
+//! Categories and products (COM-2, COM-3): sellers create, update and hide
+//! their own products; everyone lists ACTIVE products with filters, sorts and
+//! keyset pagination.
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Value,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use serde::{Deserialize, Serialize};
+
+use super::stores::selling_store;
+use crate::{
+    db::begin_write,
+    domain::{like_contains, like_prefix, text, url},
+    entities::{
+        category,
+        product::{self, Degree, ProductGender, ProductStatus},
+        product_attribute::{color, season},
+        product_image, store,
+        user::{self, Role},
+    },
+    error::{AppError, AppResult},
+    events::{DomainEvent, EventBus},
+};
+
+/// The seed's colour vocabulary; inputs are matched case-insensitively.
+pub const COLORS: &[&str] = &[
+    "Black", "White", "Gray", "Red", "Orange", "Pink", "Yellow", "Beige", "Brown", "Green",
+    "Khaki", "Mint", "Blue", "Navy", "SkyBlue", "Purple", "Lavender", "Wine", "Neon", "Gold",
+    "Silver", "Mixed",
+];
+/// Seasons, as stored.
+pub const SEASONS: &[&str] = &["SPRING_FALL", "SUMMER", "WINTER"];
+pub const MAX_PRICE: i64 = 100_000_000;
+pub const MAX_STOCK: i64 = 1_000_000;
+const MAX_IMAGES: usize = 10;
+const MAX_TAGS: usize = 20;
+const MAX_OPTIONS: usize = 30;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Fiber {
+    pub fiber: String,
+    pub percent: i32,
+}
+
+/// Fields of create (all required but lists) and update (all optional).
+#[derive(Clone, Debug, Default)]
+pub struct ProductFields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price: Option<i64>,
+    pub stock: Option<i64>,
+    pub category_id: Option<i64>,
+    pub gender: Option<ProductGender>,
+    pub colors: Option<Vec<String>>,
+    pub seasons: Option<Vec<String>>,
+    pub fiber_composition: Option<Vec<Fiber>>,
+    pub elasticity: Option<Degree>,
+    pub transparency: Option<Degree>,
+    pub fleece: Option<bool>,
+    pub spec_tags: Option<Vec<String>>,
+    pub options: Option<Vec<String>>,
+    pub images: Option<Vec<String>>,
+}
+
+fn canonical_colors(raw: &[String]) -> AppResult<Vec<String>> {
+    let mut out = BTreeSet::new();
+    for c in raw {
+        let found = COLORS
+            .iter()
+            .find(|known| known.eq_ignore_ascii_case(c.trim()))
+            .ok_or_else(|| {
+                AppError::validation(
+                    "colors",
+                    format!("unknown colour `{c}`; known: {}", COLORS.join(", ")),
+                )
+            })?;
+        out.insert((*found).to_owned());
+    }
+    if out.len() > 10 {
+        return Err(AppError::validation("colors", "at most 10 colours"));
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn canonical_seasons(raw: &[String]) -> AppResult<Vec<String>> {
+    let set: BTreeSet<String> = raw.iter().map(|s| s.trim().to_uppercase()).collect();
+    if let Some(bad) = set.iter().find(|s| !SEASONS.contains(&s.as_str())) {
+        return Err(AppError::validation(
+            "seasons",
+            format!("unknown season `{bad}`"),
+        ));
+    }
+    Ok(set.into_iter().collect())
+}
+
+fn check_fibers(raw: &[Fiber]) -> AppResult<Vec<Fiber>> {
+    if raw.len() > 12 {
+        return Err(AppError::validation(
+            "fiberComposition",
+            "at most 12 fibres",
+        ));
+    }
+    let mut total = 0;
+    let mut out = Vec::with_capacity(raw.len());
+    for f in raw {
+        if !(1..=100).contains(&f.percent) {
+            return Err(AppError::validation(
+                "fiberComposition",
+                "each percent must be 1 to 100",
+            ));
+        }
+        total += f.percent;
+        out.push(Fiber {
+            fiber: text("fiberComposition", &f.fiber, 1, 40, false)?,
+            percent: f.percent,
+        });
+    }
+    if total > 100 {
+        return Err(AppError::validation(
+            "fiberComposition",
+            "percentages add up to more than 100",
+        ));
+    }
+    Ok(out)
+}
+
+fn short_list(
+    field: &str,
+    raw: &[String],
+    max_items: usize,
+    max_chars: usize,
+) -> AppResult<Vec<String>> {
+    if raw.len() > max_items {
+        return Err(AppError::validation(
+            field,
+            format!("at most {max_items} entries"),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for item in raw {
+        let item = text(field, item, 1, max_chars, false)?;
+        if seen.insert(item.to_lowercase()) {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+fn check_price(price: i64) -> AppResult<i64> {
+    if !(1..=MAX_PRICE).contains(&price) {
+        return Err(AppError::validation(
+            "price",
+            format!("`price` must be 1 to {MAX_PRICE} KRW"),
+        ));
+    }
+    Ok(price)
+}
+
+fn check_stock(stock: i64) -> AppResult<i64> {
+    if !(0..=MAX_STOCK).contains(&stock) {
+        return Err(AppError::validation(
+            "stock",
+            format!("`stock` must be 0 to {MAX_STOCK}"),
+        ));
+    }
+    Ok(stock)
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+/// Parses a JSON list column; a malformed value reads as empty.
+pub fn json_list<T: for<'de> Deserialize<'de>>(raw: &str) -> Vec<T> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+async fn require_category(db: &impl ConnectionTrait, id: i64) -> AppResult<category::Model> {
+    category::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation("categoryId", "no such category"))
+}
+
+/// Validated list attributes, ready to write.
+struct Lists {
+    colors: Option<Vec<String>>,
+    seasons: Option<Vec<String>>,
+    fibers: Option<Vec<Fiber>>,
+    tags: Option<Vec<String>>,
+    options: Option<Vec<String>>,
+    images: Option<Vec<String>>,
+}
+
+fn check_lists(fields: &ProductFields) -> AppResult<Lists> {
+    Ok(Lists {
+        colors: fields.colors.as_deref().map(canonical_colors).transpose()?,
+        seasons: fields
+            .seasons
+            .as_deref()
+            .map(canonical_seasons)
+            .transpose()?,
+        fibers: fields
+            .fiber_composition
+            .as_deref()
+            .map(check_fibers)
+            .transpose()?,
+        tags: fields
+            .spec_tags
+            .as_deref()
+            .map(|t| short_list("specTags", t, MAX_TAGS, 30))
+            .transpose()?,
+        options: fields
+            .options
+            .as_deref()
+            .map(|o| short_list("options", o, MAX_OPTIONS, 60))
+            .transpose()?,
+        images: fields
+            .images
+            .as_deref()
+            .map(|imgs| {
+                if imgs.len() > MAX_IMAGES {
+                    return Err(AppError::validation(
+                        "images",
+                        format!("at most {MAX_IMAGES} images"),
+                    ));
+                }
+                imgs.iter()
+                    .map(|u| url("images", u))
+                    .collect::<AppResult<Vec<_>>>()
+            })
+            .transpose()?,
+    })
+}
+
+async fn write_lists(txn: &impl ConnectionTrait, product_id: i64, lists: &Lists) -> AppResult<()> {
+    if let Some(colors) = &lists.colors {
+        color::Entity::delete_many()
+            .filter(color::Column::ProductId.eq(product_id))
+            .exec(txn)
+            .await?;
+        if !colors.is_empty() {
+            color::Entity::insert_many(colors.iter().map(|c| color::ActiveModel {
+                product_id: Set(product_id),
+                color: Set(c.clone()),
+            }))
+            .exec(txn)
+            .await?;
+        }
+    }
+    if let Some(seasons) = &lists.seasons {
+        season::Entity::delete_many()
+            .filter(season::Column::ProductId.eq(product_id))
+            .exec(txn)
+            .await?;
+        if !seasons.is_empty() {
+            season::Entity::insert_many(seasons.iter().map(|s| season::ActiveModel {
+                product_id: Set(product_id),
+                season: Set(s.clone()),
+            }))
+            .exec(txn)
+            .await?;
+        }
+    }
+    if let Some(images) = &lists.images {
+        product_image::Entity::delete_many()
+            .filter(product_image::Column::ProductId.eq(product_id))
+            .exec(txn)
+            .await?;
+        if !images.is_empty() {
+            product_image::Entity::insert_many(images.iter().enumerate().map(|(i, u)| {
+                product_image::ActiveModel {
+                    product_id: Set(product_id),
+                    url: Set(u.clone()),
+                    position: Set(i as i32),
+                    ..Default::default()
+                }
+            }))
+            .exec(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates a product in the seller's approved store.
+pub async fn create_product(
+    db: &DatabaseConnection,
+    events: &EventBus,
+    seller: &user::Model,
+    fields: ProductFields,
+) -> AppResult<product::Model> {
+    let store = selling_store(db, seller).await?;
+    let missing = |f: &str| AppError::validation(f, format!("`{f}` is required"));
+    let name = text(
+        "name",
+        fields.name.as_deref().ok_or_else(|| missing("name"))?,
+        1,
+        120,
+        false,
+    )?;
+    let description = text(
+        "description",
+        fields.description.as_deref().unwrap_or(""),
+        0,
+        5000,
+        true,
+    )?;
+    let price = check_price(fields.price.ok_or_else(|| missing("price"))?)?;
+    let stock = check_stock(fields.stock.ok_or_else(|| missing("stock"))?)?;
+    let category_id = fields.category_id.ok_or_else(|| missing("categoryId"))?;
+    require_category(db, category_id).await?;
+    let lists = check_lists(&fields)?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let created = product::ActiveModel {
+        store_id: Set(store.id),
+        category_id: Set(category_id),
+        name: Set(name),
+        description: Set(description),
+        price: Set(price),
+        stock: Set(stock),
+        gender: Set(fields.gender.unwrap_or(ProductGender::Unisex)),
+        colors: Set(to_json(&lists.colors.clone().unwrap_or_default())),
+        seasons: Set(to_json(&lists.seasons.clone().unwrap_or_default())),
+        fiber_composition: Set(to_json(&lists.fibers.clone().unwrap_or_default())),
+        elasticity: Set(fields.elasticity.unwrap_or(Degree::None)),
+        transparency: Set(fields.transparency.unwrap_or(Degree::None)),
+        fleece: Set(fields.fleece.unwrap_or(false)),
+        spec_tags: Set(to_json(&lists.tags.clone().unwrap_or_default())),
+        options: Set(to_json(&lists.options.clone().unwrap_or_default())),
+        status: Set(ProductStatus::Active),
+        rating_sum: Set(0),
+        review_count: Set(0),
+        rating_avg: Set(0.0),
+        wishlist_count: Set(0),
+        sold_count: Set(0),
+        popularity: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    write_lists(&txn, created.id, &lists).await?;
+    txn.commit().await?;
+    events.publish(DomainEvent::ProductChanged {
+        product_id: created.id,
+    });
+    Ok(created)
+}
+
+/// The product, if `seller` owns the store it belongs to; else `FORBIDDEN`
+/// (or `NOT_FOUND` when there is no such product).
+async fn owned_product(
+    db: &impl ConnectionTrait,
+    seller: &user::Model,
+    product_id: i64,
+) -> AppResult<product::Model> {
+    let product = product::Entity::find_by_id(product_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Product"))?;
+    let owner = store::Entity::find_by_id(product.store_id)
+        .one(db)
+        .await?
+        .map(|s| s.owner_id);
+    if owner != Some(seller.id) {
+        return Err(AppError::forbidden(
+            "only the seller who owns this product can change it",
+        ));
+    }
+    Ok(product)
+}
+
+/// Updates the given fields of a product its seller owns.
+pub async fn update_product(
+    db: &DatabaseConnection,
+    events: &EventBus,
+    seller: &user::Model,
+    product_id: i64,
+    fields: ProductFields,
+) -> AppResult<product::Model> {
+    let product = owned_product(db, seller, product_id).await?;
+    let lists = check_lists(&fields)?;
+    let mut active = product.into_active_model();
+    if let Some(name) = &fields.name {
+        active.name = Set(text("name", name, 1, 120, false)?);
+    }
+    if let Some(description) = &fields.description {
+        active.description = Set(text("description", description, 0, 5000, true)?);
+    }
+    if let Some(price) = fields.price {
+        active.price = Set(check_price(price)?);
+    }
+    if let Some(stock) = fields.stock {
+        active.stock = Set(check_stock(stock)?);
+    }
+    if let Some(category_id) = fields.category_id {
+        require_category(db, category_id).await?;
+        active.category_id = Set(category_id);
+    }
+    if let Some(gender) = fields.gender {
+        active.gender = Set(gender);
+    }
+    if let Some(e) = fields.elasticity {
+        active.elasticity = Set(e);
+    }
+    if let Some(t) = fields.transparency {
+        active.transparency = Set(t);
+    }
+    if let Some(f) = fields.fleece {
+        active.fleece = Set(f);
+    }
+    if let Some(c) = &lists.colors {
+        active.colors = Set(to_json(c));
+    }
+    if let Some(s) = &lists.seasons {
+        active.seasons = Set(to_json(s));
+    }
+    if let Some(f) = &lists.fibers {
+        active.fiber_composition = Set(to_json(f));
+    }
+    if let Some(t) = &lists.tags {
+        active.spec_tags = Set(to_json(t));
+    }
+    if let Some(o) = &lists.options {
+        active.options = Set(to_json(o));
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = begin_write(db).await?;
+    let updated = active.update(&txn).await?;
+    write_lists(&txn, product_id, &lists).await?;
+    txn.commit().await?;
+    events.publish(DomainEvent::ProductChanged { product_id });
+    Ok(updated)
+}
+
+/// Sellers switch their products between ACTIVE and HIDDEN; admins may also
+/// BLOCK (and unblock) any product. A blocked product stays blocked for its seller.
+pub async fn set_status(
+    db: &DatabaseConnection,
+    events: &EventBus,
+    actor: &user::Model,
+    product_id: i64,
+    status: ProductStatus,
+) -> AppResult<product::Model> {
+    let product = if actor.role == Role::Admin {
+        product::Entity::find_by_id(product_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("Product"))?
+    } else {
+        let product = owned_product(db, actor, product_id).await?;
+        if status == ProductStatus::Blocked {
+            return Err(AppError::forbidden("only an admin can block a product"));
+        }
+        if product.status == ProductStatus::Blocked {
+            return Err(AppError::forbidden("this product was blocked by an admin"));
+        }
+        product
+    };
+    let mut active = product.into_active_model();
+    active.status = Set(status);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(db).await?;
+    events.publish(DomainEvent::ProductChanged { product_id });
+    Ok(updated)
+}
+
+/// Whether `viewer` may see `product`: ACTIVE products are public; others
+/// only to the owning seller and admins.
+pub fn visible_to(
+    product: &product::Model,
+    store_owner: Option<i64>,
+    viewer: Option<&user::Model>,
+) -> bool {
+    product.status == ProductStatus::Active
+        || viewer.is_some_and(|v| v.role == Role::Admin || Some(v.id) == store_owner)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProductSort {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Popular,
+    Rating,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    pub category_id: Option<i64>,
+    pub store_id: Option<i64>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub colors: Vec<String>,
+    /// MALE or FEMALE also match UNISEX products.
+    pub gender: Option<ProductGender>,
+    pub season: Option<String>,
+    pub search: Option<String>,
+    /// `None`: ACTIVE only (the public catalogue).
+    pub statuses: Option<Vec<ProductStatus>>,
+}
+
+/// Position in a sorted listing: the sort key's value and the id.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ProductCursor {
+    pub sort: ProductSort,
+    pub value: f64,
+    pub id: i64,
+}
+
+impl ProductSort {
+    fn column(self) -> product::Column {
+        match self {
+            Self::Newest => product::Column::Id,
+            Self::PriceAsc | Self::PriceDesc => product::Column::Price,
+            Self::Popular => product::Column::Popularity,
+            Self::Rating => product::Column::RatingAvg,
+        }
+    }
+
+    fn ascending(self) -> bool {
+        self == Self::PriceAsc
+    }
+
+    /// The cursor of `p` in this order.
+    pub fn cursor(self, p: &product::Model) -> ProductCursor {
+        let value = match self {
+            Self::Newest => p.id as f64,
+            Self::PriceAsc | Self::PriceDesc => p.price as f64,
+            Self::Popular => p.popularity as f64,
+            Self::Rating => p.rating_avg,
+        };
+        ProductCursor {
+            sort: self,
+            value,
+            id: p.id,
+        }
+    }
+
+    fn sql_value(self, value: f64) -> Value {
+        match self {
+            Self::Rating => value.into(),
+            _ => (value as i64).into(),
+        }
+    }
+}
+
+fn filter_condition(filter: &ProductFilter, category_path: Option<&str>) -> AppResult<Condition> {
+    let mut cond = Condition::all();
+    cond = match &filter.statuses {
+        None => cond.add(product::Column::Status.eq(ProductStatus::Active)),
+        Some(statuses) => cond.add(product::Column::Status.is_in(statuses.iter().copied())),
+    };
+    if let Some(store) = filter.store_id {
+        cond = cond.add(product::Column::StoreId.eq(store));
+    }
+    if let Some(min) = filter.min_price {
+        cond = cond.add(product::Column::Price.gte(min));
+    }
+    if let Some(max) = filter.max_price {
+        cond = cond.add(product::Column::Price.lte(max));
+    }
+    if let (Some(min), Some(max)) = (filter.min_price, filter.max_price)
+        && min > max
+    {
+        return Err(AppError::validation(
+            "minPrice",
+            "`minPrice` is above `maxPrice`",
+        ));
+    }
+    if let Some(gender) = filter.gender {
+        cond = match gender {
+            ProductGender::Unisex => cond.add(product::Column::Gender.eq(gender)),
+            _ => cond.add(product::Column::Gender.is_in([gender, ProductGender::Unisex])),
+        };
+    }
+    if let Some(path) = category_path {
+        // The subtree: every category whose path starts with this one's.
+        let subtree = Query::select()
+            .column(category::Column::Id)
+            .from(category::Entity)
+            .and_where(Expr::col(category::Column::Path).like(like_prefix(path)))
+            .to_owned();
+        cond = cond.add(product::Column::CategoryId.in_subquery(subtree));
+    }
+    if !filter.colors.is_empty() {
+        let colors = canonical_colors(&filter.colors)?;
+        let matching = Query::select()
+            .column(color::Column::ProductId)
+            .from(color::Entity)
+            .and_where(color::Column::Color.is_in(colors))
+            .to_owned();
+        cond = cond.add(product::Column::Id.in_subquery(matching));
+    }
+    if let Some(season_name) = &filter.season {
+        let season_name = canonical_seasons(std::slice::from_ref(season_name))?.remove(0);
+        let matching = Query::select()
+            .column(season::Column::ProductId)
+            .from(season::Entity)
+            .and_where(season::Column::Season.eq(season_name))
+            .to_owned();
+        cond = cond.add(product::Column::Id.in_subquery(matching));
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let search = text("search", search, 1, 100, false)?;
+        cond = cond.add(
+            Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                product::Column::Name,
+            )))
+            .like(like_contains(&search.to_lowercase())),
+        );
+    }
+    Ok(cond)
+}
+
+/// One page of products in `sort` order after `after`.
+pub async fn list_products(
+    db: &impl ConnectionTrait,
+    filter: &ProductFilter,
+    sort: ProductSort,
+    after: Option<&ProductCursor>,
+    limit: u64,
+) -> AppResult<Vec<product::Model>> {
+    let category_path = match filter.category_id {
+        Some(id) => Some(require_category(db, id).await?.path),
+        None => None,
+    };
+    let mut query =
+        product::Entity::find().filter(filter_condition(filter, category_path.as_deref())?);
+    if let Some(after) = after {
+        if after.sort != sort {
+            return Err(AppError::validation(
+                "after",
+                "`after` belongs to another sort order",
+            ));
+        }
+        let col = sort.column();
+        let value = sort.sql_value(after.value);
+        let keyset = if sort.ascending() {
+            Condition::any().add(col.gt(value.clone())).add(
+                Condition::all()
+                    .add(col.eq(value))
+                    .add(product::Column::Id.gt(after.id)),
+            )
+        } else {
+            Condition::any().add(col.lt(value.clone())).add(
+                Condition::all()
+                    .add(col.eq(value))
+                    .add(product::Column::Id.lt(after.id)),
+            )
+        };
+        query = query.filter(keyset);
+    }
+    query = if sort.ascending() {
+        query
+            .order_by_asc(sort.column())
+            .order_by_asc(product::Column::Id)
+    } else {
+        query
+            .order_by_desc(sort.column())
+            .order_by_desc(product::Column::Id)
+    };
+    Ok(query.limit(limit).all(db).await?)
+}
+
+/// Up to `limit` ACTIVE products of the same category, most popular first.
+pub async fn related(
+    db: &DatabaseConnection,
+    product: &product::Model,
+    limit: u64,
+) -> AppResult<Vec<product::Model>> {
+    Ok(product::Entity::find()
+        .filter(product::Column::CategoryId.eq(product.category_id))
+        .filter(product::Column::Status.eq(ProductStatus::Active))
+        .filter(product::Column::Id.ne(product.id))
+        .order_by_desc(product::Column::Popularity)
+        .order_by_desc(product::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Every category, in taxonomy order.
+pub async fn categories(db: &DatabaseConnection) -> AppResult<Vec<category::Model>> {
+    Ok(category::Entity::find()
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_validation() {
+        assert_eq!(
+            canonical_colors(&["black".into(), "NAVY".into(), "Black".into()]).unwrap(),
+            vec!["Black", "Navy"]
+        );
+        assert!(canonical_colors(&["ultraviolet".into()]).is_err());
+        assert_eq!(
+            canonical_seasons(&["summer".into()]).unwrap(),
+            vec!["SUMMER"]
+        );
+        assert!(canonical_seasons(&["monsoon".into()]).is_err());
+        let fibers = [
+            Fiber {
+                fiber: "Cotton".into(),
+                percent: 60,
+            },
+            Fiber {
+                fiber: "Polyester".into(),
+                percent: 41,
+            },
+        ];
+        assert!(check_fibers(&fibers).is_err());
+        assert!(
+            check_fibers(&[Fiber {
+                fiber: "Silk".into(),
+                percent: 0
+            }])
+            .is_err()
+        );
+        assert!(check_price(0).is_err());
+        assert!(check_price(-5).is_err());
+        assert!(check_price(MAX_PRICE + 1).is_err());
+        assert!(check_stock(-1).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Shorts commerce (COM-1 … COM-11): stores, catalogue, shorts, reviews,
+//! wishlist and cart, custom carts, orders, inquiries and admin statistics.
+pub mod carts;
+pub mod catalog;
+pub mod custom_carts;
+pub mod inquiries;
+pub mod orders;
+pub mod reviews;
+pub mod shorts;
+pub mod stats;
+pub mod stores;

@@ -1,0 +1,3 @@
+//! Backends behind small traits, each with an embedded default and a
+//! production implementation chosen by configuration.
+pub mod sentiment;

@@ -1,0 +1,1109 @@
+//! GraphQL output types of the shop. Every edge to another row goes through a
+//! request-scoped DataLoader.
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, Object, Result, SimpleObject,
+    connection::{Connection, EmptyFields},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{
+    auth::guard::optional_viewer,
+    domain::commerce::{
+        catalog::{self, Fiber, ProductCursor, ProductSort as DomainSort, json_list},
+        shorts as short_domain, stats,
+    },
+    entities::{
+        cart_item, category,
+        custom_cart::{self as custom_cart_entity},
+        inquiry, order as order_entity, product, product_image, review, short, store,
+        user::Role as UserRole,
+    },
+    error::AppError,
+    resolvers::{
+        accounts::User,
+        loaders::Loaders,
+        relay::{PageArgs, connection, encode_id},
+    },
+    state::AppState,
+};
+
+pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
+    ctx.data_unchecked::<Loaders>()
+}
+
+pub fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::store::StoreStatus")]
+pub enum StoreStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::product::ProductGender")]
+pub enum ProductGender {
+    Male,
+    Female,
+    Unisex,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::product::Degree")]
+pub enum Degree {
+    NoneAtAll,
+    None,
+    ContainLittle,
+    Contain,
+    ContainMuch,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::product::ProductStatus")]
+pub enum ProductStatus {
+    Active,
+    Hidden,
+    Blocked,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Season {
+    SpringFall,
+    Summer,
+    Winter,
+}
+
+impl Season {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SpringFall => "SPRING_FALL",
+            Self::Summer => "SUMMER",
+            Self::Winter => "WINTER",
+        }
+    }
+    fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "SPRING_FALL" => Some(Self::SpringFall),
+            "SUMMER" => Some(Self::Summer),
+            "WINTER" => Some(Self::Winter),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ProductSort {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Popular,
+    Rating,
+}
+
+impl From<ProductSort> for DomainSort {
+    fn from(s: ProductSort) -> Self {
+        match s {
+            ProductSort::Newest => DomainSort::Newest,
+            ProductSort::PriceAsc => DomainSort::PriceAsc,
+            ProductSort::PriceDesc => DomainSort::PriceDesc,
+            ProductSort::Popular => DomainSort::Popular,
+            ProductSort::Rating => DomainSort::Rating,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::short::ShortSource")]
+pub enum ShortSource {
+    Upload,
+    Youtube,
+    Instagram,
+    Tiktok,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::short::SentimentLabel")]
+pub enum SentimentLabel {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::custom_cart::Visibility")]
+pub enum CartVisibility {
+    Private,
+    Unlisted,
+    Public,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::order::OrderStatus")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::order::OrderSource")]
+pub enum OrderSource {
+    Cart,
+    CustomCart,
+    Lines,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::inquiry::InquiryStatus")]
+pub enum InquiryStatus {
+    Open,
+    Answered,
+    Closed,
+}
+
+async fn viewer_model(ctx: &Context<'_>) -> Result<Option<crate::entities::user::Model>> {
+    Ok(optional_viewer(ctx).await?.map(|v| v.user))
+}
+
+/// A brand page (COM-1).
+pub struct Store(pub store::Model);
+
+#[Object]
+impl Store {
+    async fn id(&self) -> ID {
+        encode_id("Store", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn status(&self) -> StoreStatus {
+        self.0.status.into()
+    }
+    /// Average rating over every review of the store's products; null before the first.
+    async fn rating(&self) -> Option<f64> {
+        (self.0.review_count > 0).then(|| self.0.rating_sum as f64 / self.0.review_count as f64)
+    }
+    async fn review_count(&self) -> i64 {
+        self.0.review_count
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Owner and admins only.
+    async fn license_number(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self
+            .privileged(ctx)
+            .await?
+            .then_some(self.0.license_number.as_str()))
+    }
+    /// Why the application was rejected (owner and admins).
+    async fn review_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self
+            .privileged(ctx)
+            .await?
+            .then_some(self.0.review_reason.as_deref())
+            .flatten())
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.owner_id)
+            .await?
+            .map(User::new))
+    }
+    /// The store's ACTIVE products.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default_with = "ProductSort::Newest")] sort: ProductSort,
+    ) -> Result<Connection<String, Product>> {
+        let filter = catalog::ProductFilter {
+            store_id: Some(self.0.id),
+            ..Default::default()
+        };
+        product_page(ctx, filter, sort, first, after).await
+    }
+    async fn shorts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Short>> {
+        let page = PageArgs::new(first, after)?;
+        let after_id: Option<i64> = page.after_key()?;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        let mut query = short::Entity::find().filter(short::Column::StoreId.eq(self.0.id));
+        if let Some(a) = after_id {
+            query = query.filter(short::Column::Id.lt(a));
+        }
+        let rows = query
+            .order_by_desc(short::Column::Id)
+            .limit(page.fetch_limit())
+            .all(&state(ctx).db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
+    }
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Review>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = crate::domain::commerce::reviews::list(
+            &state(ctx).db,
+            None,
+            Some(self.0.id),
+            page.after_key()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
+    }
+}
+
+impl Store {
+    async fn privileged(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(viewer_model(ctx)
+            .await?
+            .is_some_and(|v| v.id == self.0.owner_id || v.role == UserRole::Admin))
+    }
+}
+
+/// One node of the clothing taxonomy (COM-2).
+pub struct Category(pub category::Model);
+
+#[Object]
+impl Category {
+    async fn id(&self) -> ID {
+        encode_id("Category", self.0.id)
+    }
+    /// The seed's code, e.g. `01outer_01coat`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn name_ko(&self) -> &str {
+        &self.0.name_ko
+    }
+    async fn depth(&self) -> i32 {
+        self.0.depth
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
+        match self.0.parent_id {
+            Some(pid) => Ok(loaders(ctx).categories.load_one(pid).await?.map(Category)),
+            None => Ok(None),
+        }
+    }
+    /// Direct children, in taxonomy order (the tree is small and fixed).
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
+        let all = catalog::categories(&state(ctx).db).await?;
+        Ok(all
+            .into_iter()
+            .filter(|c| c.parent_id == Some(self.0.id))
+            .map(Category)
+            .collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct FiberShare {
+    fiber: String,
+    percent: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct ProductImage {
+    url: String,
+    position: i32,
+}
+
+impl From<product_image::Model> for ProductImage {
+    fn from(m: product_image::Model) -> Self {
+        Self {
+            url: m.url,
+            position: m.position,
+        }
+    }
+}
+
+/// A product (COM-3).
+pub struct Product(pub product::Model);
+
+#[Object]
+impl Product {
+    async fn id(&self) -> ID {
+        encode_id("Product", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// KRW.
+    async fn price(&self) -> i64 {
+        self.0.price
+    }
+    async fn stock(&self) -> i64 {
+        self.0.stock
+    }
+    async fn in_stock(&self) -> bool {
+        self.0.stock > 0
+    }
+    async fn gender(&self) -> ProductGender {
+        self.0.gender.into()
+    }
+    async fn colors(&self) -> Vec<String> {
+        json_list(&self.0.colors)
+    }
+    async fn seasons(&self) -> Vec<Season> {
+        json_list::<String>(&self.0.seasons)
+            .iter()
+            .filter_map(|s| Season::parse(s))
+            .collect()
+    }
+    async fn fiber_composition(&self) -> Vec<FiberShare> {
+        json_list::<Fiber>(&self.0.fiber_composition)
+            .into_iter()
+            .map(|f| FiberShare {
+                fiber: f.fiber,
+                percent: f.percent,
+            })
+            .collect()
+    }
+    async fn elasticity(&self) -> Degree {
+        self.0.elasticity.into()
+    }
+    async fn transparency(&self) -> Degree {
+        self.0.transparency.into()
+    }
+    async fn fleece(&self) -> bool {
+        self.0.fleece
+    }
+    /// Free-form "reinforced feature" tags.
+    async fn spec_tags(&self) -> Vec<String> {
+        json_list(&self.0.spec_tags)
+    }
+    /// Options a buyer picks from (sizes); empty when none.
+    async fn options(&self) -> Vec<String> {
+        json_list(&self.0.options)
+    }
+    async fn status(&self) -> ProductStatus {
+        self.0.status.into()
+    }
+    /// Average review rating; null before the first review.
+    async fn rating(&self) -> Option<f64> {
+        (self.0.review_count > 0).then_some(self.0.rating_avg)
+    }
+    async fn review_count(&self) -> i64 {
+        self.0.review_count
+    }
+    async fn wishlist_count(&self) -> i64 {
+        self.0.wishlist_count
+    }
+    async fn sold_count(&self) -> i64 {
+        self.0.sold_count
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        Ok(loaders(ctx)
+            .stores
+            .load_one(self.0.store_id)
+            .await?
+            .map(Store))
+    }
+    async fn category(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
+        Ok(loaders(ctx)
+            .categories
+            .load_one(self.0.category_id)
+            .await?
+            .map(Category))
+    }
+    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<ProductImage>> {
+        Ok(loaders(ctx)
+            .product_images
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+    /// Newest first. The first page of every product in a list is loaded in one batch.
+    async fn shorts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Short>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = match page.after_key::<i64>()? {
+            None => loaders(ctx)
+                .product_shorts
+                .load_one((self.0.id, page.fetch_limit()))
+                .await?
+                .unwrap_or_default(),
+            Some(after_id) => {
+                short_domain::of_product(
+                    &state(ctx).db,
+                    self.0.id,
+                    Some(after_id),
+                    page.fetch_limit(),
+                )
+                .await?
+            }
+        };
+        Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
+    }
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Review>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = crate::domain::commerce::reviews::list(
+            &state(ctx).db,
+            Some(self.0.id),
+            None,
+            page.after_key()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
+    }
+    /// ACTIVE products of the same category, most popular first.
+    async fn related_products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 6)] first: i32,
+    ) -> Result<Vec<Product>> {
+        let first = PageArgs::new(Some(first), None)?.first.min(20);
+        Ok(catalog::related(&state(ctx).db, &self.0, first)
+            .await?
+            .into_iter()
+            .map(Product)
+            .collect())
+    }
+    /// Whether the viewer has it in their wishlist (false when anonymous).
+    async fn in_my_wishlist(&self, ctx: &Context<'_>) -> Result<bool> {
+        match optional_viewer(ctx).await? {
+            None => Ok(false),
+            Some(v) => Ok(loaders(ctx)
+                .wishlisted
+                .load_one((v.id(), self.0.id))
+                .await?
+                .unwrap_or(false)),
+        }
+    }
+    /// How many custom carts include this product (its seller and admins; null for others).
+    async fn custom_cart_count(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        let Some(viewer) = viewer_model(ctx).await? else {
+            return Ok(None);
+        };
+        let allowed = viewer.role == UserRole::Admin
+            || loaders(ctx)
+                .stores
+                .load_one(self.0.store_id)
+                .await?
+                .is_some_and(|s| s.owner_id == viewer.id);
+        if !allowed {
+            return Ok(None);
+        }
+        Ok(loaders(ctx).custom_cart_counts.load_one(self.0.id).await?)
+    }
+}
+
+/// One page of products; the cursor carries the sort key.
+pub async fn product_page(
+    ctx: &Context<'_>,
+    filter: catalog::ProductFilter,
+    sort: ProductSort,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Connection<String, Product>> {
+    let page = PageArgs::new(first, after)?;
+    let sort: DomainSort = sort.into();
+    let cursor: Option<ProductCursor> = page.after_key()?;
+    let rows = catalog::list_products(
+        &state(ctx).db,
+        &filter,
+        sort,
+        cursor.as_ref(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(connection(
+        &page,
+        rows,
+        EmptyFields,
+        |p| sort.cursor(p),
+        Product,
+    ))
+}
+
+#[derive(SimpleObject)]
+pub struct Sentiment {
+    label: SentimentLabel,
+    /// Polarity in [-1, 1].
+    score: f64,
+    /// Which provider labelled it.
+    provider: String,
+}
+
+/// A short-form video ad (COM-4).
+pub struct Short(pub short::Model);
+
+#[Object]
+impl Short {
+    async fn id(&self) -> ID {
+        encode_id("Short", self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn video_url(&self) -> &str {
+        &self.0.video_url
+    }
+    async fn thumbnail_url(&self) -> Option<&str> {
+        self.0.thumbnail_url.as_deref()
+    }
+    async fn duration_secs(&self) -> i32 {
+        self.0.duration_secs
+    }
+    async fn source(&self) -> ShortSource {
+        self.0.source.into()
+    }
+    async fn view_count(&self) -> i64 {
+        self.0.view_count
+    }
+    async fn like_count(&self) -> i64 {
+        self.0.like_count
+    }
+    async fn sentiment(&self) -> Sentiment {
+        Sentiment {
+            label: self.0.sentiment_label.into(),
+            score: self.0.sentiment_score,
+            provider: self.0.sentiment_provider.clone(),
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)
+            .products
+            .load_one(self.0.product_id)
+            .await?
+            .map(Product))
+    }
+    async fn liked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        match optional_viewer(ctx).await? {
+            None => Ok(false),
+            Some(v) => Ok(loaders(ctx)
+                .short_liked
+                .load_one((v.id(), self.0.id))
+                .await?
+                .unwrap_or(false)),
+        }
+    }
+}
+
+/// A product review (COM-5).
+pub struct Review(pub review::Model);
+
+#[Object]
+impl Review {
+    async fn id(&self) -> ID {
+        encode_id("Review", self.0.id)
+    }
+    async fn rating(&self) -> i32 {
+        self.0.rating.into()
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn images(&self) -> Vec<String> {
+        json_list(&self.0.images)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.user_id)
+            .await?
+            .map(User::new))
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)
+            .products
+            .load_one(self.0.product_id)
+            .await?
+            .map(Product))
+    }
+}
+
+/// A wishlist entry: when it was added, and the product.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct WishlistEntry {
+    added_at: DateTime<Utc>,
+    #[graphql(skip)]
+    product_id: i64,
+}
+
+impl WishlistEntry {
+    pub fn new(added_at: DateTime<Utc>, product_id: i64) -> Self {
+        Self {
+            added_at,
+            product_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl WishlistEntry {
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)
+            .products
+            .load_one(self.product_id)
+            .await?
+            .map(Product))
+    }
+}
+
+/// One cart line with its current price.
+pub struct CartItem {
+    pub line: cart_item::Model,
+    pub product: Option<product::Model>,
+}
+
+#[Object]
+impl CartItem {
+    async fn id(&self) -> ID {
+        encode_id("CartItem", self.line.id)
+    }
+    async fn option(&self) -> Option<&str> {
+        (!self.line.option_value.is_empty()).then_some(self.line.option_value.as_str())
+    }
+    async fn quantity(&self) -> i32 {
+        self.line.quantity
+    }
+    async fn product(&self) -> Option<Product> {
+        self.product.clone().map(Product)
+    }
+    /// Today's price, KRW.
+    async fn unit_price(&self) -> i64 {
+        self.product.as_ref().map_or(0, |p| p.price)
+    }
+    async fn line_total(&self) -> i64 {
+        self.product
+            .as_ref()
+            .map_or(0, |p| p.price * i64::from(self.line.quantity))
+    }
+    /// On sale and enough in stock for this quantity.
+    async fn available(&self) -> bool {
+        self.available_now()
+    }
+}
+
+impl CartItem {
+    fn available_now(&self) -> bool {
+        self.product.as_ref().is_some_and(|p| {
+            p.status == product::ProductStatus::Active && p.stock >= i64::from(self.line.quantity)
+        })
+    }
+}
+
+/// The buyer's cart with totals (COM-7).
+pub struct Cart {
+    pub items: Vec<CartItem>,
+}
+
+#[Object]
+impl Cart {
+    async fn items(&self) -> &[CartItem] {
+        &self.items
+    }
+    async fn item_count(&self) -> usize {
+        self.items.len()
+    }
+    async fn total_quantity(&self) -> i64 {
+        self.items.iter().map(|i| i64::from(i.line.quantity)).sum()
+    }
+    /// Sum of the available lines at today's prices, KRW.
+    async fn subtotal(&self) -> i64 {
+        self.items
+            .iter()
+            .filter(|i| i.available_now())
+            .map(|i| {
+                i.product
+                    .as_ref()
+                    .map_or(0, |p| p.price * i64::from(i.line.quantity))
+            })
+            .sum()
+    }
+}
+
+/// An item in a custom cart.
+pub struct CustomCartItem(pub custom_cart_entity::item::Model);
+
+#[Object]
+impl CustomCartItem {
+    async fn id(&self) -> ID {
+        encode_id("CustomCartItem", self.0.id)
+    }
+    async fn option(&self) -> Option<&str> {
+        (!self.0.option_value.is_empty()).then_some(self.0.option_value.as_str())
+    }
+    async fn quantity(&self) -> i32 {
+        self.0.quantity
+    }
+    async fn note(&self) -> &str {
+        &self.0.note
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)
+            .products
+            .load_one(self.0.product_id)
+            .await?
+            .map(Product))
+    }
+}
+
+/// A curated cart (COM-8).
+pub struct CustomCart(pub custom_cart_entity::Model);
+
+#[Object]
+impl CustomCart {
+    async fn id(&self) -> ID {
+        encode_id("CustomCart", self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn visibility(&self) -> CartVisibility {
+        self.0.visibility.into()
+    }
+    /// The share link's slug: shown to the owner, and to everyone for carts
+    /// that are not PRIVATE (a reader holding an UNLISTED cart has it already).
+    async fn share_slug(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let owner = viewer_model(ctx)
+            .await?
+            .is_some_and(|v| v.id == self.0.owner_id);
+        Ok(
+            (owner || self.0.visibility != custom_cart_entity::Visibility::Private)
+                .then_some(self.0.share_slug.as_str()),
+        )
+    }
+    async fn item_count(&self) -> i32 {
+        self.0.item_count
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.owner_id)
+            .await?
+            .map(User::new))
+    }
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<CustomCartItem>> {
+        Ok(loaders(ctx)
+            .custom_cart_items
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(CustomCartItem)
+            .collect())
+    }
+}
+
+/// An order line, with price and name as ordered.
+pub struct OrderLine(pub order_entity::line::Model);
+
+#[Object]
+impl OrderLine {
+    async fn id(&self) -> ID {
+        encode_id("OrderLine", self.0.id)
+    }
+    async fn product_name(&self) -> &str {
+        &self.0.product_name
+    }
+    async fn option(&self) -> Option<&str> {
+        (!self.0.option_value.is_empty()).then_some(self.0.option_value.as_str())
+    }
+    async fn unit_price(&self) -> i64 {
+        self.0.unit_price
+    }
+    async fn quantity(&self) -> i32 {
+        self.0.quantity
+    }
+    async fn line_total(&self) -> i64 {
+        self.0.line_total
+    }
+    async fn status(&self) -> OrderStatus {
+        self.0.status.into()
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)
+            .products
+            .load_one(self.0.product_id)
+            .await?
+            .map(Product))
+    }
+    async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        Ok(loaders(ctx)
+            .stores
+            .load_one(self.0.store_id)
+            .await?
+            .map(Store))
+    }
+}
+
+/// An order (COM-9). A seller reading it sees only their store's lines.
+pub struct Order {
+    pub model: order_entity::Model,
+    /// When set, only lines of this store are shown.
+    pub only_store: Option<i64>,
+}
+
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        encode_id("Order", self.model.id)
+    }
+    async fn status(&self) -> OrderStatus {
+        self.model.status.into()
+    }
+    async fn source(&self) -> OrderSource {
+        self.model.source.into()
+    }
+    /// KRW, at the prices of the moment it was placed.
+    async fn total_amount(&self) -> i64 {
+        self.model.total_amount
+    }
+    async fn recipient(&self) -> &str {
+        &self.model.recipient
+    }
+    async fn phone(&self) -> &str {
+        &self.model.phone
+    }
+    async fn address(&self) -> &str {
+        &self.model.address
+    }
+    async fn memo(&self) -> &str {
+        &self.model.memo
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.model.buyer_id)
+            .await?
+            .map(User::new))
+    }
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
+        Ok(loaders(ctx)
+            .order_lines
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| self.only_store.is_none_or(|s| l.store_id == s))
+            .map(OrderLine)
+            .collect())
+    }
+}
+
+/// A 1:1 inquiry (COM-10).
+pub struct Inquiry(pub inquiry::Model);
+
+#[Object]
+impl Inquiry {
+    async fn id(&self) -> ID {
+        encode_id("Inquiry", self.0.id)
+    }
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn answer(&self) -> Option<&str> {
+        self.0.answer.as_deref()
+    }
+    async fn status(&self) -> InquiryStatus {
+        self.0.status.into()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.answered_at
+    }
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.buyer_id)
+            .await?
+            .map(User::new))
+    }
+    async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        Ok(loaders(ctx)
+            .stores
+            .load_one(self.0.store_id)
+            .await?
+            .map(Store))
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        match self.0.product_id {
+            Some(pid) => Ok(loaders(ctx).products.load_one(pid).await?.map(Product)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct DailyStats {
+    day: NaiveDate,
+    sign_ups: i64,
+    orders: i64,
+    revenue: i64,
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct TopProduct {
+    #[graphql(skip)]
+    product_id: i64,
+    name: String,
+    quantity: i64,
+    revenue: i64,
+}
+
+#[ComplexObject]
+impl TopProduct {
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)
+            .products
+            .load_one(self.product_id)
+            .await?
+            .map(Product))
+    }
+}
+
+/// Platform statistics for a date range (COM-11), UTC days.
+#[derive(SimpleObject)]
+pub struct PlatformStats {
+    from: NaiveDate,
+    to: NaiveDate,
+    days: Vec<DailyStats>,
+    top_products: Vec<TopProduct>,
+    active_users: i64,
+    total_sign_ups: i64,
+    total_orders: i64,
+    total_revenue: i64,
+}
+
+impl From<stats::PlatformStats> for PlatformStats {
+    fn from(s: stats::PlatformStats) -> Self {
+        Self {
+            from: s.from,
+            to: s.to,
+            days: s
+                .days
+                .into_iter()
+                .map(|d| DailyStats {
+                    day: d.day,
+                    sign_ups: d.sign_ups,
+                    orders: d.orders,
+                    revenue: d.revenue,
+                })
+                .collect(),
+            top_products: s
+                .top_products
+                .into_iter()
+                .map(|t| TopProduct {
+                    product_id: t.product_id,
+                    name: t.name,
+                    quantity: t.quantity,
+                    revenue: t.revenue,
+                })
+                .collect(),
+            active_users: s.active_users,
+            total_sign_ups: s.total_sign_ups,
+            total_orders: s.total_orders,
+            total_revenue: s.total_revenue,
+        }
+    }
+}
+
+/// What `addCustomCartToCart` did.
+#[derive(SimpleObject)]
+pub struct SkippedItem {
+    product_id: ID,
+    /// `NOT_AVAILABLE`, `OUT_OF_STOCK` or `INVALID_OPTION_OR_QUANTITY`.
+    reason: String,
+}
+
+impl SkippedItem {
+    pub fn new(product_id: i64, reason: &str) -> Self {
+        Self {
+            product_id: encode_id("Product", product_id),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Orders are listed newest first; a helper shared by buyer, seller and admin lists.
+pub fn order_connection(
+    page: &PageArgs,
+    rows: Vec<order_entity::Model>,
+    only_store: Option<i64>,
+) -> Connection<String, Order> {
+    connection(
+        page,
+        rows,
+        EmptyFields,
+        |o| o.id,
+        |model| Order { model, only_store },
+    )
+}
