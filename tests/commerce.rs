@@ -1,0 +1,727 @@
+//! The shop over HTTP (COM-1 … COM-11), on SQLite and PostgreSQL: the whole
+//! buyer and seller journey, bad input, concurrency and query cost.
+mod common;
+
+use std::sync::Arc;
+
+use common::{SignedIn, TestApp, code};
+use serde_json::{Value, json};
+
+on_both_databases!(
+    buyer_and_seller_journey,
+    every_mutation_rejects_bad_input,
+    concurrent_orders_never_oversell,
+    listing_filters_sorts_and_pages,
+    product_list_cost_does_not_grow_with_page_size,
+    cancellation_restores_stock_and_inquiries_flow,
+);
+
+/// A seller with an approved store: `(seller, store id)`.
+async fn approved_seller(app: &TestApp, admin: &SignedIn, name: &str, license: &str) -> (SignedIn, String) {
+    let seller = app
+        .register(&format!("{}@example.com", name.to_lowercase().replace(' ', "-")), name)
+        .await;
+    let applied = app
+        .gql_ok(
+            "mutation($i: ApplyForStoreInput!) { applyForStore(input: $i) { id status } }",
+            json!({ "i": { "name": name, "licenseNumber": license, "description": "brand" } }),
+            Some(&seller.access),
+        )
+        .await;
+    let store_id = applied["applyForStore"]["id"].as_str().unwrap().to_owned();
+    app.gql_ok(
+        "mutation($id: ID!) { reviewStore(id: $id, decision: APPROVE) { status } }",
+        json!({ "id": store_id }),
+        Some(&admin.access),
+    )
+    .await;
+    (seller, store_id)
+}
+
+async fn category_id(app: &TestApp, code_name: &str) -> String {
+    let data = app
+        .gql_ok("{ categories { id code children { id code } } }", json!({}), None)
+        .await;
+    for root in data["categories"].as_array().unwrap() {
+        if root["code"] == code_name {
+            return root["id"].as_str().unwrap().to_owned();
+        }
+        for child in root["children"].as_array().unwrap() {
+            if child["code"] == code_name {
+                return child["id"].as_str().unwrap().to_owned();
+            }
+        }
+    }
+    panic!("no category {code_name}");
+}
+
+const CREATE_PRODUCT: &str = "mutation($i: CreateProductInput!) { createProduct(input: $i) { id name price stock status } }";
+
+async fn product(app: &TestApp, seller: &SignedIn, input: Value) -> String {
+    let data = app.gql_ok(CREATE_PRODUCT, json!({ "i": input }), Some(&seller.access)).await;
+    data["createProduct"]["id"].as_str().unwrap().to_owned()
+}
+
+fn shipping() -> Value {
+    json!({ "recipient": "김민수", "phone": "010-1234-5678", "address": "서울시 마포구 월드컵로 1", "memo": "문 앞" })
+}
+
+const PLACE_ORDER: &str = "mutation($i: PlaceOrderInput!, $k: String!) { placeOrder(input: $i, idempotencyKey: $k) {
+    id status totalAmount lines { id status quantity unitPrice productName } } }";
+
+async fn product_state(app: &TestApp, id: &str, token: Option<&str>) -> Value {
+    app.gql_ok(
+        "query($id: ID!) { product(id: $id) { stock soldCount wishlistCount reviewCount rating status } }",
+        json!({ "id": id }),
+        token,
+    )
+    .await["product"]
+        .clone()
+}
+
+async fn buyer_and_seller_journey(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let buyer = app.register("buyer@example.com", "buyer").await;
+
+    // Apply → pending queue → only admins review → approval grants SELLER.
+    let seller = app.register("seller@example.com", "Seller").await;
+    let applied = app
+        .gql_ok(
+            "mutation($i: ApplyForStoreInput!) { applyForStore(input: $i) { id status licenseNumber } }",
+            json!({ "i": { "name": "Maison Kim", "licenseNumber": "123-45-67890", "description": "Seoul tailoring" } }),
+            Some(&seller.access),
+        )
+        .await;
+    assert_eq!(applied["applyForStore"]["status"], "PENDING");
+    assert_eq!(applied["applyForStore"]["licenseNumber"], "1234567890");
+    let store_id = applied["applyForStore"]["id"].as_str().unwrap().to_owned();
+    let pending = app
+        .gql_ok("{ pendingStores { edges { node { id name } } } }", json!({}), Some(&admin.access))
+        .await;
+    assert_eq!(pending["pendingStores"]["edges"][0]["node"]["id"], store_id);
+    let review = "mutation($id: ID!, $d: StoreDecision!, $r: String) { reviewStore(id: $id, decision: $d, reason: $r) { status reviewReason } }";
+    let body = app.gql(review, json!({ "id": store_id, "d": "APPROVE" }), Some(&buyer.access)).await;
+    assert_eq!(code(&body), "FORBIDDEN");
+    // Public cannot see a pending store; the owner can.
+    let store_q = "query($id: ID!) { store(id: $id) { name status rating } }";
+    assert!(app.gql_ok(store_q, json!({ "id": store_id }), None).await["store"].is_null());
+    assert_eq!(app.gql_ok(store_q, json!({ "id": store_id }), Some(&seller.access)).await["store"]["status"], "PENDING");
+    // A non-seller cannot create products yet.
+    let coat = category_id(&app, "01outer_01coat").await;
+    let body = app
+        .gql(CREATE_PRODUCT, json!({ "i": { "name": "x", "price": 1000, "stock": 1, "categoryId": coat } }), Some(&seller.access))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
+    let approved = app.gql_ok(review, json!({ "id": store_id, "d": "APPROVE" }), Some(&admin.access)).await;
+    assert_eq!(approved["reviewStore"]["status"], "APPROVED");
+    let body = app.gql(review, json!({ "id": store_id, "d": "REJECT", "r": "late" }), Some(&admin.access)).await;
+    assert_eq!(code(&body), "CONFLICT", "only pending stores are reviewed");
+    assert_eq!(app.gql_ok(common::ME, json!({}), Some(&seller.access)).await["me"]["role"], "SELLER");
+
+    // Seller creates a product with the seed's attributes.
+    let product_id = product(
+        &app,
+        &seller,
+        json!({
+            "name": "울 캐시미어 코트", "description": "Double-faced wool coat", "price": 289000, "stock": 5,
+            "categoryId": coat, "gender": "FEMALE", "colors": ["black", "Beige"], "seasons": ["WINTER"],
+            "fiberComposition": [{ "fiber": "Wool", "percent": 90 }, { "fiber": "Cashmere", "percent": 10 }],
+            "elasticity": "NONE", "transparency": "NONE_AT_ALL", "fleece": false,
+            "specTags": ["long", "double-breasted"], "options": ["S", "M", "L"],
+            "images": ["https://cdn.example.com/coat-1.jpg", "https://cdn.example.com/coat-2.jpg"]
+        }),
+    )
+    .await;
+    let detail = app
+        .gql_ok(
+            "query($id: ID!) { product(id: $id) { name price colors seasons options gender elasticity
+                fiberComposition { fiber percent } images { url position } category { code parent { code } }
+                store { name } rating } }",
+            json!({ "id": product_id }),
+            None,
+        )
+        .await;
+    let p = &detail["product"];
+    assert_eq!(p["colors"], json!(["Beige", "Black"]));
+    assert_eq!(p["seasons"], json!(["WINTER"]));
+    assert_eq!(p["options"], json!(["S", "M", "L"]));
+    assert_eq!(p["category"]["parent"]["code"], "01outer");
+    assert_eq!(p["images"][1]["position"], 1);
+    assert_eq!(p["store"]["name"], "Maison Kim");
+    assert!(p["rating"].is_null());
+
+    // Shorts with sentiment, likes and views.
+    let short = app
+        .gql_ok(
+            "mutation($i: AddShortInput!) { addShort(input: $i) { id sentiment { label score provider } } }",
+            json!({ "i": { "productId": product_id, "title": "정말 따뜻하고 예쁜 겨울 코트 추천",
+                "videoUrl": "https://video.example.com/s1.mp4", "durationSecs": 30, "source": "UPLOAD" } }),
+            Some(&seller.access),
+        )
+        .await;
+    assert_eq!(short["addShort"]["sentiment"]["label"], "POSITIVE");
+    assert_eq!(short["addShort"]["sentiment"]["provider"], "offline-lexicon");
+    let short_id = short["addShort"]["id"].as_str().unwrap().to_owned();
+    let like = "mutation($id: ID!) { likeShort(id: $id) { likeCount likedByMe } }";
+    app.gql_ok(like, json!({ "id": short_id }), Some(&buyer.access)).await;
+    let again = app.gql_ok(like, json!({ "id": short_id }), Some(&buyer.access)).await;
+    assert_eq!(again["likeShort"], json!({ "likeCount": 1, "likedByMe": true }));
+    let view = "mutation($id: ID!) { recordShortView(id: $id) }";
+    assert_eq!(app.gql_ok(view, json!({ "id": short_id }), Some(&buyer.access)).await["recordShortView"], true);
+    assert_eq!(app.gql_ok(view, json!({ "id": short_id }), Some(&buyer.access)).await["recordShortView"], false);
+    assert_eq!(app.gql_ok(view, json!({ "id": short_id }), None).await["recordShortView"], true);
+    let feed = app
+        .gql_ok("{ shortsFeed(first: 5) { edges { node { id viewCount likeCount product { name } } } } }", json!({}), None)
+        .await;
+    assert_eq!(feed["shortsFeed"]["edges"][0]["node"]["viewCount"], 2);
+
+    // Wishlist: idempotent, exact count.
+    let wish = "mutation($id: ID!) { addToWishlist(productId: $id) { wishlistCount inMyWishlist } }";
+    app.gql_ok(wish, json!({ "id": product_id }), Some(&buyer.access)).await;
+    let w = app.gql_ok(wish, json!({ "id": product_id }), Some(&buyer.access)).await;
+    assert_eq!(w["addToWishlist"], json!({ "wishlistCount": 1, "inMyWishlist": true }));
+    let mine = app
+        .gql_ok("{ myWishlist { edges { node { product { id } } } } }", json!({}), Some(&buyer.access))
+        .await;
+    assert_eq!(mine["myWishlist"]["edges"][0]["node"]["product"]["id"], product_id);
+
+    // Cart: options and stock are checked.
+    let add = "mutation($id: ID!, $o: String, $q: Int) { addToCart(productId: $id, option: $o, quantity: $q) { subtotal totalQuantity items { id option quantity lineTotal available } } }";
+    assert_eq!(code(&app.gql(add, json!({ "id": product_id, "o": "XXL", "q": 1 }), Some(&buyer.access)).await), "VALIDATION");
+    assert_eq!(code(&app.gql(add, json!({ "id": product_id, "o": "M", "q": 6 }), Some(&buyer.access)).await), "OUT_OF_STOCK");
+    let cart = app.gql_ok(add, json!({ "id": product_id, "o": "m", "q": 2 }), Some(&buyer.access)).await;
+    assert_eq!(cart["addToCart"]["subtotal"], 578000);
+    assert_eq!(cart["addToCart"]["items"][0]["option"], "M");
+
+    // Custom cart shared by slug and copied into another buyer's cart.
+    let curator = app.register("curator@example.com", "curator").await;
+    let created = app
+        .gql_ok(
+            "mutation { createCustomCart(input: { title: \"겨울 출근룩\", visibility: UNLISTED }) { id shareSlug visibility } }",
+            json!({}),
+            Some(&curator.access),
+        )
+        .await;
+    let cc_id = created["createCustomCart"]["id"].as_str().unwrap().to_owned();
+    let slug = created["createCustomCart"]["shareSlug"].as_str().unwrap().to_owned();
+    app.gql_ok(
+        "mutation($i: AddCustomCartItemInput!) { addCustomCartItem(input: $i) { itemCount } }",
+        json!({ "i": { "customCartId": cc_id, "productId": product_id, "option": "S", "quantity": 1, "note": "출근용" } }),
+        Some(&curator.access),
+    )
+    .await;
+    let by_id = "query($id: ID!) { customCart(by: { id: $id }) { title itemCount } }";
+    let by_slug = "query($s: String!) { customCart(by: { shareSlug: $s }) { title items { note quantity product { id } } } }";
+    assert!(app.gql_ok(by_id, json!({ "id": cc_id }), Some(&buyer.access)).await["customCart"].is_null());
+    assert_eq!(app.gql_ok(by_id, json!({ "id": cc_id }), Some(&curator.access)).await["customCart"]["itemCount"], 1);
+    let shared = app.gql_ok(by_slug, json!({ "s": slug }), None).await;
+    assert_eq!(shared["customCart"]["items"][0]["note"], "출근용");
+    let copied = app
+        .gql_ok(
+            "mutation($s: String!) { addCustomCartToCart(by: { shareSlug: $s }) { added skipped { reason } cart { totalQuantity items { option } } } }",
+            json!({ "s": slug }),
+            Some(&buyer.access),
+        )
+        .await;
+    assert_eq!(copied["addCustomCartToCart"]["added"], 1);
+    assert_eq!(copied["addCustomCartToCart"]["cart"]["totalQuantity"], 3);
+    // PRIVATE hides it even from slug holders; PUBLIC shows it by id.
+    let vis = "mutation($id: ID!, $v: CartVisibility!) { updateCustomCart(id: $id, input: { visibility: $v }) { visibility } }";
+    app.gql_ok(vis, json!({ "id": cc_id, "v": "PRIVATE" }), Some(&curator.access)).await;
+    assert!(app.gql_ok(by_slug, json!({ "s": slug }), Some(&buyer.access)).await["customCart"].is_null());
+    let body = app
+        .gql("mutation($s: String!) { addCustomCartToCart(by: { shareSlug: $s }) { added } }", json!({ "s": slug }), Some(&buyer.access))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    app.gql_ok(vis, json!({ "id": cc_id, "v": "PUBLIC" }), Some(&curator.access)).await;
+    assert_eq!(app.gql_ok(by_id, json!({ "id": cc_id }), None).await["customCart"]["title"], "겨울 출근룩");
+    let body = app.gql(vis, json!({ "id": cc_id, "v": "PRIVATE" }), Some(&buyer.access)).await;
+    assert_eq!(code(&body), "NOT_FOUND", "someone else's custom cart");
+    // The seller sees how many custom carts hold the product; others do not.
+    let count = "query($id: ID!) { product(id: $id) { customCartCount } }";
+    assert_eq!(app.gql_ok(count, json!({ "id": product_id }), Some(&seller.access)).await["product"]["customCartCount"], 1);
+    assert!(app.gql_ok(count, json!({ "id": product_id }), Some(&buyer.access)).await["product"]["customCartCount"].is_null());
+
+    // Order from the cart: one transaction, cart cleared, stock taken.
+    let order_input = json!({ "from": { "cart": true }, "shipping": shipping() });
+    let placed = app
+        .gql_ok(PLACE_ORDER, json!({ "i": order_input, "k": "journey-order-0001" }), Some(&buyer.access))
+        .await;
+    let order = &placed["placeOrder"];
+    assert_eq!(order["status"], "PENDING_PAYMENT");
+    assert_eq!(order["totalAmount"], 289000 * 3);
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let lines: Vec<Value> = order["lines"].as_array().unwrap().clone();
+    assert_eq!(lines.len(), 2, "M×2 and S×1 are two lines");
+    let state = product_state(&app, &product_id, None).await;
+    assert_eq!((state["stock"].as_i64(), state["soldCount"].as_i64()), (Some(2), Some(3)));
+    let cart = app.gql_ok("{ myCart { itemCount subtotal } }", json!({}), Some(&buyer.access)).await;
+    assert_eq!(cart["myCart"], json!({ "itemCount": 0, "subtotal": 0 }));
+    // Retrying with the key replays; a different input with it is refused.
+    let replay = app
+        .gql_ok(PLACE_ORDER, json!({ "i": order_input, "k": "journey-order-0001" }), Some(&buyer.access))
+        .await;
+    assert_eq!(replay["placeOrder"]["id"], order_id);
+    let other = json!({ "from": { "lines": [{ "productId": product_id, "option": "L", "quantity": 1 }] }, "shipping": shipping() });
+    let body = app.gql(PLACE_ORDER, json!({ "i": other, "k": "journey-order-0001" }), Some(&buyer.access)).await;
+    assert_eq!(code(&body), "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(product_state(&app, &product_id, None).await["stock"], 2, "nothing taken twice");
+
+    // No review before delivery.
+    let review_m = "mutation($i: CreateReviewInput!) { createReview(input: $i) { id rating author { nickname } } }";
+    let review_input = json!({ "i": { "productId": product_id, "rating": 4, "body": "따뜻하고 핏이 좋아요" } });
+    assert_eq!(code(&app.gql(review_m, review_input.clone(), Some(&buyer.access)).await), "FORBIDDEN");
+
+    // Seller advances each line one step at a time; others cannot.
+    let (other_seller, _) = approved_seller(&app, &admin, "Other Brand", "99887766").await;
+    let advance = "mutation($id: ID!, $s: OrderStatus!) { advanceOrderLine(id: $id, status: $s) { status } }";
+    let line_id = lines[0]["id"].as_str().unwrap();
+    assert_eq!(code(&app.gql(advance, json!({ "id": line_id, "s": "SHIPPED" }), Some(&seller.access)).await), "VALIDATION");
+    assert_eq!(code(&app.gql(advance, json!({ "id": line_id, "s": "PAID" }), Some(&other_seller.access)).await), "NOT_FOUND");
+    assert_eq!(code(&app.gql(advance, json!({ "id": line_id, "s": "PAID" }), Some(&buyer.access)).await), "FORBIDDEN");
+    for line in &lines {
+        for status in ["PAID", "SHIPPED", "DELIVERED"] {
+            let moved = app
+                .gql_ok(advance, json!({ "id": line["id"], "s": status }), Some(&seller.access))
+                .await;
+            assert_eq!(moved["advanceOrderLine"]["status"], status);
+        }
+    }
+    let body = app.gql(advance, json!({ "id": line_id, "s": "DELIVERED" }), Some(&seller.access)).await;
+    assert_eq!(code(&body), "CONFLICT");
+    let seen = app
+        .gql_ok("query($id: ID!) { order(id: $id) { status lines { status } } }", json!({ "id": order_id }), Some(&buyer.access))
+        .await;
+    assert_eq!(seen["order"]["status"], "DELIVERED");
+    assert!(app.gql_ok("query($id: ID!) { order(id: $id) { id } }", json!({ "id": order_id }), Some(&curator.access)).await["order"].is_null());
+
+    // Review after delivery, once; aggregates exact.
+    let r = app.gql_ok(review_m, review_input.clone(), Some(&buyer.access)).await;
+    assert_eq!(r["createReview"]["author"]["nickname"], "buyer");
+    assert_eq!(code(&app.gql(review_m, review_input, Some(&buyer.access)).await), "CONFLICT");
+    let state = product_state(&app, &product_id, None).await;
+    assert_eq!(state["reviewCount"], 1);
+    assert_eq!(state["rating"], 4.0);
+    assert_eq!(app.gql_ok(store_q, json!({ "id": store_id }), None).await["store"]["rating"], 4.0);
+    let page = app
+        .gql_ok(
+            "query($id: ID!) { store(id: $id) { products { edges { node { id } } } shorts { edges { node { id } } } reviews { edges { node { rating } } } } }",
+            json!({ "id": store_id }),
+            None,
+        )
+        .await;
+    assert_eq!(page["store"]["reviews"]["edges"][0]["node"]["rating"], 4);
+    assert_eq!(page["store"]["shorts"]["edges"][0]["node"]["id"], short_id);
+
+    // Seller views: orders with only their lines, every product including hidden.
+    let mine = app
+        .gql_ok("{ myStoreOrders { edges { node { id lines { productName } } } } }", json!({}), Some(&seller.access))
+        .await;
+    assert_eq!(mine["myStoreOrders"]["edges"][0]["node"]["id"], order_id);
+    let hide = "mutation($id: ID!, $s: ProductStatus!) { setProductStatus(id: $id, status: $s) { status } }";
+    app.gql_ok(hide, json!({ "id": product_id, "s": "HIDDEN" }), Some(&seller.access)).await;
+    assert!(app.gql_ok("query($id: ID!) { product(id: $id) { id } }", json!({ "id": product_id }), None).await["product"].is_null());
+    let listed = app
+        .gql_ok("{ myStoreProducts { edges { node { id status } } } }", json!({}), Some(&seller.access))
+        .await;
+    assert_eq!(listed["myStoreProducts"]["edges"][0]["node"]["status"], "HIDDEN");
+    assert_eq!(code(&app.gql(hide, json!({ "id": product_id, "s": "ACTIVE" }), Some(&other_seller.access)).await), "FORBIDDEN");
+    app.gql_ok(hide, json!({ "id": product_id, "s": "ACTIVE" }), Some(&seller.access)).await;
+
+    // Admin moderation and statistics.
+    app.gql_ok(hide, json!({ "id": product_id, "s": "BLOCKED" }), Some(&admin.access)).await;
+    assert_eq!(code(&app.gql(hide, json!({ "id": product_id, "s": "ACTIVE" }), Some(&seller.access)).await), "FORBIDDEN");
+    let blocked = app
+        .gql_ok("{ adminProducts(status: BLOCKED) { edges { node { id } } } }", json!({}), Some(&admin.access))
+        .await;
+    assert_eq!(blocked["adminProducts"]["edges"][0]["node"]["id"], product_id);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let stats = app
+        .gql_ok(
+            "query($d: NaiveDate!) { platformStats(from: $d, to: $d) { totalSignUps totalOrders totalRevenue activeUsers
+                days { day orders revenue } topProducts { name quantity revenue product { id } } } }",
+            json!({ "d": today }),
+            Some(&admin.access),
+        )
+        .await;
+    let s = &stats["platformStats"];
+    assert_eq!(s["totalOrders"], 1);
+    assert_eq!(s["totalRevenue"], 289000 * 3);
+    assert_eq!(s["totalSignUps"], 5);
+    assert_eq!(s["days"][0]["day"], today);
+    assert_eq!(s["topProducts"][0]["quantity"], 3);
+    assert!(s["activeUsers"].as_i64().unwrap() >= 4);
+    assert_eq!(code(&app.gql("query($d: NaiveDate!) { platformStats(from: $d, to: $d) { totalOrders } }", json!({ "d": today }), Some(&seller.access)).await), "FORBIDDEN");
+}
+
+async fn every_mutation_rejects_bad_input(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let (seller, _) = approved_seller(&app, &admin, "Bad Input Co", "11223344").await;
+    let (rival, _) = approved_seller(&app, &admin, "Rival Co", "55667788").await;
+    let buyer = app.register("b@example.com", "bee").await;
+    let other = app.register("o@example.com", "oscar").await;
+    let coat = category_id(&app, "01outer_01coat").await;
+    let good = json!({ "name": "Coat", "price": 10000, "stock": 3, "categoryId": coat });
+    let pid = product(&app, &seller, good.clone()).await;
+
+    // Product input.
+    let with = |patch: Value| {
+        let mut v = good.clone();
+        for (k, val) in patch.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    };
+    for (input, field) in [
+        (with(json!({ "price": -1 })), "price"),
+        (with(json!({ "price": 0 })), "price"),
+        (with(json!({ "price": 100_000_001 })), "price"),
+        (with(json!({ "stock": -5 })), "stock"),
+        (with(json!({ "name": "" })), "name"),
+        (with(json!({ "name": "n".repeat(121) })), "name"),
+        (with(json!({ "description": "d".repeat(5001) })), "description"),
+        (with(json!({ "colors": ["plaid-ish"] })), "colors"),
+        (with(json!({ "images": ["javascript:alert(1)"] })), "images"),
+        (with(json!({ "fiberComposition": [{ "fiber": "Wool", "percent": 80 }, { "fiber": "Silk", "percent": 30 }] })), "fiberComposition"),
+        (with(json!({ "categoryId": "Q2F0ZWdvcnk6OTk5OQ" })), "categoryId"),
+        (with(json!({ "categoryId": "not-an-id" })), "categoryId"),
+    ] {
+        let body = app.gql(CREATE_PRODUCT, json!({ "i": input }), Some(&seller.access)).await;
+        assert_eq!(code(&body), "VALIDATION", "{input}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    assert_eq!(code(&app.gql(CREATE_PRODUCT, json!({ "i": good }), Some(&buyer.access)).await), "FORBIDDEN");
+    let listed = app.gql_ok("{ myStoreProducts { edges { node { id } } } }", json!({}), Some(&seller.access)).await;
+    assert_eq!(listed["myStoreProducts"]["edges"].as_array().unwrap().len(), 1, "no partial writes");
+
+    // Someone else's product.
+    let update = "mutation($id: ID!, $i: UpdateProductInput!) { updateProduct(id: $id, input: $i) { price } }";
+    assert_eq!(code(&app.gql(update, json!({ "id": pid, "i": { "price": 1 } }), Some(&rival.access)).await), "FORBIDDEN");
+    assert_eq!(code(&app.gql(update, json!({ "id": pid, "i": { "price": -1 } }), Some(&seller.access)).await), "VALIDATION");
+    // A refused update writes nothing, even its valid fields.
+    let body = app.gql(update, json!({ "id": pid, "i": { "name": "Renamed", "stock": -1 } }), Some(&seller.access)).await;
+    assert_eq!(code(&body), "VALIDATION");
+    let name = app.gql_ok("query($id: ID!) { product(id: $id) { name } }", json!({ "id": pid }), None).await;
+    assert_eq!(name["product"]["name"], "Coat");
+    let ghost = "UHJvZHVjdDo5OTk5OTk";
+    assert_eq!(code(&app.gql(update, json!({ "id": ghost, "i": { "price": 5 } }), Some(&seller.access)).await), "NOT_FOUND");
+
+    // Cart input.
+    let add = "mutation($id: ID!, $q: Int) { addToCart(productId: $id, quantity: $q) { itemCount } }";
+    for q in [0, -3, 100] {
+        assert_eq!(code(&app.gql(add, json!({ "id": pid, "q": q }), Some(&buyer.access)).await), "VALIDATION", "quantity {q}");
+    }
+    assert_eq!(code(&app.gql(add, json!({ "id": ghost, "q": 1 }), Some(&buyer.access)).await), "NOT_FOUND");
+    let cart = app.gql_ok("mutation($id: ID!) { addToCart(productId: $id) { items { id } } }", json!({ "id": pid }), Some(&buyer.access)).await;
+    let item = cart["addToCart"]["items"][0]["id"].as_str().unwrap().to_owned();
+    let upd = "mutation($id: ID!, $q: Int!) { updateCartItem(id: $id, quantity: $q) { totalQuantity } }";
+    assert_eq!(code(&app.gql(upd, json!({ "id": item, "q": 2 }), Some(&other.access)).await), "NOT_FOUND", "someone else's cart");
+    assert_eq!(code(&app.gql(upd, json!({ "id": item, "q": 4 }), Some(&buyer.access)).await), "OUT_OF_STOCK");
+    assert_eq!(code(&app.gql("mutation($id: ID!) { removeFromCart(id: $id) { itemCount } }", json!({ "id": item }), Some(&other.access)).await), "NOT_FOUND");
+
+    // Orders.
+    let order = |from: Value| json!({ "from": from, "shipping": shipping() });
+    for (input, key, expected) in [
+        (order(json!({ "lines": [{ "productId": pid, "quantity": -1 }] })), "bad-order-0001", "VALIDATION"),
+        (order(json!({ "lines": [] })), "bad-order-0002", "VALIDATION"),
+        (order(json!({ "lines": [{ "productId": ghost, "quantity": 1 }] })), "bad-order-0003", "NOT_FOUND"),
+        (order(json!({ "lines": [{ "productId": pid, "quantity": 4 }] })), "bad-order-0004", "OUT_OF_STOCK"),
+        (order(json!({ "cart": true })), "short", "VALIDATION"),
+        (json!({ "from": { "cart": true }, "shipping": { "recipient": "", "phone": "x", "address": "y" } }), "bad-order-0005", "VALIDATION"),
+        (order(json!({ "customCart": { "id": "Q3VzdG9tQ2FydDo5OTk" } })), "bad-order-0006", "NOT_FOUND"),
+    ] {
+        let body = app.gql(PLACE_ORDER, json!({ "i": input, "k": key }), Some(&buyer.access)).await;
+        assert_eq!(code(&body), expected, "{input}: {body}");
+    }
+    let body = app
+        .gql(PLACE_ORDER, json!({ "i": { "from": { "cart": true, "lines": [] }, "shipping": shipping() }, "k": "bad-order-0007" }), Some(&buyer.access))
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "oneOf takes exactly one source: {body}");
+    assert_eq!(product_state(&app, &pid, None).await["stock"], 3, "failed orders take no stock");
+    assert_eq!(app.gql_ok("{ myOrders { edges { node { id } } } }", json!({}), Some(&buyer.access)).await["myOrders"]["edges"], json!([]));
+
+    let placed = app
+        .gql_ok(PLACE_ORDER, json!({ "i": order(json!({ "lines": [{ "productId": pid, "quantity": 1 }] })), "k": "good-order-0001" }), Some(&buyer.access))
+        .await;
+    let oid = placed["placeOrder"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(code(&app.gql("mutation($id: ID!) { cancelOrder(id: $id) { status } }", json!({ "id": oid }), Some(&other.access)).await), "NOT_FOUND");
+    assert!(app.gql_ok("query($id: ID!) { order(id: $id) { id } }", json!({ "id": oid }), Some(&other.access)).await["order"].is_null());
+
+    // Reviews, shorts, stores, inquiries.
+    let review = "mutation($i: CreateReviewInput!) { createReview(input: $i) { id } }";
+    for rating in [0, 6] {
+        let body = app.gql(review, json!({ "i": { "productId": pid, "rating": rating, "body": "x" } }), Some(&buyer.access)).await;
+        assert_eq!(code(&body), "VALIDATION");
+    }
+    let add_short = "mutation($i: AddShortInput!) { addShort(input: $i) { id } }";
+    let short = |patch: Value| {
+        let mut v = json!({ "productId": pid, "title": "t", "videoUrl": "https://v.example.com/a.mp4", "durationSecs": 10 });
+        for (k, val) in patch.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        json!({ "i": v })
+    };
+    assert_eq!(code(&app.gql(add_short, short(json!({ "durationSecs": 0 })), Some(&seller.access)).await), "VALIDATION");
+    assert_eq!(code(&app.gql(add_short, short(json!({ "durationSecs": 181 })), Some(&seller.access)).await), "VALIDATION");
+    assert_eq!(code(&app.gql(add_short, short(json!({ "videoUrl": "ftp://x/y" })), Some(&seller.access)).await), "VALIDATION");
+    assert_eq!(code(&app.gql(add_short, short(json!({ "title": "t".repeat(121) })), Some(&seller.access)).await), "VALIDATION");
+    assert_eq!(code(&app.gql(add_short, short(json!({})), Some(&rival.access)).await), "FORBIDDEN");
+    let apply = "mutation($i: ApplyForStoreInput!) { applyForStore(input: $i) { id } }";
+    let body = app.gql(apply, json!({ "i": { "name": "Dup", "licenseNumber": "11-22-33-44" } }), Some(&other.access)).await;
+    assert_eq!((code(&body), body["errors"][0]["extensions"]["field"].as_str()), ("CONFLICT", Some("licenseNumber")));
+    let body = app.gql(apply, json!({ "i": { "name": "bad input co", "licenseNumber": "77777777" } }), Some(&other.access)).await;
+    assert_eq!((code(&body), body["errors"][0]["extensions"]["field"].as_str()), ("CONFLICT", Some("name")));
+    let body = app.gql(apply, json!({ "i": { "name": "x", "licenseNumber": "77777777" } }), Some(&other.access)).await;
+    assert_eq!(code(&body), "VALIDATION");
+    let ask = "mutation($i: AskInquiryInput!) { askInquiry(input: $i) { id } }";
+    let store_of_seller = app.gql_ok("{ myStore { id } }", json!({}), Some(&seller.access)).await["myStore"]["id"].clone();
+    let body = app.gql(ask, json!({ "i": { "storeId": store_of_seller, "subject": "", "body": "b" } }), Some(&buyer.access)).await;
+    assert_eq!(code(&body), "VALIDATION");
+    let rival_product = product(&app, &rival, json!({ "name": "R", "price": 1000, "stock": 1, "categoryId": coat })).await;
+    let body = app
+        .gql(ask, json!({ "i": { "storeId": store_of_seller, "productId": rival_product, "subject": "s", "body": "b" } }), Some(&buyer.access))
+        .await;
+    assert_eq!(code(&body), "VALIDATION", "product of another store");
+}
+
+async fn concurrent_orders_never_oversell(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let (seller, _) = approved_seller(&app, &admin, "Limited Drop", "31415926").await;
+    let shoes = category_id(&app, "05shoes").await;
+    let pid = product(&app, &seller, json!({ "name": "Limited sneaker", "price": 159000, "stock": 10, "categoryId": shoes })).await;
+    let mut buyers = Vec::new();
+    for i in 0..50 {
+        buyers.push(app.register(&format!("racer{i}@example.com"), &format!("racer{i}")).await);
+    }
+    let app = Arc::new(app);
+    let attempts = buyers.into_iter().enumerate().map(|(i, buyer)| {
+        let app = app.clone();
+        let pid = pid.clone();
+        tokio::spawn(async move {
+            let input = json!({ "from": { "lines": [{ "productId": pid, "quantity": 1 }] }, "shipping": shipping() });
+            app.gql(PLACE_ORDER, json!({ "i": input, "k": format!("race-key-{i:04}") }), Some(&buyer.access)).await
+        })
+    });
+    let results: Vec<Value> = futures::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
+    let ok = results.iter().filter(|b| b["errors"].is_null()).count();
+    let out = results.iter().filter(|b| code(b) == "OUT_OF_STOCK").count();
+    assert_eq!(ok, 10, "{results:?}");
+    assert_eq!(out, 40, "{results:?}");
+    let state = product_state(&app, &pid, None).await;
+    assert_eq!(state["stock"], 0);
+    assert_eq!(state["soldCount"], 10);
+}
+
+async fn listing_filters_sorts_and_pages(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let (seller, store_id) = approved_seller(&app, &admin, "Catalogue", "27182818").await;
+    let coat = category_id(&app, "01outer_01coat").await;
+    let jacket = category_id(&app, "01outer_02jacket").await;
+    let tee = category_id(&app, "02top_02tshirt").await;
+    let outer = category_id(&app, "01outer").await;
+    let specs = [
+        ("Navy coat", 300000, &coat, "FEMALE", vec!["Navy"], vec!["WINTER"]),
+        ("Black jacket", 150000, &jacket, "MALE", vec!["Black"], vec!["SPRING_FALL"]),
+        ("White tee", 29000, &tee, "UNISEX", vec!["White"], vec!["SUMMER"]),
+        ("Black tee", 25000, &tee, "FEMALE", vec!["Black", "White"], vec!["SUMMER"]),
+        ("Beige coat", 250000, &coat, "UNISEX", vec!["Beige"], vec!["WINTER", "SPRING_FALL"]),
+    ];
+    let mut ids = Vec::new();
+    for (name, price, cat, gender, colors, seasons) in &specs {
+        ids.push(
+            product(
+                &app,
+                &seller,
+                json!({ "name": name, "price": price, "stock": 5, "categoryId": cat, "gender": gender, "colors": colors, "seasons": seasons }),
+            )
+            .await,
+        );
+    }
+    let q = "query($f: ProductFilterInput, $s: ProductSort, $first: Int, $after: String) {
+        products(filter: $f, sort: $s, first: $first, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name price } } } }";
+    let names = |data: &Value| -> Vec<String> {
+        data["products"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let run = |f: Value, s: &str| {
+        let app = &app;
+        let f = f.clone();
+        let s = s.to_owned();
+        async move { app.gql_ok(q, json!({ "f": f, "s": s, "first": 20 }), None).await }
+    };
+    assert_eq!(names(&run(json!({ "categoryId": outer }), "PRICE_ASC").await), ["Black jacket", "Beige coat", "Navy coat"], "subtree");
+    assert_eq!(names(&run(json!({ "colors": ["white"] }), "PRICE_DESC").await), ["White tee", "Black tee"]);
+    assert_eq!(names(&run(json!({ "gender": "MALE" }), "PRICE_ASC").await), ["White tee", "Black jacket", "Beige coat"], "UNISEX included");
+    assert_eq!(names(&run(json!({ "season": "SPRING_FALL" }), "NEWEST").await), ["Beige coat", "Black jacket"]);
+    assert_eq!(names(&run(json!({ "minPrice": 26000, "maxPrice": 200000 }), "PRICE_ASC").await), ["White tee", "Black jacket"]);
+    assert_eq!(names(&run(json!({ "search": "TEE" }), "PRICE_ASC").await), ["Black tee", "White tee"]);
+    assert_eq!(names(&run(json!({ "storeId": store_id, "search": "coat" }), "NEWEST").await), ["Beige coat", "Navy coat"]);
+    let body = app.gql(q, json!({ "f": { "minPrice": 10, "maxPrice": 5 } }), None).await;
+    assert_eq!(code(&body), "VALIDATION");
+
+    // Popularity: wishlists move it.
+    let fan = app.register("fan@example.com", "fan").await;
+    app.gql_ok("mutation($id: ID!) { addToWishlist(productId: $id) { id } }", json!({ "id": ids[2] }), Some(&fan.access)).await;
+    assert_eq!(names(&run(json!({}), "POPULAR").await)[0], "White tee");
+
+    // Walk every page by price, two at a time: each product once, in order.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let data = app.gql_ok(q, json!({ "s": "PRICE_DESC", "first": 2, "after": after }), None).await;
+        seen.extend(names(&data));
+        if !data["products"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = data["products"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, ["Navy coat", "Beige coat", "Black jacket", "White tee", "Black tee"]);
+    // A cursor from one sort order is refused by another.
+    let data = app.gql_ok(q, json!({ "s": "PRICE_DESC", "first": 1 }), None).await;
+    let cursor = data["products"]["pageInfo"]["endCursor"].clone();
+    assert_eq!(code(&app.gql(q, json!({ "s": "NEWEST", "first": 1, "after": cursor }), None).await), "VALIDATION");
+}
+
+async fn product_list_cost_does_not_grow_with_page_size(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let tee = category_id(&app, "02top_02tshirt").await;
+    let mut sellers = Vec::new();
+    for (i, license) in ["10000001", "10000002", "10000003"].iter().enumerate() {
+        sellers.push(approved_seller(&app, &admin, &format!("Brand {i}"), license).await.0);
+    }
+    let buyer = app.register("counter@example.com", "counter").await;
+    for i in 0..30 {
+        let seller = &sellers[i % 3];
+        let pid = product(
+            &app,
+            seller,
+            json!({ "name": format!("Tee {i}"), "price": 10000 + i, "stock": 9, "categoryId": tee,
+                    "images": ["https://cdn.example.com/a.jpg", "https://cdn.example.com/b.jpg"] }),
+        )
+        .await;
+        for n in 0..2 {
+            app.gql_ok(
+                "mutation($i: AddShortInput!) { addShort(input: $i) { id } }",
+                json!({ "i": { "productId": pid, "title": format!("look {n}"), "videoUrl": "https://v.example.com/x.mp4", "durationSecs": 15 } }),
+                Some(&seller.access),
+            )
+            .await;
+        }
+        if i % 2 == 0 {
+            app.gql_ok("mutation($id: ID!) { addToWishlist(productId: $id) { id } }", json!({ "id": pid }), Some(&buyer.access)).await;
+        }
+    }
+    let q = "query($n: Int!) { products(first: $n) { edges { node { id name price rating inMyWishlist
+        store { id name } images { url } shorts(first: 3) { edges { node { id title } } } } } } }";
+    let mut costs = Vec::new();
+    for n in [5, 30] {
+        let before = app.metric("db_statements_total").await;
+        let data = app.gql_ok(q, json!({ "n": n }), Some(&buyer.access)).await;
+        costs.push(app.metric("db_statements_total").await - before);
+        let edges = data["products"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n as usize);
+        assert_eq!(edges[0]["node"]["shorts"]["edges"].as_array().unwrap().len(), 2);
+        assert_eq!(edges[0]["node"]["images"].as_array().unwrap().len(), 2);
+    }
+    // products, viewer, stores, images, shorts, wishlist flags: 6 statements
+    // whatever the page size (7 if a loader batch is split under load; an
+    // N+1 would cost 30+ at n = 30).
+    for cost in &costs {
+        assert!((6.0..=7.0).contains(cost), "statements for 5 and 30 products: {costs:?}");
+    }
+}
+
+async fn cancellation_restores_stock_and_inquiries_flow(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let (seller, store_id) = approved_seller(&app, &admin, "Knit Lab", "42424242").await;
+    let knit = category_id(&app, "02top_04knit").await;
+    let pid = product(&app, &seller, json!({ "name": "Cable knit", "price": 89000, "stock": 4, "categoryId": knit })).await;
+    let buyer = app.register("knitfan@example.com", "knitfan").await;
+    let order = |k: &str, q: i32| {
+        json!({ "i": { "from": { "lines": [{ "productId": pid, "quantity": q }] }, "shipping": shipping() }, "k": k })
+    };
+    let first = app.gql_ok(PLACE_ORDER, order("cancel-me-0001", 3), Some(&buyer.access)).await;
+    let oid = first["placeOrder"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(product_state(&app, &pid, None).await["stock"], 1);
+    let cancel = "mutation($id: ID!) { cancelOrder(id: $id) { status lines { status } } }";
+    let cancelled = app.gql_ok(cancel, json!({ "id": oid }), Some(&buyer.access)).await;
+    assert_eq!(cancelled["cancelOrder"]["status"], "CANCELLED");
+    let state = product_state(&app, &pid, None).await;
+    assert_eq!((state["stock"].as_i64(), state["soldCount"].as_i64()), (Some(4), Some(0)));
+    assert_eq!(code(&app.gql(cancel, json!({ "id": oid }), Some(&buyer.access)).await), "CONFLICT");
+    assert_eq!(product_state(&app, &pid, None).await["stock"], 4, "a second cancel restores nothing");
+
+    // Shipped orders cannot be cancelled.
+    let second = app.gql_ok(PLACE_ORDER, order("ship-me-00001", 1), Some(&buyer.access)).await;
+    let line = second["placeOrder"]["lines"][0]["id"].clone();
+    let advance = "mutation($id: ID!, $s: OrderStatus!) { advanceOrderLine(id: $id, status: $s) { status } }";
+    app.gql_ok(advance, json!({ "id": line, "s": "PAID" }), Some(&seller.access)).await;
+    app.gql_ok(advance, json!({ "id": line, "s": "SHIPPED" }), Some(&admin.access)).await;
+    let body = app.gql(cancel, json!({ "id": second["placeOrder"]["id"] }), Some(&buyer.access)).await;
+    assert_eq!(code(&body), "CONFLICT");
+
+    // Inquiry: ask → answer → close.
+    let asked = app
+        .gql_ok(
+            "mutation($i: AskInquiryInput!) { askInquiry(input: $i) { id status product { id } } }",
+            json!({ "i": { "storeId": store_id, "productId": pid, "subject": "사이즈 문의", "body": "키 170이면 M인가요?" } }),
+            Some(&buyer.access),
+        )
+        .await;
+    let iid = asked["askInquiry"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(asked["askInquiry"]["status"], "OPEN");
+    let answer = "mutation($id: ID!, $a: String!) { answerInquiry(id: $id, answer: $a) { status answer answeredAt } }";
+    let (stranger, _) = approved_seller(&app, &admin, "Stranger", "13131313").await;
+    assert_eq!(code(&app.gql(answer, json!({ "id": iid, "a": "x" }), Some(&stranger.access)).await), "NOT_FOUND");
+    let answered = app.gql_ok(answer, json!({ "id": iid, "a": "네, M 추천드려요" }), Some(&seller.access)).await;
+    assert_eq!(answered["answerInquiry"]["status"], "ANSWERED");
+    let inbox = app
+        .gql_ok("{ storeInquiries(status: ANSWERED) { edges { node { id subject buyer { nickname } } } } }", json!({}), Some(&seller.access))
+        .await;
+    assert_eq!(inbox["storeInquiries"]["edges"][0]["node"]["buyer"]["nickname"], "knitfan");
+    let mine = app.gql_ok("{ myInquiries { edges { node { answer } } } }", json!({}), Some(&buyer.access)).await;
+    assert_eq!(mine["myInquiries"]["edges"][0]["node"]["answer"], "네, M 추천드려요");
+    let closed = app
+        .gql_ok("mutation($id: ID!) { closeInquiry(id: $id) { status } }", json!({ "id": iid }), Some(&buyer.access))
+        .await;
+    assert_eq!(closed["closeInquiry"]["status"], "CLOSED");
+    assert_eq!(code(&app.gql(answer, json!({ "id": iid, "a": "late" }), Some(&seller.access)).await), "CONFLICT");
+}
+
+/// The HTTP sentiment provider: its answer is stored; when it fails the
+/// offline lexicon decides and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_sentiment_provider_and_fallback() {
+    use axum::{Json, Router, routing::post};
+    let fake = Router::new()
+        .route(
+            "/sentiment",
+            post(|Json(body): Json<Value>| async move {
+                let text = body["text"].as_str().unwrap_or_default().to_owned();
+                Json(json!({ "label": if text.contains("meh") { "NEGATIVE" } else { "NEUTRAL" }, "score": -0.75 }))
+            }),
+        )
+        .route("/broken", post(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, fake).await });
+    for (path, expect_label, expect_provider) in [
+        ("sentiment", "NEGATIVE", "http"),
+        ("broken", "POSITIVE", "offline-lexicon (fallback)"),
+    ] {
+        let url = format!("http://{addr}/{path}");
+        let app = TestApp::spawn_with(common::Backend::Sqlite, &[("VITRINE_SENTIMENT_URL", &url)]).await.unwrap();
+        let admin = app.user_with_role("ADMIN").await;
+        let (seller, _) = approved_seller(&app, &admin, "Provider Test", "64646464").await;
+        let cat = category_id(&app, "05shoes").await;
+        let pid = product(&app, &seller, json!({ "name": "Shoe", "price": 1000, "stock": 1, "categoryId": cat })).await;
+        let data = app
+            .gql_ok(
+                "mutation($i: AddShortInput!) { addShort(input: $i) { sentiment { label score provider } } }",
+                json!({ "i": { "productId": pid, "title": "meh but I love it, perfect", "videoUrl": "https://v.example.com/a.mp4", "durationSecs": 9 } }),
+                Some(&seller.access),
+            )
+            .await;
+        assert_eq!(data["addShort"]["sentiment"]["label"], expect_label, "{path}");
+        assert_eq!(data["addShort"]["sentiment"]["provider"], expect_provider, "{path}");
+    }
+}
