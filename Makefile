@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test build fmt lint migrate schema clean libtorch
+.PHONY: run demo test build fmt lint migrate schema bench clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -28,6 +28,11 @@ build: libtorch
 run: libtorch
 	$(CARGO) run --bin vitrine -- serve
 
+## demo: `run`, with the demo shop seeded first (once per database).
+demo: libtorch
+	$(CARGO) run --bin vitrine -- seed-demo
+	$(CARGO) run --bin vitrine -- serve
+
 migrate: libtorch
 	$(CARGO) run --bin vitrine -- migrate
 
@@ -38,6 +43,10 @@ schema: libtorch
 ## CI=true a PostgreSQL or Redis that cannot be reached fails the run.
 test: libtorch
 	$(CARGO) test --workspace --no-fail-fast -- --test-threads=4
+
+## bench: release build, results written under bench/results/.
+bench: libtorch
+	$(CARGO) run --release -p vitrine-bench
 
 fmt:
 	$(CARGO) fmt --all

@@ -89,6 +89,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "Comma-separated browser origins allowed by CORS, or `*`.",
     ),
     (
+        "VITRINE_LOADER_DELAY",
+        "3ms",
+        "How long a DataLoader gathers keys before it runs one batched statement.",
+    ),
+    (
         "VITRINE_SHUTDOWN_GRACE",
         "20s",
         "How long a SIGTERM/SIGINT waits for in-flight requests.",
@@ -183,6 +188,7 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub sentiment_url: Option<String>,
     pub sentiment_timeout: Duration,
+    pub loader_delay: Duration,
     pub shutdown_grace: Duration,
 }
 
@@ -361,6 +367,12 @@ impl Config {
             "3s",
         )?;
 
+        let loader_delay =
+            parse_duration_var(get("VITRINE_LOADER_DELAY"), "VITRINE_LOADER_DELAY", "3ms")?;
+        if loader_delay > Duration::from_millis(100) {
+            return Err(invalid("VITRINE_LOADER_DELAY", "must be at most 100ms"));
+        }
+
         Ok(Self {
             env,
             bind,
@@ -374,6 +386,7 @@ impl Config {
             cors_origins,
             sentiment_url,
             sentiment_timeout,
+            loader_delay,
             shutdown_grace,
         })
     }

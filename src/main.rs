@@ -29,6 +29,15 @@ enum Command {
     Schema,
     /// Print the configuration variables as a markdown table.
     Config,
+    /// Fill the database with a demo shop (stores, products, shorts, buyers, orders, reviews).
+    SeedDemo {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 50)]
+        products_per_store: usize,
+        #[arg(long, default_value_t = 40)]
+        buyers: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +105,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 "starting"
             );
             let app = vitrine::build(config).await?;
+            if vitrine::domain::commerce::catalog::is_empty(&app.state.db)
+                .await
+                .unwrap_or(false)
+            {
+                tracing::info!(
+                    "the catalogue is empty: `make demo` (or `vitrine seed-demo`) fills it with a demo shop"
+                );
+            }
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| anyhow::anyhow!("VITRINE_BIND: cannot listen on {bind}: {e}"))?;
@@ -126,6 +143,35 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 }
                 Err(e) => anyhow::bail!("{}", e.message()),
             }
+            Ok(())
+        }
+        Command::SeedDemo {
+            seed,
+            products_per_store,
+            buyers,
+        } => {
+            let app = vitrine::build(config).await?;
+            if vitrine::demo::is_seeded(&app.state.db).await? {
+                println!("the demo shop is already in this database; nothing to do");
+                return Ok(());
+            }
+            let summary = vitrine::demo::seed(&app.state, seed, products_per_store, buyers).await?;
+            println!(
+                "demo ready: {} stores, {} products, {} shorts, {} buyers, {} orders, {} reviews, {} custom carts",
+                summary.stores,
+                summary.products,
+                summary.shorts,
+                summary.buyers,
+                summary.orders,
+                summary.reviews,
+                summary.custom_carts
+            );
+            println!(
+                "sign in as {} / {} (admin), seller1@demo.vitrine.dev or buyer01@demo.vitrine.dev / {}",
+                vitrine::demo::ADMIN_EMAIL,
+                vitrine::demo::ADMIN_PASSWORD,
+                vitrine::demo::USER_PASSWORD
+            );
             Ok(())
         }
         Command::Schema | Command::Config => Ok(()),

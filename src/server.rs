@@ -194,7 +194,7 @@ fn request_with_context(
 ) -> async_graphql::Request {
     request
         .data(RequestAuth::new(credentials.clone()))
-        .data(Loaders::new(&app.db))
+        .data(Loaders::new(&app.db, app.config.loader_delay))
         .data(client.clone())
 }
 
@@ -274,7 +274,7 @@ async fn graphql_ws(
                     let credentials = ws_credentials(&init_app, &payload);
                     let mut data = Data::default();
                     data.insert(RequestAuth::new(credentials));
-                    data.insert(Loaders::new(&init_app.db));
+                    data.insert(Loaders::new(&init_app.db, init_app.config.loader_delay));
                     data.insert(ClientInfo {
                         ip: None,
                         user_agent,

@@ -279,8 +279,11 @@ async fn index(
     manager.create_index(stmt.to_owned()).await
 }
 
+/// `(code, english name, korean name)` of one taxonomy node.
+type Node = (&'static str, &'static str, &'static str);
+
 /// The seed's clothing taxonomy: `(code, english, korean, children)`.
-pub const TAXONOMY: &[(&str, &str, &str, &[(&str, &str, &str)])] = &[
+pub const TAXONOMY: &[(&str, &str, &str, &[Node])] = &[
     (
         "01outer",
         "Outerwear",

@@ -163,16 +163,15 @@ impl LexiconSentiment {
                 weight = 1.5;
                 continue;
             }
-            let polarity = if POSITIVE_EN.contains(&bare) {
-                1.0
-            } else if NEGATIVE_EN.contains(&bare) {
-                -1.0
-            } else if NEGATIVE_KO.iter().any(|stem| bare.contains(stem)) {
-                -1.0
-            } else if POSITIVE_KO.iter().any(|stem| bare.contains(stem)) {
-                1.0
-            } else {
-                0.0
+            // Korean negative stems are checked before positive ones: `별로 좋` is negative.
+            let negative =
+                NEGATIVE_EN.contains(&bare) || NEGATIVE_KO.iter().any(|stem| bare.contains(stem));
+            let positive =
+                POSITIVE_EN.contains(&bare) || POSITIVE_KO.iter().any(|stem| bare.contains(stem));
+            let polarity = match (negative, positive) {
+                (true, _) => -1.0,
+                (false, true) => 1.0,
+                (false, false) => 0.0,
             };
             if polarity == 0.0 {
                 continue;

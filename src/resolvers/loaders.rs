@@ -9,7 +9,8 @@ use sea_orm::{
 };
 
 use crate::entities::{
-    category, custom_cart, like, order, product, product_image, short, store, user, wishlist_item,
+    category, custom_cart, like, order, product, product_image, review, short, store, user,
+    wishlist_item,
 };
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<sea_orm::DbErr>>;
@@ -22,7 +23,13 @@ pub struct Loaders {
     pub products: DataLoader<ByIdLoader<product::Entity>>,
     pub shorts: DataLoader<ByIdLoader<short::Entity>>,
     pub product_images: DataLoader<ProductImagesLoader>,
-    pub product_shorts: DataLoader<ProductShortsLoader>,
+    pub category_children: DataLoader<CategoryChildrenLoader>,
+    pub product_shorts: DataLoader<FirstRowsLoader<short::Entity>>,
+    pub store_shorts: DataLoader<FirstRowsLoader<short::Entity>>,
+    pub product_reviews: DataLoader<FirstRowsLoader<review::Entity>>,
+    pub store_reviews: DataLoader<FirstRowsLoader<review::Entity>>,
+    pub store_products: DataLoader<FirstRowsLoader<product::Entity>>,
+    pub category_popular: DataLoader<FirstRowsLoader<product::Entity>>,
     pub wishlisted: DataLoader<WishlistedLoader>,
     pub short_liked: DataLoader<ShortLikedLoader>,
     pub custom_cart_counts: DataLoader<CustomCartCountLoader>,
@@ -30,31 +37,38 @@ pub struct Loaders {
     pub order_lines: DataLoader<OrderLinesLoader>,
 }
 
-/// How long a loader waits to gather keys into one batch. Long enough that
-/// the fields of a whole page land in one statement on a busy 2-core box,
-/// short against any request's latency.
-const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(3);
-
-fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>(inner: T) -> DataLoader<T> {
-    DataLoader::new(inner, tokio::spawn).delay(BATCH_DELAY)
+fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>(
+    inner: T,
+    delay: std::time::Duration,
+) -> DataLoader<T> {
+    DataLoader::new(inner, tokio::spawn).delay(delay)
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
+    /// `delay` (`VITRINE_LOADER_DELAY`) is how long a loader waits to gather
+    /// keys into one batch: long enough that the fields of a whole page land
+    /// in one statement, short against any request's latency.
+    pub fn new(db: &DatabaseConnection, delay: std::time::Duration) -> Self {
         let db = db.clone();
         Self {
-            users: loader(ByIdLoader::new(&db)),
-            stores: loader(ByIdLoader::new(&db)),
-            categories: loader(ByIdLoader::new(&db)),
-            products: loader(ByIdLoader::new(&db)),
-            shorts: loader(ByIdLoader::new(&db)),
-            product_images: loader(ProductImagesLoader { db: db.clone() }),
-            product_shorts: loader(ProductShortsLoader { db: db.clone() }),
-            wishlisted: loader(WishlistedLoader { db: db.clone() }),
-            short_liked: loader(ShortLikedLoader { db: db.clone() }),
-            custom_cart_counts: loader(CustomCartCountLoader { db: db.clone() }),
-            custom_cart_items: loader(CustomCartItemsLoader { db: db.clone() }),
-            order_lines: loader(OrderLinesLoader { db }),
+            users: loader(ByIdLoader::new(&db), delay),
+            stores: loader(ByIdLoader::new(&db), delay),
+            categories: loader(ByIdLoader::new(&db), delay),
+            products: loader(ByIdLoader::new(&db), delay),
+            shorts: loader(ByIdLoader::new(&db), delay),
+            product_images: loader(ProductImagesLoader { db: db.clone() }, delay),
+            category_children: loader(CategoryChildrenLoader { db: db.clone() }, delay),
+            product_shorts: loader(FirstRowsLoader::new(&db, &PRODUCT_SHORTS), delay),
+            store_shorts: loader(FirstRowsLoader::new(&db, &STORE_SHORTS), delay),
+            product_reviews: loader(FirstRowsLoader::new(&db, &PRODUCT_REVIEWS), delay),
+            store_reviews: loader(FirstRowsLoader::new(&db, &STORE_REVIEWS), delay),
+            store_products: loader(FirstRowsLoader::new(&db, &STORE_PRODUCTS), delay),
+            category_popular: loader(FirstRowsLoader::new(&db, &CATEGORY_POPULAR), delay),
+            wishlisted: loader(WishlistedLoader { db: db.clone() }, delay),
+            short_liked: loader(ShortLikedLoader { db: db.clone() }, delay),
+            custom_cart_counts: loader(CustomCartCountLoader { db: db.clone() }, delay),
+            custom_cart_items: loader(CustomCartItemsLoader { db: db.clone() }, delay),
+            order_lines: loader(OrderLinesLoader { db }, delay),
         }
     }
 }
@@ -137,44 +151,183 @@ impl Loader<i64> for ProductImagesLoader {
     }
 }
 
-/// The newest `n` shorts of each product: `(product id, n)` keys, one
-/// statement per batch with a window function (SQLite ≥ 3.25 and PostgreSQL).
-pub struct ProductShortsLoader {
-    db: DatabaseConnection,
+/// How to fetch the first rows of a list per parent in one statement.
+pub struct FirstRows {
+    table: &'static str,
+    /// The column naming the parent (`product_id`, `store_id`, …).
+    parent: &'static str,
+    /// Window order, which is also the list's order.
+    order: &'static str,
+    /// Extra condition on the rows (`""` for none).
+    condition: &'static str,
 }
 
-impl Loader<(i64, u64)> for ProductShortsLoader {
-    type Value = Vec<short::Model>;
+pub const PRODUCT_SHORTS: FirstRows = FirstRows {
+    table: "shorts",
+    parent: "product_id",
+    order: "id DESC",
+    condition: "",
+};
+pub const STORE_SHORTS: FirstRows = FirstRows {
+    table: "shorts",
+    parent: "store_id",
+    order: "id DESC",
+    condition: "",
+};
+pub const PRODUCT_REVIEWS: FirstRows = FirstRows {
+    table: "reviews",
+    parent: "product_id",
+    order: "id DESC",
+    condition: "",
+};
+pub const STORE_REVIEWS: FirstRows = FirstRows {
+    table: "reviews",
+    parent: "store_id",
+    order: "id DESC",
+    condition: "",
+};
+/// A store's listed products, newest first.
+pub const STORE_PRODUCTS: FirstRows = FirstRows {
+    table: "products",
+    parent: "store_id",
+    order: "id DESC",
+    condition: "AND status = 'ACTIVE'",
+};
+/// Listed products of a category, most popular first (related products).
+pub const CATEGORY_POPULAR: FirstRows = FirstRows {
+    table: "products",
+    parent: "category_id",
+    order: "popularity DESC, id DESC",
+    condition: "AND status = 'ACTIVE'",
+};
+
+/// The first `n` rows of a list for many parents at once: `(parent id, n)`
+/// keys, one statement per batch with `ROW_NUMBER()` (SQLite ≥ 3.25 and
+/// PostgreSQL). Serves the first page of list fields on items of a list.
+pub struct FirstRowsLoader<E> {
+    db: DatabaseConnection,
+    rows: &'static FirstRows,
+    _entity: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> FirstRowsLoader<E> {
+    fn new(db: &DatabaseConnection, rows: &'static FirstRows) -> Self {
+        Self {
+            db: db.clone(),
+            rows,
+            _entity: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Entities whose rows can be grouped under a parent column of `FirstRows`.
+pub trait ParentOf: EntityTrait {
+    fn parent_of(model: &Self::Model, column: &str) -> i64;
+}
+
+impl ParentOf for short::Entity {
+    fn parent_of(m: &short::Model, column: &str) -> i64 {
+        if column == "store_id" {
+            m.store_id
+        } else {
+            m.product_id
+        }
+    }
+}
+
+impl ParentOf for review::Entity {
+    fn parent_of(m: &review::Model, column: &str) -> i64 {
+        if column == "store_id" {
+            m.store_id
+        } else {
+            m.product_id
+        }
+    }
+}
+
+impl ParentOf for product::Entity {
+    fn parent_of(m: &product::Model, column: &str) -> i64 {
+        if column == "category_id" {
+            m.category_id
+        } else {
+            m.store_id
+        }
+    }
+}
+
+impl<E> Loader<(i64, u64)> for FirstRowsLoader<E>
+where
+    E: ParentOf + Send + Sync + 'static,
+    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+{
+    type Value = Vec<E::Model>;
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[(i64, u64)]) -> LoadResult<(i64, u64), Self::Value> {
         let limit = keys.iter().map(|k| k.1).max().unwrap_or(0);
         let ids: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
-        let backend = self.db.get_database_backend();
-        // Ids are integers we produced, so inlining them is safe.
+        let FirstRows {
+            table,
+            parent,
+            order,
+            condition,
+        } = self.rows;
+        // Only integers we produced and constant SQL fragments are inlined.
         let sql = format!(
-            "SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.product_id ORDER BY s.id DESC) AS rn \
-             FROM shorts s WHERE s.product_id IN ({})) ranked WHERE rn <= {limit} ORDER BY product_id, id DESC",
+            "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.{parent} ORDER BY {order}) AS rn \
+             FROM {table} t WHERE t.{parent} IN ({}) {condition}) ranked WHERE rn <= {limit} ORDER BY {parent}, rn",
             ids.join(",")
         );
-        let rows = short::Model::find_by_statement(Statement::from_string(backend, sql))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        let mut by_product: HashMap<i64, Vec<short::Model>> = HashMap::new();
+        let rows = E::Model::find_by_statement(Statement::from_string(
+            self.db.get_database_backend(),
+            sql,
+        ))
+        .all(&self.db)
+        .await
+        .map_err(Arc::new)?;
+        let mut by_parent: HashMap<i64, Vec<E::Model>> = HashMap::new();
         for row in rows {
-            by_product.entry(row.product_id).or_default().push(row);
+            by_parent
+                .entry(E::parent_of(&row, parent))
+                .or_default()
+                .push(row);
         }
         Ok(keys
             .iter()
-            .map(|(pid, n)| {
-                let list = by_product
-                    .get(pid)
+            .map(|(id, n)| {
+                let list = by_parent
+                    .get(id)
                     .map(|v| v.iter().take(*n as usize).cloned().collect())
                     .unwrap_or_default();
-                ((*pid, *n), list)
+                ((*id, *n), list)
             })
             .collect())
+    }
+}
+
+/// Children of taxonomy nodes, in taxonomy order.
+pub struct CategoryChildrenLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for CategoryChildrenLoader {
+    type Value = Vec<category::Model>;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let rows = category::Entity::find()
+            .filter(category::Column::ParentId.is_in(keys.iter().copied()))
+            .order_by_asc(category::Column::Position)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            if let Some(parent) = row.parent_id {
+                out.entry(parent).or_default().push(row);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -678,21 +678,9 @@ pub async fn list_products(
     Ok(query.limit(limit).all(db).await?)
 }
 
-/// Up to `limit` ACTIVE products of the same category, most popular first.
-pub async fn related(
-    db: &DatabaseConnection,
-    product: &product::Model,
-    limit: u64,
-) -> AppResult<Vec<product::Model>> {
-    Ok(product::Entity::find()
-        .filter(product::Column::CategoryId.eq(product.category_id))
-        .filter(product::Column::Status.eq(ProductStatus::Active))
-        .filter(product::Column::Id.ne(product.id))
-        .order_by_desc(product::Column::Popularity)
-        .order_by_desc(product::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
+/// True when no product exists at all (a fresh database).
+pub async fn is_empty(db: &DatabaseConnection) -> AppResult<bool> {
+    Ok(product::Entity::find().one(db).await?.is_none())
 }
 
 /// Every category, in taxonomy order.

@@ -227,12 +227,30 @@ impl Store {
         after: Option<String>,
         #[graphql(default_with = "ProductSort::Newest")] sort: ProductSort,
     ) -> Result<Connection<String, Product>> {
+        if sort == ProductSort::Newest && after.is_none() {
+            // The first page of every store in a list comes in one batch.
+            let page = PageArgs::new(first, None)?;
+            let rows = loaders(ctx)
+                .store_products
+                .load_one((self.0.id, page.fetch_limit()))
+                .await?
+                .unwrap_or_default();
+            let sort: DomainSort = sort.into();
+            return Ok(connection(
+                &page,
+                rows,
+                EmptyFields,
+                |p| sort.cursor(p),
+                Product,
+            ));
+        }
         let filter = catalog::ProductFilter {
             store_id: Some(self.0.id),
             ..Default::default()
         };
         product_page(ctx, filter, sort, first, after).await
     }
+    /// Newest first.
     async fn shorts(
         &self,
         ctx: &Context<'_>,
@@ -240,20 +258,27 @@ impl Store {
         after: Option<String>,
     ) -> Result<Connection<String, Short>> {
         let page = PageArgs::new(first, after)?;
-        let after_id: Option<i64> = page.after_key()?;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-        let mut query = short::Entity::find().filter(short::Column::StoreId.eq(self.0.id));
-        if let Some(a) = after_id {
-            query = query.filter(short::Column::Id.lt(a));
-        }
-        let rows = query
-            .order_by_desc(short::Column::Id)
-            .limit(page.fetch_limit())
-            .all(&state(ctx).db)
-            .await
-            .map_err(AppError::from)?;
+        let rows = match page.after_key::<i64>()? {
+            None => loaders(ctx)
+                .store_shorts
+                .load_one((self.0.id, page.fetch_limit()))
+                .await?
+                .unwrap_or_default(),
+            Some(after_id) => {
+                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+                short::Entity::find()
+                    .filter(short::Column::StoreId.eq(self.0.id))
+                    .filter(short::Column::Id.lt(after_id))
+                    .order_by_desc(short::Column::Id)
+                    .limit(page.fetch_limit())
+                    .all(&state(ctx).db)
+                    .await
+                    .map_err(AppError::from)?
+            }
+        };
         Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
     }
+    /// Reviews of every product of the store, newest first.
     async fn reviews(
         &self,
         ctx: &Context<'_>,
@@ -261,14 +286,23 @@ impl Store {
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
         let page = PageArgs::new(first, after)?;
-        let rows = crate::domain::commerce::reviews::list(
-            &state(ctx).db,
-            None,
-            Some(self.0.id),
-            page.after_key()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows = match page.after_key::<i64>()? {
+            None => loaders(ctx)
+                .store_reviews
+                .load_one((self.0.id, page.fetch_limit()))
+                .await?
+                .unwrap_or_default(),
+            Some(after_id) => {
+                crate::domain::commerce::reviews::list(
+                    &state(ctx).db,
+                    None,
+                    Some(self.0.id),
+                    Some(after_id),
+                    page.fetch_limit(),
+                )
+                .await?
+            }
+        };
         Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
     }
 }
@@ -310,10 +344,12 @@ impl Category {
     }
     /// Direct children, in taxonomy order (the tree is small and fixed).
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        let all = catalog::categories(&state(ctx).db).await?;
-        Ok(all
+        Ok(loaders(ctx)
+            .category_children
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
             .into_iter()
-            .filter(|c| c.parent_id == Some(self.0.id))
             .map(Category)
             .collect())
     }
@@ -474,6 +510,7 @@ impl Product {
         };
         Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
     }
+    /// Newest first.
     async fn reviews(
         &self,
         ctx: &Context<'_>,
@@ -481,26 +518,41 @@ impl Product {
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
         let page = PageArgs::new(first, after)?;
-        let rows = crate::domain::commerce::reviews::list(
-            &state(ctx).db,
-            Some(self.0.id),
-            None,
-            page.after_key()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows = match page.after_key::<i64>()? {
+            None => loaders(ctx)
+                .product_reviews
+                .load_one((self.0.id, page.fetch_limit()))
+                .await?
+                .unwrap_or_default(),
+            Some(after_id) => {
+                crate::domain::commerce::reviews::list(
+                    &state(ctx).db,
+                    Some(self.0.id),
+                    None,
+                    Some(after_id),
+                    page.fetch_limit(),
+                )
+                .await?
+            }
+        };
         Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
     }
-    /// ACTIVE products of the same category, most popular first.
+    /// Up to 20 ACTIVE products of the same category, most popular first.
     async fn related_products(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 6)] first: i32,
     ) -> Result<Vec<Product>> {
         let first = PageArgs::new(Some(first), None)?.first.min(20);
-        Ok(catalog::related(&state(ctx).db, &self.0, first)
+        let candidates = loaders(ctx)
+            .category_popular
+            .load_one((self.0.category_id, first + 1))
             .await?
+            .unwrap_or_default();
+        Ok(candidates
             .into_iter()
+            .filter(|p| p.id != self.0.id)
+            .take(first as usize)
             .map(Product)
             .collect())
     }
