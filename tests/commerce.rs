@@ -639,6 +639,28 @@ async fn buyer_and_seller_journey(app: TestApp) {
         ),
         "FORBIDDEN"
     );
+    let all_orders = app
+        .gql_ok(
+            "{ adminOrders { edges { node { id buyer { nickname } } } } }",
+            json!({}),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(
+        all_orders["adminOrders"]["edges"][0]["node"]["id"],
+        order_id
+    );
+    assert_eq!(
+        code(
+            &app.gql(
+                "{ adminOrders { edges { node { id } } } }",
+                json!({}),
+                Some(&seller.access)
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
     let blocked = app
         .gql_ok(
             "{ adminProducts(status: BLOCKED) { edges { node { id } } } }",

@@ -612,6 +612,26 @@ impl CommerceQuery {
         Ok(order_connection(&page, rows, None))
     }
 
+    /// Every order on the platform, newest first (admins).
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn admin_orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Order>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = orders::list(
+            &state(ctx).db,
+            None,
+            None,
+            page.after_key()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(order_connection(&page, rows, None))
+    }
+
     /// An order for its buyer, an admin, or a seller with lines in it.
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
