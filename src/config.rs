@@ -90,7 +90,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "VITRINE_LOADER_DELAY",
-        "3ms",
+        "1ms",
         "How long a DataLoader gathers keys before it runs one batched statement.",
     ),
     (
@@ -368,7 +368,7 @@ impl Config {
         )?;
 
         let loader_delay =
-            parse_duration_var(get("VITRINE_LOADER_DELAY"), "VITRINE_LOADER_DELAY", "3ms")?;
+            parse_duration_var(get("VITRINE_LOADER_DELAY"), "VITRINE_LOADER_DELAY", "1ms")?;
         if loader_delay > Duration::from_millis(100) {
             return Err(invalid("VITRINE_LOADER_DELAY", "must be at most 100ms"));
         }

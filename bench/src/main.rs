@@ -53,7 +53,9 @@ async fn main() -> anyhow::Result<()> {
         )
     });
     let data_dir = dir.path().join("data").display().to_string();
+    let loader_delay = std::env::var("VITRINE_LOADER_DELAY").unwrap_or_else(|_| "1ms".into());
     let vars = [
+        ("VITRINE_LOADER_DELAY", loader_delay.as_str()),
         ("DATABASE_URL", url.as_str()),
         ("VITRINE_DATA_DIR", data_dir.as_str()),
         ("VITRINE_LOG", "warn"),
