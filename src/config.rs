@@ -89,6 +89,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "Comma-separated browser origins allowed by CORS, or `*`.",
     ),
     (
+        "VITRINE_UPLOAD_MAX_BYTES",
+        "10485760 (10 MiB)",
+        "Largest accepted image upload; JPEG, PNG and WebP only, sniffed from the bytes.",
+    ),
+    (
+        "VITRINE_PUBLIC_URL",
+        "(unset: relative /files/… URLs)",
+        "Origin prefixed to file URLs, e.g. https://api.example.com.",
+    ),
+    (
+        "VITRINE_FEED_WEIGHTS",
+        "0.4,0.25,0.2,0.15",
+        "Home feed weights: behaviour, social, trending, recency (each 0 to 1).",
+    ),
+    (
         "VITRINE_LOADER_DELAY",
         "1ms",
         "How long a DataLoader gathers keys before it runs one batched statement.",
@@ -189,7 +204,30 @@ pub struct Config {
     pub sentiment_url: Option<String>,
     pub sentiment_timeout: Duration,
     pub loader_delay: Duration,
+    pub upload_max_bytes: u64,
+    pub public_url: String,
+    pub feed_weights: FeedWeights,
     pub shutdown_grace: Duration,
+}
+
+/// Weights of the home feed's score components (COMM-5).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FeedWeights {
+    pub behaviour: f64,
+    pub social: f64,
+    pub trending: f64,
+    pub recency: f64,
+}
+
+impl Default for FeedWeights {
+    fn default() -> Self {
+        Self {
+            behaviour: 0.4,
+            social: 0.25,
+            trending: 0.2,
+            recency: 0.15,
+        }
+    }
 }
 
 impl Config {
@@ -373,6 +411,56 @@ impl Config {
             return Err(invalid("VITRINE_LOADER_DELAY", "must be at most 100ms"));
         }
 
+        let upload_max_bytes = match get("VITRINE_UPLOAD_MAX_BYTES") {
+            None => 10 * 1024 * 1024,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1024..=100 * 1024 * 1024).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "VITRINE_UPLOAD_MAX_BYTES",
+                        "expected a byte count from 1024 to 104857600",
+                    )
+                })?,
+        };
+        let public_url = match get("VITRINE_PUBLIC_URL") {
+            None => String::new(),
+            Some(u)
+                if url::Url::parse(&u).is_ok_and(|p| matches!(p.scheme(), "http" | "https")) =>
+            {
+                u.trim_end_matches('/').to_owned()
+            }
+            Some(_) => return Err(invalid("VITRINE_PUBLIC_URL", "expected an http(s) origin")),
+        };
+        let feed_weights = match get("VITRINE_FEED_WEIGHTS") {
+            None => FeedWeights::default(),
+            Some(raw) => {
+                let parts: Vec<f64> = raw
+                    .split(',')
+                    .filter_map(|p| p.trim().parse().ok())
+                    .collect();
+                match parts[..] {
+                    [behaviour, social, trending, recency]
+                        if parts.iter().all(|w| (0.0..=1.0).contains(w)) =>
+                    {
+                        FeedWeights {
+                            behaviour,
+                            social,
+                            trending,
+                            recency,
+                        }
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "VITRINE_FEED_WEIGHTS",
+                            "expected four weights from 0 to 1: behaviour,social,trending,recency",
+                        ));
+                    }
+                }
+            }
+        };
+
         Ok(Self {
             env,
             bind,
@@ -387,6 +475,9 @@ impl Config {
             sentiment_url,
             sentiment_timeout,
             loader_delay,
+            upload_max_bytes,
+            public_url,
+            feed_weights,
             shutdown_grace,
         })
     }

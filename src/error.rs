@@ -144,6 +144,7 @@ pub const ERROR_CODES: &[&str] = &[
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
     "BAD_REQUEST",
+    "PAYLOAD_TOO_LARGE",
 ];
 
 impl From<sea_orm::DbErr> for AppError {

@@ -60,6 +60,35 @@ pub enum DomainEvent {
         buyer_id: i64,
         store_id: i64,
     },
+    /// `target_type` is POST, DESIGN, SHORT or COMMENT; `owner_id` made the target.
+    Liked {
+        user_id: i64,
+        target_type: String,
+        target_id: i64,
+        owner_id: i64,
+    },
+    Commented {
+        comment_id: i64,
+        post_id: i64,
+        author_id: i64,
+        post_author_id: i64,
+        parent_author_id: Option<i64>,
+    },
+    Followed {
+        follower_id: i64,
+        followee_id: i64,
+    },
+    PostCreated {
+        post_id: i64,
+        author_id: i64,
+    },
+    PostDeleted {
+        post_id: i64,
+    },
+    DesignCreated {
+        design_id: i64,
+        owner_id: i64,
+    },
 }
 
 #[derive(Clone)]

@@ -67,8 +67,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             )?),
             None => std::sync::Arc::new(infra::sentiment::LexiconSentiment),
         };
+    let storage = std::sync::Arc::new(infra::storage::LocalStorage::new(
+        config.data_dir.join("uploads"),
+    )?);
     let state = AppState::new(StateInner {
         sentiment,
+        storage,
         config,
         db,
         jwt,

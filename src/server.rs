@@ -27,7 +27,6 @@ use axum::{
 use tower::ServiceBuilder;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnResponse, TraceLayer},
 };
@@ -42,6 +41,8 @@ use crate::{
 
 /// Largest request body accepted (bytes); larger bodies get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most files one multipart request may carry (a post's images).
+pub const MAX_UPLOAD_FILES: u64 = 10;
 /// Most operations in one JSON batch.
 pub const MAX_BATCH: usize = 10;
 
@@ -63,14 +64,9 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/files/{key}", get(file))
         .with_state(state)
-        .layer(
-            ServiceBuilder::new()
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-                .map_request(|req: axum::http::Request<tower_http::body::Limited<axum::body::Body>>| {
-                    req.map(axum::body::Body::new)
-                }),
-        )
+        .layer(middleware::from_fn_with_state(app.clone(), limit_body))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -104,6 +100,71 @@ fn cors_layer(app: &AppState) -> CorsLayer {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .expose_headers([header::HeaderName::from_static("x-request-id")])
+}
+
+/// 413 for bodies over the limit, before they are buffered: JSON and GET
+/// bodies get 1 MiB, multipart uploads room for `MAX_UPLOAD_FILES` images of
+/// `VITRINE_UPLOAD_MAX_BYTES` each. A declared `Content-Length` over the
+/// limit is refused at once; a streamed body stops at the limit.
+async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let limit = if multipart {
+        (app.config.upload_max_bytes * MAX_UPLOAD_FILES) as usize + MAX_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return too_large(limit);
+    }
+    let (parts, body) = req.into_parts();
+    let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    let response = next.run(Request::from_parts(parts, limited)).await;
+    response
+}
+
+fn too_large(limit: usize) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Json(serde_json::json!({ "errors": [{
+            "message": format!("the request body is larger than {limit} bytes"),
+            "extensions": { "code": "PAYLOAD_TOO_LARGE" } }] })),
+    )
+        .into_response()
+}
+
+/// Uploaded images at stable URLs: `/files/<uuid>.<ext>`, immutable.
+async fn file(
+    State(state): State<ServerState>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Response {
+    let Some(content_type) = crate::infra::storage::content_type_of(&key) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match state.app.storage.get(&key).await {
+        Ok(Some(bytes)) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a stored file");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn track_metrics(State(app): State<AppState>, req: Request, next: Next) -> Response {

@@ -7,7 +7,7 @@ use crate::{
     auth::{JwtKeys, sessions::Services},
     config::Config,
     events::EventBus,
-    infra::sentiment::SentimentProvider,
+    infra::{sentiment::SentimentProvider, storage::Storage},
     telemetry::Metrics,
 };
 
@@ -22,6 +22,7 @@ pub struct StateInner {
     pub metrics: Metrics,
     pub redis: Option<redis::aio::ConnectionManager>,
     pub sentiment: Arc<dyn SentimentProvider>,
+    pub storage: Arc<dyn Storage>,
 }
 
 impl AppState {

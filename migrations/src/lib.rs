@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261120_000001_create_users;
 mod m20261120_000002_create_sessions;
 pub mod m20261121_000003_create_commerce;
+mod m20261121_000004_create_community;
+mod schema_helpers;
 
 pub struct Migrator;
 
@@ -15,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000001_create_users::Migration),
             Box::new(m20261120_000002_create_sessions::Migration),
             Box::new(m20261121_000003_create_commerce::Migration),
+            Box::new(m20261121_000004_create_community::Migration),
         ]
     }
 }

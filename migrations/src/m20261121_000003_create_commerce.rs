@@ -7,7 +7,10 @@
 //! in the same transaction as the row that causes them.
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::m20261120_000001_create_users::Users;
+use crate::{
+    m20261120_000001_create_users::Users,
+    schema_helpers::{fk, index},
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -246,37 +249,6 @@ enum Inquiries {
     Status,
     CreatedAt,
     UpdatedAt,
-}
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    cols: &[&str],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut stmt = Index::create();
-    stmt.name(name).table(table);
-    for col in cols {
-        stmt.col(Alias::new(*col));
-    }
-    if unique {
-        stmt.unique();
-    }
-    manager.create_index(stmt.to_owned()).await
 }
 
 /// `(code, english name, korean name)` of one taxonomy node.

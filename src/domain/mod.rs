@@ -3,6 +3,7 @@
 //! entities or [`crate::error::AppError`], and publish domain events after commit.
 pub mod accounts;
 pub mod commerce;
+pub mod community;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};
 

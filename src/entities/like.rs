@@ -15,8 +15,14 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum LikeTarget {
+    #[sea_orm(string_value = "POST")]
+    Post,
+    #[sea_orm(string_value = "DESIGN")]
+    Design,
     #[sea_orm(string_value = "SHORT")]
     Short,
+    #[sea_orm(string_value = "COMMENT")]
+    Comment,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

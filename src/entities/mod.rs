@@ -1,11 +1,17 @@
 //! sea-orm entities, one module per table. Plain data: no GraphQL derives here;
 //! the resolvers map these into output types.
+pub mod behavior_event;
 pub mod cart_item;
 pub mod category;
+pub mod comment;
 pub mod custom_cart;
+pub mod design;
+pub mod feed_hide;
+pub mod follow;
 pub mod inquiry;
 pub mod like;
 pub mod order;
+pub mod post;
 pub mod product;
 pub mod product_attribute;
 pub mod product_image;
@@ -15,5 +21,6 @@ pub mod session;
 pub mod short;
 pub mod short_view;
 pub mod store;
+pub mod upload;
 pub mod user;
 pub mod wishlist_item;

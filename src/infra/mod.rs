@@ -1,3 +1,4 @@
 //! Backends behind small traits, each with an embedded default and a
 //! production implementation chosen by configuration.
 pub mod sentiment;
+pub mod storage;

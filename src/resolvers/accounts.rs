@@ -131,6 +131,24 @@ impl User {
     async fn status(&self, ctx: &Context<'_>) -> Result<Option<UserStatus>> {
         Ok(self.private(ctx).await?.then_some(self.model.status.into()))
     }
+    async fn follower_count(&self) -> i64 {
+        self.model.follower_count
+    }
+    async fn following_count(&self) -> i64 {
+        self.model.following_count
+    }
+    /// Whether the caller follows this account (false when anonymous).
+    async fn followed_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        match crate::auth::guard::optional_viewer(ctx).await? {
+            None => Ok(false),
+            Some(v) => Ok(ctx
+                .data_unchecked::<Loaders>()
+                .following
+                .load_one((v.id(), self.model.id))
+                .await?
+                .unwrap_or(false)),
+        }
+    }
     /// Why an admin kicked the account (admins only).
     async fn status_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         let admin = crate::auth::guard::optional_viewer(ctx)
@@ -205,6 +223,12 @@ impl From<IssuedTokens> for AuthPayload {
 #[derive(SimpleObject)]
 pub struct TotalCount {
     total_count: i64,
+}
+
+impl TotalCount {
+    pub fn new(total_count: i64) -> Self {
+        Self { total_count }
+    }
 }
 
 pub struct UserConnectionName;

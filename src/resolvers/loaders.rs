@@ -9,8 +9,8 @@ use sea_orm::{
 };
 
 use crate::entities::{
-    category, custom_cart, like, order, product, product_image, review, short, store, user,
-    wishlist_item,
+    category, comment, custom_cart, design, follow, like, order, post, product, product_image,
+    review, short, store, upload, user, wishlist_item,
 };
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<sea_orm::DbErr>>;
@@ -31,7 +31,14 @@ pub struct Loaders {
     pub store_products: DataLoader<FirstRowsLoader<product::Entity>>,
     pub category_popular: DataLoader<FirstRowsLoader<product::Entity>>,
     pub wishlisted: DataLoader<WishlistedLoader>,
-    pub short_liked: DataLoader<ShortLikedLoader>,
+    pub liked: DataLoader<LikedLoader>,
+    pub following: DataLoader<FollowingLoader>,
+    pub uploads: DataLoader<UploadLoader>,
+    pub post_images: DataLoader<PostImagesLoader>,
+    pub designs: DataLoader<ByIdLoader<design::Entity>>,
+    pub posts: DataLoader<ByIdLoader<post::Entity>>,
+    pub comment_replies: DataLoader<FirstRowsLoader<comment::Entity>>,
+    pub post_comments: DataLoader<FirstRowsLoader<comment::Entity>>,
     pub custom_cart_counts: DataLoader<CustomCartCountLoader>,
     pub custom_cart_items: DataLoader<CustomCartItemsLoader>,
     pub order_lines: DataLoader<OrderLinesLoader>,
@@ -65,7 +72,14 @@ impl Loaders {
             store_products: loader(FirstRowsLoader::new(&db, &STORE_PRODUCTS), delay),
             category_popular: loader(FirstRowsLoader::new(&db, &CATEGORY_POPULAR), delay),
             wishlisted: loader(WishlistedLoader { db: db.clone() }, delay),
-            short_liked: loader(ShortLikedLoader { db: db.clone() }, delay),
+            liked: loader(LikedLoader { db: db.clone() }, delay),
+            following: loader(FollowingLoader { db: db.clone() }, delay),
+            uploads: loader(UploadLoader { db: db.clone() }, delay),
+            post_images: loader(PostImagesLoader { db: db.clone() }, delay),
+            designs: loader(ByIdLoader::new(&db), delay),
+            posts: loader(ByIdLoader::new(&db), delay),
+            comment_replies: loader(FirstRowsLoader::new(&db, &COMMENT_REPLIES), delay),
+            post_comments: loader(FirstRowsLoader::new(&db, &POST_COMMENTS), delay),
             custom_cart_counts: loader(CustomCartCountLoader { db: db.clone() }, delay),
             custom_cart_items: loader(CustomCartItemsLoader { db: db.clone() }, delay),
             order_lines: loader(OrderLinesLoader { db }, delay),
@@ -106,7 +120,7 @@ macro_rules! has_id {
         }
     )+};
 }
-has_id!(user, store, category, product, short);
+has_id!(user, store, category, product, short, design, post);
 
 impl<E> Loader<i64> for ByIdLoader<E>
 where
@@ -193,6 +207,20 @@ pub const STORE_PRODUCTS: FirstRows = FirstRows {
     order: "id DESC",
     condition: "AND status = 'ACTIVE'",
 };
+/// Live replies of a comment, oldest first.
+pub const COMMENT_REPLIES: FirstRows = FirstRows {
+    table: "comments",
+    parent: "parent_id",
+    order: "id ASC",
+    condition: "AND deleted_at IS NULL",
+};
+/// Live top-level comments of a post, oldest first.
+pub const POST_COMMENTS: FirstRows = FirstRows {
+    table: "comments",
+    parent: "post_id",
+    order: "id ASC",
+    condition: "AND deleted_at IS NULL AND parent_id IS NULL",
+};
 /// Listed products of a category, most popular first (related products).
 pub const CATEGORY_POPULAR: FirstRows = FirstRows {
     table: "products",
@@ -241,6 +269,16 @@ impl ParentOf for review::Entity {
             m.store_id
         } else {
             m.product_id
+        }
+    }
+}
+
+impl ParentOf for comment::Entity {
+    fn parent_of(m: &comment::Model, column: &str) -> i64 {
+        if column == "parent_id" {
+            m.parent_id.unwrap_or_default()
+        } else {
+            m.post_id
         }
     }
 }
@@ -357,28 +395,105 @@ impl Loader<(i64, i64)> for WishlistedLoader {
     }
 }
 
-/// Whether `(user, short)` is liked by the user.
-pub struct ShortLikedLoader {
+/// Whether `(user, target type, target id)` is liked by the user.
+pub struct LikedLoader {
     db: DatabaseConnection,
 }
 
-impl Loader<(i64, i64)> for ShortLikedLoader {
+impl Loader<(i64, like::LikeTarget, i64)> for LikedLoader {
+    type Value = bool;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[(i64, like::LikeTarget, i64)],
+    ) -> LoadResult<(i64, like::LikeTarget, i64), bool> {
+        let mut out: HashMap<_, bool> = keys.iter().map(|k| (*k, false)).collect();
+        let mut groups: HashMap<(i64, like::LikeTarget), Vec<i64>> = HashMap::new();
+        for (user, target, id) in keys {
+            groups.entry((*user, *target)).or_default().push(*id);
+        }
+        for ((user_id, target), ids) in groups {
+            let rows = like::Entity::find()
+                .filter(like::Column::UserId.eq(user_id))
+                .filter(like::Column::TargetType.eq(target))
+                .filter(like::Column::TargetId.is_in(ids))
+                .all(&self.db)
+                .await
+                .map_err(Arc::new)?;
+            for row in rows {
+                out.insert((user_id, target, row.target_id), true);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether `(follower, followee)` is a follow.
+pub struct FollowingLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<(i64, i64)> for FollowingLoader {
     type Value = bool;
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<(i64, i64), bool> {
         let mut out: HashMap<(i64, i64), bool> = keys.iter().map(|k| (*k, false)).collect();
-        for (user_id, shorts) in group_by_first(keys) {
-            let rows = like::Entity::find()
-                .filter(like::Column::UserId.eq(user_id))
-                .filter(like::Column::TargetType.eq(like::LikeTarget::Short))
-                .filter(like::Column::TargetId.is_in(shorts))
+        for (follower, followees) in group_by_first(keys) {
+            let rows = follow::Entity::find()
+                .filter(follow::Column::FollowerId.eq(follower))
+                .filter(follow::Column::FolloweeId.is_in(followees))
                 .all(&self.db)
                 .await
                 .map_err(Arc::new)?;
             for row in rows {
-                out.insert((user_id, row.target_id), true);
+                out.insert((follower, row.followee_id), true);
             }
+        }
+        Ok(out)
+    }
+}
+
+/// Uploaded files by id.
+pub struct UploadLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for UploadLoader {
+    type Value = upload::Model;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[String]) -> LoadResult<String, upload::Model> {
+        let rows = upload::Entity::find()
+            .filter(upload::Column::Id.is_in(keys.iter().cloned()))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
+    }
+}
+
+/// A post's images in order.
+pub struct PostImagesLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for PostImagesLoader {
+    type Value = Vec<post::image::Model>;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let rows = post::image::Entity::find()
+            .filter(post::image::Column::PostId.is_in(keys.iter().copied()))
+            .order_by_asc(post::image::Column::PostId)
+            .order_by_asc(post::image::Column::Position)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(row.post_id).or_default().push(row);
         }
         Ok(out)
     }

@@ -3,6 +3,7 @@
 //! a domain function, map the result into output types.
 pub mod accounts;
 pub mod commerce;
+pub mod community;
 pub mod loaders;
 pub mod relay;
 
@@ -11,10 +12,18 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::server::ErrorCodes;
 
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountsQuery, commerce::CommerceQuery);
+pub struct Query(
+    accounts::AccountsQuery,
+    commerce::CommerceQuery,
+    community::CommunityQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::AccountsMutation, commerce::CommerceMutation);
+pub struct Mutation(
+    accounts::AccountsMutation,
+    commerce::CommerceMutation,
+    community::CommunityMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

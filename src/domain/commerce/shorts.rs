@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{Duration as ChronoDuration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,6 @@ use crate::{
     db::begin_write,
     domain::{execute_sql, text, url},
     entities::{
-        like::{self, LikeTarget},
         product::{self, ProductStatus},
         short::{self, SentimentLabel, ShortSource},
         short_view, store, wishlist_item,
@@ -119,68 +118,12 @@ async fn require_visible_short(
     Ok(found)
 }
 
-/// Likes a short once per user; returns the short with its exact count.
-pub async fn like(db: &DatabaseConnection, user_id: i64, short_id: i64) -> AppResult<short::Model> {
-    require_visible_short(db, short_id).await?;
-    let txn = begin_write(db).await?;
-    // Liking twice is a no-op: the unique index decides, without aborting the transaction.
-    let inserted = like::Entity::insert(like::ActiveModel {
-        user_id: Set(user_id),
-        target_type: Set(LikeTarget::Short),
-        target_id: Set(short_id),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([
-        like::Column::TargetType,
-        like::Column::TargetId,
-        like::Column::UserId,
-    ])
-    .exec_without_returning(&txn)
-    .await?;
-    if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        execute_sql(
-            &txn,
-            "UPDATE shorts SET like_count = like_count + 1 WHERE id = ?",
-            vec![short_id.into()],
-        )
-        .await?;
-    }
-    let short = short::Entity::find_by_id(short_id)
-        .one(&txn)
+/// A short by id, or `NOT_FOUND`.
+pub async fn find(db: &DatabaseConnection, id: i64) -> AppResult<short::Model> {
+    short::Entity::find_by_id(id)
+        .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found("Short"))?;
-    txn.commit().await?;
-    Ok(short)
-}
-
-/// Removes a like; a no-op when there was none.
-pub async fn unlike(
-    db: &DatabaseConnection,
-    user_id: i64,
-    short_id: i64,
-) -> AppResult<short::Model> {
-    let txn = begin_write(db).await?;
-    let removed = like::Entity::delete_many()
-        .filter(like::Column::UserId.eq(user_id))
-        .filter(like::Column::TargetType.eq(LikeTarget::Short))
-        .filter(like::Column::TargetId.eq(short_id))
-        .exec(&txn)
-        .await?;
-    if removed.rows_affected == 1 {
-        execute_sql(
-            &txn,
-            "UPDATE shorts SET like_count = like_count - 1 WHERE id = ?",
-            vec![short_id.into()],
-        )
-        .await?;
-    }
-    let short = short::Entity::find_by_id(short_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("Short"))?;
-    txn.commit().await?;
-    Ok(short)
+        .ok_or_else(|| AppError::not_found("Short"))
 }
 
 /// Counts a view. Signed-in viewers count once per short per 30 minutes;

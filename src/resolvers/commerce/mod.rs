@@ -879,14 +879,31 @@ impl CommerceMutation {
     async fn like_short(&self, ctx: &Context<'_>, id: ID) -> Result<Short> {
         let id = decode_id("Short", "id", &id)?;
         let me = viewer(ctx).await?;
-        Ok(Short(shorts::like(&state(ctx).db, me.id(), id).await?))
+        let s = state(ctx);
+        crate::domain::community::social::like(
+            &s.db,
+            &s.events,
+            &me.user,
+            crate::entities::like::LikeTarget::Short,
+            id,
+        )
+        .await?;
+        Ok(Short(shorts::find(&s.db, id).await?))
     }
 
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn unlike_short(&self, ctx: &Context<'_>, id: ID) -> Result<Short> {
         let id = decode_id("Short", "id", &id)?;
         let me = viewer(ctx).await?;
-        Ok(Short(shorts::unlike(&state(ctx).db, me.id(), id).await?))
+        let s = state(ctx);
+        crate::domain::community::social::unlike(
+            &s.db,
+            &me.user,
+            crate::entities::like::LikeTarget::Short,
+            id,
+        )
+        .await?;
+        Ok(Short(shorts::find(&s.db, id).await?))
     }
 
     /// Counts a view (once per viewer per 30 minutes; anonymous views always).

@@ -675,8 +675,8 @@ impl Short {
         match optional_viewer(ctx).await? {
             None => Ok(false),
             Some(v) => Ok(loaders(ctx)
-                .short_liked
-                .load_one((v.id(), self.0.id))
+                .liked
+                .load_one((v.id(), crate::entities::like::LikeTarget::Short, self.0.id))
                 .await?
                 .unwrap_or(false)),
         }

@@ -1,0 +1,156 @@
+//! Designs (COMM-1) created from an uploaded source image.
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{
+    ROOM_TYPES, STYLES,
+    media::{CheckedImage, StoredFiles, insert_upload},
+};
+use crate::{
+    db::begin_write,
+    domain::text,
+    entities::{
+        design::{self, DesignVisibility, GenerationStatus},
+        user::{self, Role},
+    },
+    error::{AppError, AppResult},
+    events::{DomainEvent, EventBus},
+    infra::storage::Storage,
+};
+
+pub struct NewDesign {
+    pub title: String,
+    pub prompt: String,
+    pub style: String,
+    pub room_type: String,
+    pub visibility: DesignVisibility,
+}
+
+pub fn check_style(field: &str, raw: &str) -> AppResult<String> {
+    STYLES
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(raw.trim()))
+        .map(|s| (*s).to_owned())
+        .ok_or_else(|| AppError::validation(field, format!("unknown style `{raw}`")))
+}
+
+pub fn check_room_type(field: &str, raw: &str) -> AppResult<String> {
+    ROOM_TYPES
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(raw.trim()))
+        .map(|s| (*s).to_owned())
+        .ok_or_else(|| AppError::validation(field, format!("unknown room type `{raw}`")))
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    events: &EventBus,
+    storage: &dyn Storage,
+    owner: &user::Model,
+    input: NewDesign,
+    source: CheckedImage,
+) -> AppResult<design::Model> {
+    let title = text("title", &input.title, 1, 120, false)?;
+    let prompt = text("prompt", &input.prompt, 0, 2000, true)?;
+    let style = check_style("style", &input.style)?;
+    let room_type = check_room_type("roomType", &input.room_type)?;
+    let mut files = StoredFiles::new(storage);
+    let result = async {
+        let upload_row = files.store(owner.id, source).await?;
+        let txn = begin_write(db).await?;
+        let upload = insert_upload(&txn, upload_row).await?;
+        let now = Utc::now();
+        let created = design::ActiveModel {
+            owner_id: Set(owner.id),
+            title: Set(title),
+            prompt: Set(prompt),
+            style: Set(style),
+            room_type: Set(room_type),
+            source_upload_id: Set(Some(upload.id)),
+            visibility: Set(input.visibility),
+            generation_status: Set(GenerationStatus::Uploaded),
+            like_count: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok::<_, AppError>(created)
+    }
+    .await;
+    match result {
+        Ok(created) => {
+            files.commit();
+            events.publish(DomainEvent::DesignCreated {
+                design_id: created.id,
+                owner_id: owner.id,
+            });
+            Ok(created)
+        }
+        Err(e) => {
+            files.discard().await;
+            Err(e)
+        }
+    }
+}
+
+/// PUBLIC designs for everyone; PRIVATE ones for their owner and admins.
+pub fn visible_to(design: &design::Model, viewer: Option<&user::Model>) -> bool {
+    design.visibility == DesignVisibility::Public
+        || viewer.is_some_and(|v| v.id == design.owner_id || v.role == Role::Admin)
+}
+
+pub async fn find_visible(
+    db: &impl ConnectionTrait,
+    id: i64,
+    viewer: Option<&user::Model>,
+) -> AppResult<Option<design::Model>> {
+    Ok(design::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|d| visible_to(d, viewer)))
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DesignFilter {
+    pub style: Option<String>,
+    pub room_type: Option<String>,
+    pub owner_id: Option<i64>,
+}
+
+/// Designs newest first: PUBLIC ones, plus the viewer's own.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &DesignFilter,
+    viewer: Option<&user::Model>,
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<design::Model>> {
+    let mut visible = Condition::any().add(design::Column::Visibility.eq(DesignVisibility::Public));
+    if let Some(v) = viewer {
+        visible = visible.add(design::Column::OwnerId.eq(v.id));
+    }
+    let mut query = design::Entity::find().filter(visible);
+    if let Some(style) = &filter.style {
+        query = query.filter(design::Column::Style.eq(check_style("style", style)?));
+    }
+    if let Some(room) = &filter.room_type {
+        query = query.filter(design::Column::RoomType.eq(check_room_type("roomType", room)?));
+    }
+    if let Some(owner) = filter.owner_id {
+        query = query.filter(design::Column::OwnerId.eq(owner));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(design::Column::Id.lt(after));
+    }
+    Ok(query
+        .order_by_desc(design::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,953 @@
+//! The interior community over GraphQL (COMM-1, COMM-4 … COMM-7, OPS-4):
+//! thin resolvers over [`crate::domain::community`]. Images arrive through
+//! the GraphQL multipart request spec as `Upload` values.
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject, Upload,
+    connection::{Connection, EmptyFields},
+};
+use chrono::{DateTime, Utc};
+
+use super::{
+    accounts::{TotalCount, User, UserConnection},
+    commerce::types::{loaders, state},
+    relay::{PageArgs, connection, decode_id, encode_id},
+};
+use crate::{
+    auth::{RoleGuard, guard::optional_viewer, viewer},
+    domain::community::{
+        behavior, designs, feed,
+        insights::{self, Insights},
+        media::{self, CheckedImage},
+        posts, social,
+    },
+    entities::{comment, design as design_entity, like::LikeTarget, post as post_entity},
+    error::AppError,
+};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Interior styles (COMM-1).
+    DesignStyle {
+        Modern => "MODERN", Minimalist => "MINIMALIST", Scandinavian => "SCANDINAVIAN",
+        Industrial => "INDUSTRIAL", Classic => "CLASSIC", Natural => "NATURAL", Bohemian => "BOHEMIAN",
+        Vintage => "VINTAGE", Japandi => "JAPANDI", Coastal => "COASTAL",
+    }
+);
+
+string_enum!(
+    RoomType {
+        LivingRoom => "LIVING_ROOM", Bedroom => "BEDROOM", Kitchen => "KITCHEN", DiningRoom => "DINING_ROOM",
+        Bathroom => "BATHROOM", HomeOffice => "HOME_OFFICE", KidsRoom => "KIDS_ROOM", Entryway => "ENTRYWAY",
+        Balcony => "BALCONY",
+    }
+);
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::design::DesignVisibility")]
+pub enum DesignVisibility {
+    Public,
+    Private,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::design::GenerationStatus")]
+pub enum GenerationStatus {
+    Uploaded,
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::like::LikeTarget")]
+pub enum LikeTargetType {
+    Post,
+    Design,
+    Short,
+    Comment,
+}
+
+impl LikeTargetType {
+    fn id_kind(self) -> &'static str {
+        match self {
+            Self::Post => "Post",
+            Self::Design => "Design",
+            Self::Short => "Short",
+            Self::Comment => "Comment",
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FeedItemType {
+    Post,
+    Design,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::community::feed::Reason")]
+pub enum FeedReason {
+    Following,
+    ForYou,
+    Trending,
+    Recent,
+}
+
+fn file_url(ctx: &Context<'_>, key: &str) -> String {
+    media::url_of(&state(ctx).config.public_url, key)
+}
+
+async fn upload_url(ctx: &Context<'_>, id: Option<&String>) -> Result<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(loaders(ctx)
+        .uploads
+        .load_one(id.clone())
+        .await?
+        .map(|u| file_url(ctx, &u.storage_key)))
+}
+
+async fn liked_by_me(ctx: &Context<'_>, target: LikeTarget, id: i64) -> Result<bool> {
+    match optional_viewer(ctx).await? {
+        None => Ok(false),
+        Some(v) => Ok(loaders(ctx)
+            .liked
+            .load_one((v.id(), target, id))
+            .await?
+            .unwrap_or(false)),
+    }
+}
+
+/// A room design (COMM-1).
+pub struct Design(pub design_entity::Model);
+
+#[Object]
+impl Design {
+    async fn id(&self) -> ID {
+        encode_id("Design", self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn prompt(&self) -> &str {
+        &self.0.prompt
+    }
+    async fn style(&self) -> Option<DesignStyle> {
+        DesignStyle::parse(&self.0.style)
+    }
+    async fn room_type(&self) -> Option<RoomType> {
+        RoomType::parse(&self.0.room_type)
+    }
+    async fn source_image_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        upload_url(ctx, self.0.source_upload_id.as_ref()).await
+    }
+    async fn generated_image_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        upload_url(ctx, self.0.generated_upload_id.as_ref()).await
+    }
+    async fn structure_description(&self) -> Option<&str> {
+        self.0.structure_description.as_deref()
+    }
+    async fn palette(&self) -> Vec<String> {
+        self.0
+            .palette
+            .as_deref()
+            .map(crate::domain::commerce::catalog::json_list)
+            .unwrap_or_default()
+    }
+    async fn color_theme(&self) -> Option<&str> {
+        self.0.color_theme.as_deref()
+    }
+    async fn visibility(&self) -> DesignVisibility {
+        self.0.visibility.into()
+    }
+    async fn generation_status(&self) -> GenerationStatus {
+        self.0.generation_status.into()
+    }
+    async fn like_count(&self) -> i64 {
+        self.0.like_count
+    }
+    async fn liked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        liked_by_me(ctx, LikeTarget::Design, self.0.id).await
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.owner_id)
+            .await?
+            .map(User::new))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Image {
+    url: String,
+    position: i32,
+}
+
+/// A post (COMM-4).
+pub struct Post(pub post_entity::Model);
+
+#[Object]
+impl Post {
+    async fn id(&self) -> ID {
+        encode_id("Post", self.0.id)
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn like_count(&self) -> i64 {
+        self.0.like_count
+    }
+    async fn comment_count(&self) -> i64 {
+        self.0.comment_count
+    }
+    /// ln(1 + 2·likes + 3·comments).
+    async fn engagement_score(&self) -> f64 {
+        self.0.engagement_score
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn liked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        liked_by_me(ctx, LikeTarget::Post, self.0.id).await
+    }
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.author_id)
+            .await?
+            .map(User::new))
+    }
+    /// The attached design, when the reader may see it.
+    async fn design(&self, ctx: &Context<'_>) -> Result<Option<Design>> {
+        let Some(id) = self.0.design_id else {
+            return Ok(None);
+        };
+        let Some(d) = loaders(ctx).designs.load_one(id).await? else {
+            return Ok(None);
+        };
+        let reader = optional_viewer(ctx).await?.map(|v| v.user);
+        Ok(designs::visible_to(&d, reader.as_ref()).then_some(Design(d)))
+    }
+    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
+        let rows = loaders(ctx)
+            .post_images
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let uploads = loaders(ctx)
+            .uploads
+            .load_many(rows.iter().map(|r| r.upload_id.clone()))
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                uploads.get(&r.upload_id).map(|u| Image {
+                    url: file_url(ctx, &u.storage_key),
+                    position: r.position,
+                })
+            })
+            .collect())
+    }
+    /// Top-level comments, oldest first.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Comment>> {
+        comment_page(ctx, self.0.id, None, first, after).await
+    }
+}
+
+async fn comment_page(
+    ctx: &Context<'_>,
+    post_id: i64,
+    parent_id: Option<i64>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Connection<String, Comment>> {
+    let page = PageArgs::new(first, after)?;
+    let rows = match (page.after_key::<i64>()?, parent_id) {
+        (None, None) => loaders(ctx)
+            .post_comments
+            .load_one((post_id, page.fetch_limit()))
+            .await?
+            .unwrap_or_default(),
+        (None, Some(parent)) => loaders(ctx)
+            .comment_replies
+            .load_one((parent, page.fetch_limit()))
+            .await?
+            .unwrap_or_default(),
+        (Some(after_id), parent) => {
+            posts::comments(
+                &state(ctx).db,
+                post_id,
+                parent,
+                Some(after_id),
+                page.fetch_limit(),
+            )
+            .await?
+        }
+    };
+    Ok(connection(&page, rows, EmptyFields, |c| c.id, Comment))
+}
+
+/// A comment; replies are one level deep.
+pub struct Comment(pub comment::Model);
+
+#[Object]
+impl Comment {
+    async fn id(&self) -> ID {
+        encode_id("Comment", self.0.id)
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn like_count(&self) -> i64 {
+        self.0.like_count
+    }
+    async fn reply_count(&self) -> i64 {
+        self.0.reply_count
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn parent_id(&self) -> Option<ID> {
+        self.0.parent_id.map(|p| encode_id("Comment", p))
+    }
+    async fn liked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        liked_by_me(ctx, LikeTarget::Comment, self.0.id).await
+    }
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.author_id)
+            .await?
+            .map(User::new))
+    }
+    /// Replies, oldest first (empty for a reply).
+    async fn replies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Comment>> {
+        comment_page(ctx, self.0.post_id, Some(self.0.id), first, after).await
+    }
+}
+
+/// One entry of the home feed and why it is there.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct FeedItem {
+    /// The ranking score (see COMM-5).
+    score: f64,
+    /// The largest contribution to the score.
+    reason: FeedReason,
+    #[graphql(skip)]
+    post: post_entity::Model,
+}
+
+#[ComplexObject]
+impl FeedItem {
+    async fn post(&self) -> Post {
+        Post(self.post.clone())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LikePayload {
+    target_type: LikeTargetType,
+    target_id: ID,
+    like_count: i64,
+    liked: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct TrackEventsPayload {
+    /// Events stored now.
+    accepted: i32,
+    /// Events already received earlier (same client event id), skipped.
+    duplicates: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct StyleShare {
+    style: Option<DesignStyle>,
+    /// Share of the liked or saved designs in this style; the shares sum to 1.
+    share: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct SuggestedAction {
+    /// LIKE_MORE_DESIGNS, FOLLOW_CREATORS, SAVE_FAVORITES, EXPLORE_ROOM_TYPE or BROADEN_STYLE.
+    kind: String,
+    message: String,
+    style: Option<DesignStyle>,
+    room_type: Option<RoomType>,
+}
+
+#[derive(SimpleObject)]
+pub struct MyInsights {
+    /// How much the recommendations can rely on, 0 to 1.
+    confidence: f64,
+    style_dna: Vec<StyleShare>,
+    suggested_actions: Vec<SuggestedAction>,
+    designs_considered: i32,
+}
+
+impl From<Insights> for MyInsights {
+    fn from(i: Insights) -> Self {
+        Self {
+            confidence: i.confidence,
+            style_dna: i
+                .style_dna
+                .into_iter()
+                .map(|s| StyleShare {
+                    style: DesignStyle::parse(&s.style),
+                    share: s.share,
+                })
+                .collect(),
+            suggested_actions: i
+                .actions
+                .into_iter()
+                .map(|a| SuggestedAction {
+                    kind: a.kind.to_owned(),
+                    message: a.message,
+                    style: a.style.as_deref().and_then(DesignStyle::parse),
+                    room_type: a.room_type.as_deref().and_then(RoomType::parse),
+                })
+                .collect(),
+            designs_considered: i.designs_considered as i32,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateDesignInput {
+    title: String,
+    #[graphql(default)]
+    prompt: String,
+    style: DesignStyle,
+    room_type: RoomType,
+    /// JPEG, PNG or WebP.
+    source_image: Upload,
+    #[graphql(default_with = "DesignVisibility::Public")]
+    visibility: DesignVisibility,
+}
+
+#[derive(InputObject, Default)]
+pub struct DesignFilterInput {
+    style: Option<DesignStyle>,
+    room_type: Option<RoomType>,
+    owner_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePostInput {
+    body: String,
+    /// Up to 10 JPEG, PNG or WebP images.
+    #[graphql(default)]
+    images: Vec<Upload>,
+    design_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct BehaviorEventInput {
+    /// Unique per user; a repeated id is skipped.
+    client_event_id: String,
+    /// VIEW, CLICK, DWELL, SCROLL_DEPTH, ZOOM, SAVE, SHARE or PURCHASE.
+    r#type: String,
+    /// POST, DESIGN, PRODUCT or SHORT.
+    target_type: String,
+    target_id: ID,
+    /// DWELL: seconds; SCROLL_DEPTH: percent in 10% steps.
+    value: Option<f64>,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Reads an upload into memory, refusing it past `max` bytes.
+async fn read_image(ctx: &Context<'_>, field: &str, upload: &Upload) -> Result<CheckedImage> {
+    let max = state(ctx).config.upload_max_bytes;
+    let value = upload
+        .value(ctx)
+        .map_err(|_| AppError::validation(field, "the upload could not be read"))?;
+    let size = value
+        .size()
+        .map_err(|_| AppError::validation(field, "the upload could not be read"))?;
+    if size > max {
+        return Err(
+            AppError::validation(field, format!("the image is larger than {max} bytes")).into(),
+        );
+    }
+    let bytes = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut buf = Vec::with_capacity(size as usize);
+        value
+            .into_read()
+            .take(max + 1)
+            .read_to_end(&mut buf)
+            .map(|_| buf)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(|_| AppError::validation(field, "the upload could not be read"))?;
+    Ok(media::check_image(field, bytes, max)?)
+}
+
+fn follow_connection(
+    page: &PageArgs,
+    rows: Vec<crate::entities::follow::Model>,
+    users: std::collections::HashMap<i64, crate::entities::user::Model>,
+    followers: bool,
+    total: i64,
+) -> UserConnection {
+    connection(
+        page,
+        rows.into_iter()
+            .filter_map(|f| {
+                let other = if followers {
+                    f.follower_id
+                } else {
+                    f.followee_id
+                };
+                users.get(&other).cloned().map(|u| (f.id, u))
+            })
+            .collect(),
+        TotalCount::new(total),
+        |(id, _)| *id,
+        |(_, u)| User::new(u),
+    )
+}
+
+#[derive(Default)]
+pub struct CommunityQuery;
+
+#[Object]
+impl CommunityQuery {
+    /// A design: PUBLIC ones for everyone, PRIVATE ones for their owner.
+    async fn design(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Design>> {
+        let id = decode_id("Design", "id", &id)?;
+        let reader = optional_viewer(ctx).await?.map(|v| v.user);
+        Ok(designs::find_visible(&state(ctx).db, id, reader.as_ref())
+            .await?
+            .map(Design))
+    }
+
+    /// Designs newest first: PUBLIC ones plus the caller's own.
+    async fn designs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DesignFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Design>> {
+        let page = PageArgs::new(first, after)?;
+        let f = filter.unwrap_or_default();
+        let filter = designs::DesignFilter {
+            style: f.style.map(|s| s.as_str().to_owned()),
+            room_type: f.room_type.map(|r| r.as_str().to_owned()),
+            owner_id: f
+                .owner_id
+                .as_ref()
+                .map(|o| decode_id("User", "ownerId", o))
+                .transpose()?,
+        };
+        let reader = optional_viewer(ctx).await?.map(|v| v.user);
+        let rows = designs::list(
+            &state(ctx).db,
+            &filter,
+            reader.as_ref(),
+            page.after_key()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(connection(&page, rows, EmptyFields, |d| d.id, Design))
+    }
+
+    async fn post(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Post>> {
+        let id = decode_id("Post", "id", &id)?;
+        Ok(posts::find_live(&state(ctx).db, id).await?.map(Post))
+    }
+
+    /// Posts newest first, of one user when `userId` is given.
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        user_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Post>> {
+        let page = PageArgs::new(first, after)?;
+        let author = user_id
+            .as_ref()
+            .map(|u| decode_id("User", "userId", u))
+            .transpose()?;
+        let rows = posts::list(
+            &state(ctx).db,
+            author,
+            page.after_key()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(connection(&page, rows, EmptyFields, |p| p.id, Post))
+    }
+
+    /// Top-level comments of a post, oldest first.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Comment>> {
+        let post_id = decode_id("Post", "postId", &post_id)?;
+        if posts::find_live(&state(ctx).db, post_id).await?.is_none() {
+            return Err(AppError::not_found("Post").into());
+        }
+        comment_page(ctx, post_id, None, first, after).await
+    }
+
+    /// Who follows `userId`, most recent first.
+    async fn followers(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<UserConnection> {
+        follow_list(ctx, user_id, true, first, after).await
+    }
+
+    /// Whom `userId` follows, most recent first.
+    async fn following(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<UserConnection> {
+        follow_list(ctx, user_id, false, first, after).await
+    }
+
+    /// The personalised home feed (COMM-5). Pages are stable within a feed
+    /// session: the cursor carries the session's instant.
+    async fn home_feed(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, FeedItem>> {
+        let page = PageArgs::new(first, after)?;
+        let cursor: Option<feed::FeedCursor> = page.after_key()?;
+        let me = optional_viewer(ctx).await?.map(|v| v.id());
+        let s = state(ctx);
+        let (items, as_of) = feed::home(
+            &s.db,
+            s.config.feed_weights,
+            me,
+            cursor.as_ref(),
+            page.fetch_limit() as usize,
+        )
+        .await?;
+        let as_of = as_of.timestamp_millis();
+        Ok(connection(
+            &page,
+            items,
+            EmptyFields,
+            |r| feed::FeedCursor {
+                as_of,
+                score: r.score,
+                id: r.post.id,
+            },
+            |r| FeedItem {
+                score: r.score,
+                reason: r.reason.into(),
+                post: r.post,
+            },
+        ))
+    }
+
+    /// Confidence, style DNA and suggested actions for the caller (COMM-7).
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn my_insights(&self, ctx: &Context<'_>) -> Result<MyInsights> {
+        let me = viewer(ctx).await?;
+        Ok(insights::for_user(&state(ctx).db, me.id()).await?.into())
+    }
+}
+
+async fn follow_list(
+    ctx: &Context<'_>,
+    user_id: ID,
+    followers: bool,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<UserConnection> {
+    let user_id = decode_id("User", "userId", &user_id)?;
+    let page = PageArgs::new(first, after)?;
+    let Some(subject) = loaders(ctx).users.load_one(user_id).await? else {
+        return Err(AppError::not_found("User").into());
+    };
+    let rows = social::follows(
+        &state(ctx).db,
+        user_id,
+        followers,
+        page.after_key()?,
+        page.fetch_limit(),
+    )
+    .await?;
+    let ids = rows.iter().map(|f| {
+        if followers {
+            f.follower_id
+        } else {
+            f.followee_id
+        }
+    });
+    let users = loaders(ctx).users.load_many(ids).await?;
+    let total = if followers {
+        subject.follower_count
+    } else {
+        subject.following_count
+    };
+    Ok(follow_connection(&page, rows, users, followers, total))
+}
+
+#[derive(Default)]
+pub struct CommunityMutation;
+
+#[Object]
+impl CommunityMutation {
+    /// Creates a design from an uploaded room photo (multipart request).
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn create_design(&self, ctx: &Context<'_>, input: CreateDesignInput) -> Result<Design> {
+        let me = viewer(ctx).await?;
+        let image = read_image(ctx, "sourceImage", &input.source_image).await?;
+        let s = state(ctx);
+        let new = designs::NewDesign {
+            title: input.title,
+            prompt: input.prompt,
+            style: input.style.as_str().to_owned(),
+            room_type: input.room_type.as_str().to_owned(),
+            visibility: input.visibility.into(),
+        };
+        Ok(Design(
+            designs::create(&s.db, &s.events, s.storage.as_ref(), &me.user, new, image).await?,
+        ))
+    }
+
+    /// Posts text with up to 10 images and optionally a design.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> Result<Post> {
+        let me = viewer(ctx).await?;
+        if input.images.len() > posts::MAX_IMAGES {
+            return Err(AppError::validation(
+                "images",
+                format!("at most {} images", posts::MAX_IMAGES),
+            )
+            .into());
+        }
+        let design_id = input
+            .design_id
+            .as_ref()
+            .map(|d| decode_id("Design", "designId", d))
+            .transpose()?;
+        let mut images = Vec::with_capacity(input.images.len());
+        for (i, upload) in input.images.iter().enumerate() {
+            images.push(read_image(ctx, &format!("images[{i}]"), upload).await?);
+        }
+        let s = state(ctx);
+        Ok(Post(
+            posts::create(
+                &s.db,
+                &s.events,
+                s.storage.as_ref(),
+                &me.user,
+                &input.body,
+                design_id,
+                images,
+            )
+            .await?,
+        ))
+    }
+
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let id = decode_id("Post", "id", &id)?;
+        let me = viewer(ctx).await?;
+        let s = state(ctx);
+        posts::delete(&s.db, &s.events, &me.user, id).await?;
+        Ok(true)
+    }
+
+    /// Comments on a post, or replies to a top-level comment with `parentId`.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn add_comment(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        body: String,
+        parent_id: Option<ID>,
+    ) -> Result<Comment> {
+        let post_id = decode_id("Post", "postId", &post_id)?;
+        let parent = parent_id
+            .as_ref()
+            .map(|p| decode_id("Comment", "parentId", p))
+            .transpose()?;
+        let me = viewer(ctx).await?;
+        let s = state(ctx);
+        Ok(Comment(
+            posts::add_comment(&s.db, &s.events, &me.user, post_id, parent, &body).await?,
+        ))
+    }
+
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn delete_comment(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let id = decode_id("Comment", "id", &id)?;
+        let me = viewer(ctx).await?;
+        posts::delete_comment(&state(ctx).db, &me.user, id).await?;
+        Ok(true)
+    }
+
+    /// Likes a post, design, short or comment (once; repeating is a no-op).
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn like(
+        &self,
+        ctx: &Context<'_>,
+        target_type: LikeTargetType,
+        target_id: ID,
+    ) -> Result<LikePayload> {
+        let id = decode_id(target_type.id_kind(), "targetId", &target_id)?;
+        let me = viewer(ctx).await?;
+        let s = state(ctx);
+        let count = social::like(&s.db, &s.events, &me.user, target_type.into(), id).await?;
+        Ok(LikePayload {
+            target_type,
+            target_id,
+            like_count: count,
+            liked: true,
+        })
+    }
+
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn unlike(
+        &self,
+        ctx: &Context<'_>,
+        target_type: LikeTargetType,
+        target_id: ID,
+    ) -> Result<LikePayload> {
+        let id = decode_id(target_type.id_kind(), "targetId", &target_id)?;
+        let me = viewer(ctx).await?;
+        let count = social::unlike(&state(ctx).db, &me.user, target_type.into(), id).await?;
+        Ok(LikePayload {
+            target_type,
+            target_id,
+            like_count: count,
+            liked: false,
+        })
+    }
+
+    /// Follows a user; returns them with the new follower count.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn follow(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+        let id = decode_id("User", "userId", &user_id)?;
+        let me = viewer(ctx).await?;
+        let s = state(ctx);
+        Ok(User::new(
+            social::follow(&s.db, &s.events, &me.user, id).await?,
+        ))
+    }
+
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn unfollow(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+        let id = decode_id("User", "userId", &user_id)?;
+        let me = viewer(ctx).await?;
+        Ok(User::new(
+            social::unfollow(&state(ctx).db, &me.user, id).await?,
+        ))
+    }
+
+    /// Removes an item from the caller's feed; its category weighs 20% less
+    /// from the next feed session on.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn hide_feed_item(
+        &self,
+        ctx: &Context<'_>,
+        item_type: FeedItemType,
+        item_id: ID,
+    ) -> Result<bool> {
+        let me = viewer(ctx).await?;
+        let (kind, name) = match item_type {
+            FeedItemType::Post => ("Post", "POST"),
+            FeedItemType::Design => ("Design", "DESIGN"),
+        };
+        let id = decode_id(kind, "itemId", &item_id)?;
+        feed::hide(&state(ctx).db, me.id(), name, id).await?;
+        Ok(true)
+    }
+
+    /// Records up to 500 behaviour events (COMM-6); retries are harmless.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn track_events(
+        &self,
+        ctx: &Context<'_>,
+        events: Vec<BehaviorEventInput>,
+    ) -> Result<TrackEventsPayload> {
+        let me = viewer(ctx).await?;
+        if events.len() > behavior::MAX_BATCH {
+            return Err(AppError::validation(
+                "events",
+                format!("send 1 to {} events per batch", behavior::MAX_BATCH),
+            )
+            .into());
+        }
+        let raw = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let kind = match e.target_type.as_str() {
+                    "POST" => Some("Post"),
+                    "DESIGN" => Some("Design"),
+                    "PRODUCT" => Some("Product"),
+                    "SHORT" => Some("Short"),
+                    _ => None,
+                };
+                let target_id = match kind {
+                    Some(kind) => decode_id(kind, &format!("events[{i}].targetId"), &e.target_id)?,
+                    None => 0,
+                };
+                Ok(behavior::RawEvent {
+                    client_event_id: e.client_event_id,
+                    event_type: e.r#type,
+                    target_type: e.target_type,
+                    target_id,
+                    value: e.value,
+                    occurred_at: e.occurred_at,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let done = behavior::ingest(&state(ctx).db, me.id(), raw).await?;
+        Ok(TrackEventsPayload {
+            accepted: done.accepted as i32,
+            duplicates: done.duplicates as i32,
+        })
+    }
+}
