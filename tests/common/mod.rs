@@ -209,6 +209,36 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// A GraphQL multipart request (the spec clients use for uploads):
+    /// `files` are `(variable path, file name, bytes)`.
+    pub async fn gql_upload(
+        &self,
+        query: &str,
+        variables: Value,
+        files: Vec<(&str, &str, Vec<u8>)>,
+        token: Option<&str>,
+    ) -> (reqwest::StatusCode, Value) {
+        let operations = json!({ "query": query, "variables": variables });
+        let map: serde_json::Map<String, Value> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (path, _, _))| (i.to_string(), json!([path])))
+            .collect();
+        let mut form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", Value::Object(map).to_string());
+        for (i, (_, name, bytes)) in files.into_iter().enumerate() {
+            form = form.part(i.to_string(), reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        }
+        let mut req = self.http.post(self.url("/graphql")).multipart(form);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn register(&self, email: &str, nickname: &str) -> SignedIn {
         let data = self
             .gql_ok(
@@ -333,6 +363,14 @@ pub fn reason(body: &Value) -> &str {
 pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken accessTokenExpiresIn user { id email nickname role } } }";
 pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken user { id email role } } }";
 pub const REFRESH: &str = "mutation($token: String!) { refreshToken(token: $token) { accessToken refreshToken user { id } } }";
+/// A valid 1×1 PNG.
+pub fn png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+        .expect("png")
+}
+
 pub const ME: &str = "{ me { id email nickname role status } }";
 
 /// Runs an async test body against SQLite and against PostgreSQL.
