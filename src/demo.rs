@@ -127,6 +127,12 @@ pub struct Summary {
     pub orders: usize,
     pub reviews: usize,
     pub custom_carts: usize,
+    pub creators: usize,
+    pub designs: usize,
+    pub posts: usize,
+    pub comments: usize,
+    pub likes: usize,
+    pub follows: usize,
 }
 
 fn fail(e: AppError) -> anyhow::Error {
@@ -352,6 +358,7 @@ pub async fn seed(
 
     // Buyers and what they do.
     let mut reviewed = std::collections::HashSet::new();
+    let mut shoppers = Vec::with_capacity(buyers);
     let pb = bar(buyers as u64, "buyers");
     for b in 0..buyers {
         let buyer = signup(
@@ -516,8 +523,186 @@ pub async fn seed(
             }
         }
         pb.inc(1);
+        shoppers.push(buyer);
     }
     pb.finish();
+    community(state, &mut rng, &mut summary, &shoppers).await?;
     tracing::info!(?summary, at = %Utc::now(), "demo data seeded");
     Ok(summary)
+}
+
+const CREATORS: &[&str] = &[
+    "하우스오브민",
+    "Oak & Linen",
+    "작은집연구소",
+    "Loft Notes",
+    "빛드는방",
+    "Nordic Nest",
+    "모던살림",
+    "Kyoto Corner",
+];
+const POST_TEXTS: &[&str] = &[
+    "주말 동안 거실을 새로 꾸며봤어요. 조명이 포인트!",
+    "Finally finished the bedroom. Linen everywhere.",
+    "작은 원룸도 수납만 잘하면 넓어 보여요",
+    "Before/after of our tiny kitchen",
+    "식물 하나로 분위기가 이렇게 바뀌네요",
+    "Warm wood + white walls = calm",
+    "아이 방 정리 팁 공유합니다",
+    "Our balcony reading nook",
+];
+const COMMENT_TEXTS: &[&str] = &[
+    "너무 예뻐요!",
+    "조명 어디 제품인가요?",
+    "Love the palette",
+    "저도 따라 해볼래요",
+    "So cozy",
+    "소파 정보 알 수 있을까요?",
+];
+
+/// The community half of the demo: creators with designs across styles and
+/// room types, posts, follows, likes and comments (with replies).
+async fn community(
+    state: &AppState,
+    rng: &mut StdRng,
+    summary: &mut Summary,
+    shoppers: &[user::Model],
+) -> anyhow::Result<()> {
+    use crate::domain::community::{self, designs, media, posts, social};
+    use crate::entities::{design::DesignVisibility, like::LikeTarget};
+    let db = &state.db;
+    let png = demo_png();
+    let pb = bar(CREATORS.len() as u64, "community");
+    let svc = state.auth_services();
+    let mut creators = Vec::new();
+    let mut post_ids = Vec::new();
+    let mut design_ids = Vec::new();
+    for (i, name) in CREATORS.iter().enumerate() {
+        let creator = register(
+            &svc,
+            Registration {
+                email: format!("creator{}@demo.vitrine.dev", i + 1),
+                password: USER_PASSWORD.into(),
+                nickname: (*name).into(),
+            },
+            DeviceInfo::default(),
+        )
+        .await
+        .map_err(fail)?
+        .user;
+        summary.creators += 1;
+        for d in 0..4 {
+            let style = community::STYLES[(i + d) % community::STYLES.len()];
+            let room = *community::ROOM_TYPES.choose(rng).unwrap_or(&"LIVING_ROOM");
+            let image =
+                media::check_image("sourceImage", png.clone(), state.config.upload_max_bytes)
+                    .map_err(fail)?;
+            let design = designs::create(
+                db,
+                &state.events,
+                state.storage.as_ref(),
+                &creator,
+                designs::NewDesign {
+                    title: format!(
+                        "{} {}",
+                        style.to_lowercase(),
+                        room.to_lowercase().replace('_', " ")
+                    ),
+                    prompt: format!(
+                        "A {} {} with natural light",
+                        style.to_lowercase(),
+                        room.to_lowercase().replace('_', " ")
+                    ),
+                    style: style.into(),
+                    room_type: room.into(),
+                    visibility: if d == 3 {
+                        DesignVisibility::Private
+                    } else {
+                        DesignVisibility::Public
+                    },
+                },
+                image,
+            )
+            .await
+            .map_err(fail)?;
+            summary.designs += 1;
+            if d < 3 {
+                design_ids.push(design.id);
+                let text = *POST_TEXTS.choose(rng).unwrap_or(&"새 방");
+                let p = posts::create(
+                    db,
+                    &state.events,
+                    state.storage.as_ref(),
+                    &creator,
+                    text,
+                    Some(design.id),
+                    vec![],
+                )
+                .await
+                .map_err(fail)?;
+                post_ids.push(p.id);
+                summary.posts += 1;
+            }
+        }
+        creators.push(creator);
+        pb.inc(1);
+    }
+    pb.finish();
+    // Creators follow each other; shoppers follow a few creators.
+    for (i, c) in creators.iter().enumerate() {
+        for other in creators.iter().skip(i + 1).take(3) {
+            social::follow(db, &state.events, c, other.id)
+                .await
+                .map_err(fail)?;
+            summary.follows += 1;
+        }
+    }
+    for s in shoppers {
+        for c in creators.choose_multiple(rng, 3) {
+            social::follow(db, &state.events, s, c.id)
+                .await
+                .map_err(fail)?;
+            summary.follows += 1;
+        }
+        for p in post_ids.choose_multiple(rng, 4) {
+            social::like(db, &state.events, s, LikeTarget::Post, *p)
+                .await
+                .map_err(fail)?;
+            summary.likes += 1;
+        }
+        for d in design_ids.choose_multiple(rng, 2) {
+            social::like(db, &state.events, s, LikeTarget::Design, *d)
+                .await
+                .map_err(fail)?;
+            summary.likes += 1;
+        }
+        if rng.random_bool(0.4)
+            && let Some(p) = post_ids.choose(rng)
+        {
+            let text = *COMMENT_TEXTS.choose(rng).unwrap_or(&"좋아요");
+            let c = posts::add_comment(db, &state.events, s, *p, None, text)
+                .await
+                .map_err(fail)?;
+            summary.comments += 1;
+            let author = crate::entities::post::Entity::find_by_id(*p)
+                .one(db)
+                .await?
+                .map(|p| p.author_id);
+            if let Some(creator) = creators.iter().find(|c| Some(c.id) == author) {
+                posts::add_comment(db, &state.events, creator, *p, Some(c.id), "감사합니다 :)")
+                    .await
+                    .map_err(fail)?;
+                summary.comments += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A valid 1×1 PNG for the demo's room photos.
+fn demo_png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+        .unwrap_or_default()
 }

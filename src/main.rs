@@ -157,14 +157,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             let summary = vitrine::demo::seed(&app.state, seed, products_per_store, buyers).await?;
             println!(
-                "demo ready: {} stores, {} products, {} shorts, {} buyers, {} orders, {} reviews, {} custom carts",
+                "demo ready: {} stores, {} products, {} shorts, {} buyers, {} orders, {} reviews, {} custom carts; \
+                 {} creators, {} designs, {} posts, {} comments, {} likes, {} follows",
                 summary.stores,
                 summary.products,
                 summary.shorts,
                 summary.buyers,
                 summary.orders,
                 summary.reviews,
-                summary.custom_carts
+                summary.custom_carts,
+                summary.creators,
+                summary.designs,
+                summary.posts,
+                summary.comments,
+                summary.likes,
+                summary.follows
             );
             println!(
                 "sign in as {} / {} (admin), seller1@demo.vitrine.dev or buyer01@demo.vitrine.dev / {}",

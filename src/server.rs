@@ -127,8 +127,7 @@ async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Re
     }
     let (parts, body) = req.into_parts();
     let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
-    let response = next.run(Request::from_parts(parts, limited)).await;
-    response
+    next.run(Request::from_parts(parts, limited)).await
 }
 
 fn too_large(limit: usize) -> Response {

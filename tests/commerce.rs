@@ -1637,6 +1637,7 @@ async fn demo_seed_is_consistent(app: TestApp) {
         (6, 24, 8)
     );
     assert!(summary.orders > 0 && summary.shorts >= 24);
+    assert!(summary.posts > 0 && summary.likes > 0 && summary.follows > 0 && summary.designs > 0);
     assert!(
         vitrine::demo::seed(&app.state, 7, 4, 8).await.is_err(),
         "refuses a second run"

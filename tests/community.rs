@@ -31,12 +31,19 @@ async fn design(app: &TestApp, user: &SignedIn, title: &str, style: &str, room: 
         .await;
     assert_eq!(status, 200);
     assert!(body["errors"].is_null(), "{body}");
-    body["data"]["createDesign"]["id"].as_str().unwrap().to_owned()
+    body["data"]["createDesign"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn post(app: &TestApp, user: &SignedIn, text: &str, design_id: Option<&str>) -> String {
     let data = app
-        .gql_ok(CREATE_POST, json!({ "i": { "body": text, "designId": design_id } }), Some(&user.access))
+        .gql_ok(
+            CREATE_POST,
+            json!({ "i": { "body": text, "designId": design_id } }),
+            Some(&user.access),
+        )
         .await;
     data["createPost"]["id"].as_str().unwrap().to_owned()
 }
@@ -52,7 +59,9 @@ async fn like(app: &TestApp, user: &SignedIn, kind: &str, id: &str) -> Value {
 }
 
 fn stored_files(app: &TestApp) -> usize {
-    std::fs::read_dir(app.data_dir.join("uploads")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(app.data_dir.join("uploads"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 async fn uploads_are_checked_and_served(app: TestApp) {
@@ -78,7 +87,11 @@ async fn uploads_are_checked_and_served(app: TestApp) {
     assert_eq!(stored_files(&app), 1);
 
     // Wrong type (whatever the file name says), and an empty file.
-    for (name, bytes) in [("sneaky.png", b"GIF89a\x01\x00\x01\x00".to_vec()), ("empty.jpg", Vec::new()), ("page.png", b"<svg/>".to_vec())] {
+    for (name, bytes) in [
+        ("sneaky.png", b"GIF89a\x01\x00\x01\x00".to_vec()),
+        ("empty.jpg", Vec::new()),
+        ("page.png", b"<svg/>".to_vec()),
+    ] {
         let (status, body) = app
             .gql_upload(
                 CREATE_DESIGN,
@@ -101,8 +114,14 @@ async fn uploads_are_checked_and_served(app: TestApp) {
         )
         .await;
     assert_eq!(code(&body), "VALIDATION");
-    assert_eq!(stored_files(&app), 1, "a rejected upload leaves nothing behind");
-    let designs = app.gql_ok("{ designs { edges { node { id } } } }", json!({}), None).await;
+    assert_eq!(
+        stored_files(&app),
+        1,
+        "a rejected upload leaves nothing behind"
+    );
+    let designs = app
+        .gql_ok("{ designs { edges { node { id } } } }", json!({}), None)
+        .await;
     assert_eq!(designs["designs"]["edges"].as_array().unwrap().len(), 1);
     // Anonymous uploads are refused; unknown files are 404.
     let (_, body) = app
@@ -114,14 +133,35 @@ async fn uploads_are_checked_and_served(app: TestApp) {
         )
         .await;
     assert_eq!(code(&body), "UNAUTHENTICATED");
-    assert_eq!(app.http.get(app.url("/files/nope.png")).send().await.unwrap().status(), 404);
-    assert_eq!(app.http.get(app.url("/files/..%2Fjwt-secret")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.http
+            .get(app.url("/files/nope.png"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.http
+            .get(app.url("/files/..%2Fjwt-secret"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 /// Size limits need their own app (a small `VITRINE_UPLOAD_MAX_BYTES`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_over_the_limit_are_refused() {
-    let app = TestApp::spawn_with(common::Backend::Sqlite, &[("VITRINE_UPLOAD_MAX_BYTES", "4096")]).await.unwrap();
+    let app = TestApp::spawn_with(
+        common::Backend::Sqlite,
+        &[("VITRINE_UPLOAD_MAX_BYTES", "4096")],
+    )
+    .await
+    .unwrap();
     let bo = app.register("bo@example.com", "bo").await;
     let mut big = png();
     big.resize(5000, 0);
@@ -135,18 +175,30 @@ async fn uploads_over_the_limit_are_refused() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(code(&body), "VALIDATION", "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("4096"));
-    // Far over what any multipart request may carry: 413 before reading it.
-    let huge = vec![0u8; 4096 * 10 + 2 * 1024 * 1024];
-    let (status, body) = app
-        .gql_upload(
-            CREATE_DESIGN,
-            json!({ "i": { "title": "huge", "style": "MODERN", "roomType": "BEDROOM", "sourceImage": null } }),
-            vec![("variables.i.sourceImage", "huge.png", huge)],
-            Some(&bo.access),
-        )
-        .await;
-    assert_eq!(status, 413, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4096")
+    );
+    // Far over what any multipart request may carry: 413 from the headers
+    // alone, before any of the body is read (only the head is sent here).
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut raw = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: multipart/form-data; boundary=x\r\ncontent-length: {}\r\n\r\n",
+        app.addr,
+        100 * 1024 * 1024
+    );
+    raw.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), raw.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
     assert_eq!(stored_files(&app), 0);
 }
 
@@ -176,20 +228,78 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
             Some(&cho.access),
         )
         .await;
-    let private = body["data"]["createDesign"]["id"].as_str().unwrap().to_owned();
-    let refused = app.gql(CREATE_POST, json!({ "i": { "body": "mine now", "designId": private } }), Some(&ben.access)).await;
+    let private = body["data"]["createDesign"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .gql(
+            CREATE_POST,
+            json!({ "i": { "body": "mine now", "designId": private } }),
+            Some(&ben.access),
+        )
+        .await;
     assert_eq!(code(&refused), "NOT_FOUND");
-    assert!(app.gql_ok("query($id: ID!) { design(id: $id) { id } }", json!({ "id": private }), Some(&ben.access)).await["design"].is_null());
-    assert_eq!(code(&app.gql(CREATE_POST, json!({ "i": { "body": "" } }), Some(&ben.access)).await), "VALIDATION");
+    assert!(
+        app.gql_ok(
+            "query($id: ID!) { design(id: $id) { id } }",
+            json!({ "id": private }),
+            Some(&ben.access)
+        )
+        .await["design"]
+            .is_null()
+    );
+    assert_eq!(
+        code(
+            &app.gql(
+                CREATE_POST,
+                json!({ "i": { "body": "" } }),
+                Some(&ben.access)
+            )
+            .await
+        ),
+        "VALIDATION"
+    );
 
     // Comments one level deep.
     let add = "mutation($p: ID!, $b: String!, $parent: ID) { addComment(postId: $p, body: $b, parentId: $parent) { id } }";
-    let c1 = app.gql_ok(add, json!({ "p": post_id, "b": "예뻐요!" }), Some(&ben.access)).await["addComment"]["id"].clone();
-    let r1 = app.gql_ok(add, json!({ "p": post_id, "b": "감사해요", "parent": c1 }), Some(&ana.access)).await["addComment"]["id"].clone();
-    let deep = app.gql(add, json!({ "p": post_id, "b": "too deep", "parent": r1 }), Some(&cho.access)).await;
+    let c1 = app
+        .gql_ok(
+            add,
+            json!({ "p": post_id, "b": "예뻐요!" }),
+            Some(&ben.access),
+        )
+        .await["addComment"]["id"]
+        .clone();
+    let r1 = app
+        .gql_ok(
+            add,
+            json!({ "p": post_id, "b": "감사해요", "parent": c1 }),
+            Some(&ana.access),
+        )
+        .await["addComment"]["id"]
+        .clone();
+    let deep = app
+        .gql(
+            add,
+            json!({ "p": post_id, "b": "too deep", "parent": r1 }),
+            Some(&cho.access),
+        )
+        .await;
     assert_eq!(code(&deep), "VALIDATION");
-    assert_eq!(code(&app.gql(add, json!({ "p": post_id, "b": " " }), Some(&cho.access)).await), "VALIDATION");
-    app.gql_ok(add, json!({ "p": post_id, "b": "조명 정보 알 수 있을까요?" }), Some(&cho.access)).await;
+    assert_eq!(
+        code(
+            &app.gql(add, json!({ "p": post_id, "b": " " }), Some(&cho.access))
+                .await
+        ),
+        "VALIDATION"
+    );
+    app.gql_ok(
+        add,
+        json!({ "p": post_id, "b": "조명 정보 알 수 있을까요?" }),
+        Some(&cho.access),
+    )
+    .await;
     let thread = app
         .gql_ok(
             "query($id: ID!) { post(id: $id) { commentCount comments { edges { node { body replyCount author { nickname }
@@ -202,16 +312,33 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
     assert_eq!(t["commentCount"], 3);
     assert_eq!(t["comments"]["edges"].as_array().unwrap().len(), 2);
     assert_eq!(t["comments"]["edges"][0]["node"]["replyCount"], 1);
-    assert_eq!(t["comments"]["edges"][0]["node"]["replies"]["edges"][0]["node"]["parentId"], c1);
+    assert_eq!(
+        t["comments"]["edges"][0]["node"]["replies"]["edges"][0]["node"]["parentId"],
+        c1
+    );
 
     // Likes on every target kind; exact counts; engagement = ln(1 + 2L + 3C).
-    assert_eq!(like(&app, &ben, "POST", &post_id).await, json!({ "likeCount": 1, "liked": true }));
-    assert_eq!(like(&app, &ben, "POST", &post_id).await["likeCount"], 1, "liking twice is a no-op");
+    assert_eq!(
+        like(&app, &ben, "POST", &post_id).await,
+        json!({ "likeCount": 1, "liked": true })
+    );
+    assert_eq!(
+        like(&app, &ben, "POST", &post_id).await["likeCount"],
+        1,
+        "liking twice is a no-op"
+    );
     like(&app, &cho, "POST", &post_id).await;
     assert_eq!(like(&app, &ben, "DESIGN", &design_id).await["likeCount"], 1);
-    assert_eq!(like(&app, &ana, "COMMENT", c1.as_str().unwrap()).await["likeCount"], 1);
+    assert_eq!(
+        like(&app, &ana, "COMMENT", c1.as_str().unwrap()).await["likeCount"],
+        1
+    );
     let unliked = app
-        .gql_ok("mutation($id: ID!) { unlike(targetType: POST, targetId: $id) { likeCount liked } }", json!({ "id": post_id }), Some(&cho.access))
+        .gql_ok(
+            "mutation($id: ID!) { unlike(targetType: POST, targetId: $id) { likeCount liked } }",
+            json!({ "id": post_id }),
+            Some(&cho.access),
+        )
         .await;
     assert_eq!(unliked["unlike"], json!({ "likeCount": 1, "liked": false }));
     let p = app
@@ -219,18 +346,44 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
         .await;
     assert_eq!(p["post"]["likedByMe"], true);
     let expected = (1.0f64 + 2.0 * 1.0 + 3.0 * 3.0).ln();
-    assert!((p["post"]["engagementScore"].as_f64().unwrap() - expected).abs() < 1e-9, "{p}");
+    assert!(
+        (p["post"]["engagementScore"].as_f64().unwrap() - expected).abs() < 1e-9,
+        "{p}"
+    );
     let wrong_kind = app
-        .gql("mutation($id: ID!) { like(targetType: DESIGN, targetId: $id) { likeCount } }", json!({ "id": post_id }), Some(&ben.access))
+        .gql(
+            "mutation($id: ID!) { like(targetType: DESIGN, targetId: $id) { likeCount } }",
+            json!({ "id": post_id }),
+            Some(&ben.access),
+        )
         .await;
-    assert_eq!(code(&wrong_kind), "VALIDATION", "a post id is not a design id");
+    assert_eq!(
+        code(&wrong_kind),
+        "VALIDATION",
+        "a post id is not a design id"
+    );
 
     // Follows.
     let follow = "mutation($u: ID!) { follow(userId: $u) { followerCount followedByMe } }";
-    assert_eq!(app.gql_ok(follow, json!({ "u": ana.id }), Some(&ben.access)).await["follow"], json!({ "followerCount": 1, "followedByMe": true }));
-    assert_eq!(app.gql_ok(follow, json!({ "u": ana.id }), Some(&ben.access)).await["follow"]["followerCount"], 1);
-    app.gql_ok(follow, json!({ "u": ana.id }), Some(&cho.access)).await;
-    assert_eq!(code(&app.gql(follow, json!({ "u": ana.id }), Some(&ana.access)).await), "VALIDATION");
+    assert_eq!(
+        app.gql_ok(follow, json!({ "u": ana.id }), Some(&ben.access))
+            .await["follow"],
+        json!({ "followerCount": 1, "followedByMe": true })
+    );
+    assert_eq!(
+        app.gql_ok(follow, json!({ "u": ana.id }), Some(&ben.access))
+            .await["follow"]["followerCount"],
+        1
+    );
+    app.gql_ok(follow, json!({ "u": ana.id }), Some(&cho.access))
+        .await;
+    assert_eq!(
+        code(
+            &app.gql(follow, json!({ "u": ana.id }), Some(&ana.access))
+                .await
+        ),
+        "VALIDATION"
+    );
     let lists = app
         .gql_ok(
             "query($u: ID!, $b: ID!) { followers(userId: $u) { totalCount edges { node { nickname } } }
@@ -240,24 +393,66 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
         )
         .await;
     assert_eq!(lists["followers"]["totalCount"], 2);
-    assert_eq!(lists["followers"]["edges"][0]["node"]["nickname"], "cho", "most recent first");
+    assert_eq!(
+        lists["followers"]["edges"][0]["node"]["nickname"], "cho",
+        "most recent first"
+    );
     assert_eq!(lists["following"]["edges"][0]["node"]["nickname"], "ana");
-    let after = app.gql_ok("mutation($u: ID!) { unfollow(userId: $u) { followerCount } }", json!({ "u": ana.id }), Some(&cho.access)).await;
+    let after = app
+        .gql_ok(
+            "mutation($u: ID!) { unfollow(userId: $u) { followerCount } }",
+            json!({ "u": ana.id }),
+            Some(&cho.access),
+        )
+        .await;
     assert_eq!(after["unfollow"]["followerCount"], 1);
-    let me = app.gql_ok("{ me { followingCount } }", json!({}), Some(&ben.access)).await;
+    let me = app
+        .gql_ok("{ me { followingCount } }", json!({}), Some(&ben.access))
+        .await;
     assert_eq!(me["me"]["followingCount"], 1);
 
     // Deleting: only the author (or an admin); comment counts follow.
     let del_c = "mutation($id: ID!) { deleteComment(id: $id) }";
-    assert_eq!(code(&app.gql(del_c, json!({ "id": c1 }), Some(&cho.access)).await), "FORBIDDEN");
-    app.gql_ok(del_c, json!({ "id": c1 }), Some(&ana.access)).await;
-    let p = app.gql_ok("query($id: ID!) { post(id: $id) { commentCount } }", json!({ "id": post_id }), None).await;
-    assert_eq!(p["post"]["commentCount"], 1, "the comment and its reply are gone");
+    assert_eq!(
+        code(&app.gql(del_c, json!({ "id": c1 }), Some(&cho.access)).await),
+        "FORBIDDEN"
+    );
+    app.gql_ok(del_c, json!({ "id": c1 }), Some(&ana.access))
+        .await;
+    let p = app
+        .gql_ok(
+            "query($id: ID!) { post(id: $id) { commentCount } }",
+            json!({ "id": post_id }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        p["post"]["commentCount"], 1,
+        "the comment and its reply are gone"
+    );
     let del_p = "mutation($id: ID!) { deletePost(id: $id) }";
-    assert_eq!(code(&app.gql(del_p, json!({ "id": post_id }), Some(&ben.access)).await), "FORBIDDEN");
-    app.gql_ok(del_p, json!({ "id": post_id }), Some(&ana.access)).await;
-    assert!(app.gql_ok("query($id: ID!) { post(id: $id) { id } }", json!({ "id": post_id }), None).await["post"].is_null());
-    assert_eq!(code(&like_raw(&app, &ben, "POST", &post_id).await), "NOT_FOUND");
+    assert_eq!(
+        code(
+            &app.gql(del_p, json!({ "id": post_id }), Some(&ben.access))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    app.gql_ok(del_p, json!({ "id": post_id }), Some(&ana.access))
+        .await;
+    assert!(
+        app.gql_ok(
+            "query($id: ID!) { post(id: $id) { id } }",
+            json!({ "id": post_id }),
+            None
+        )
+        .await["post"]
+            .is_null()
+    );
+    assert_eq!(
+        code(&like_raw(&app, &ben, "POST", &post_id).await),
+        "NOT_FOUND"
+    );
 }
 
 async fn like_raw(app: &TestApp, user: &SignedIn, kind: &str, id: &str) -> Value {
@@ -273,7 +468,12 @@ const FEED: &str = "query($n: Int, $after: String) { homeFeed(first: $n, after: 
     pageInfo { hasNextPage endCursor } edges { node { score reason post { id body author { nickname } likeCount likedByMe design { id } } } } } }";
 
 fn feed_bodies(data: &Value) -> Vec<String> {
-    data["homeFeed"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["post"]["body"].as_str().unwrap().to_owned()).collect()
+    data["homeFeed"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["post"]["body"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn feed_score(data: &Value, body: &str) -> f64 {
@@ -302,12 +502,22 @@ async fn feed_ranking_follows_the_formula(app: TestApp) {
     let fans: Vec<SignedIn> = {
         let mut v = Vec::new();
         for i in 0..3 {
-            v.push(app.register(&format!("fan{i}@example.com"), &format!("fan{i}")).await);
+            v.push(
+                app.register(&format!("fan{i}@example.com"), &format!("fan{i}"))
+                    .await,
+            );
         }
         v
     };
     let minimal_a = design(&app, &seeder, "Minimal living", "MINIMALIST", "LIVING_ROOM").await;
-    let minimal_b = design(&app, &stylist, "Another minimal living", "MINIMALIST", "LIVING_ROOM").await;
+    let minimal_b = design(
+        &app,
+        &stylist,
+        "Another minimal living",
+        "MINIMALIST",
+        "LIVING_ROOM",
+    )
+    .await;
     post(&app, &plain, "plain", None).await;
     let trending = post(&app, &hot, "trending", None).await;
     post(&app, &followed, "followed", None).await;
@@ -316,33 +526,83 @@ async fn feed_ranking_follows_the_formula(app: TestApp) {
     for fan in &fans {
         like(&app, fan, "POST", &trending).await;
     }
-    app.gql_ok("mutation($u: ID!) { follow(userId: $u) { id } }", json!({ "u": followed.id }), Some(&viewer.access)).await;
+    app.gql_ok(
+        "mutation($u: ID!) { follow(userId: $u) { id } }",
+        json!({ "u": followed.id }),
+        Some(&viewer.access),
+    )
+    .await;
     like(&app, &viewer, "POST", &seed).await;
 
-    let data = app.gql_ok(FEED, json!({ "n": 10 }), Some(&viewer.access)).await;
-    assert_eq!(feed_bodies(&data), ["seed", "style", "followed", "trending", "plain"], "{data:#}");
-    let reasons: Vec<&str> = data["homeFeed"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["reason"].as_str().unwrap()).collect();
-    assert_eq!(reasons, ["FOR_YOU", "FOR_YOU", "FOLLOWING", "TRENDING", "RECENT"]);
-    assert!((feed_score(&data, "followed") - 0.40).abs() < 0.001, "{data:#}");
+    let data = app
+        .gql_ok(FEED, json!({ "n": 10 }), Some(&viewer.access))
+        .await;
+    assert_eq!(
+        feed_bodies(&data),
+        ["seed", "style", "followed", "trending", "plain"],
+        "{data:#}"
+    );
+    let reasons: Vec<&str> = data["homeFeed"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["FOR_YOU", "FOR_YOU", "FOLLOWING", "TRENDING", "RECENT"]
+    );
+    assert!(
+        (feed_score(&data, "followed") - 0.40).abs() < 0.001,
+        "{data:#}"
+    );
     assert!((feed_score(&data, "trending") - 0.35).abs() < 0.001);
     assert!((feed_score(&data, "plain") - 0.15).abs() < 0.001);
-    assert_eq!(data["homeFeed"]["edges"][0]["node"]["post"]["likedByMe"], true);
+    assert_eq!(
+        data["homeFeed"]["edges"][0]["node"]["post"]["likedByMe"],
+        true
+    );
 
     // Cold start (anonymous, or nobody followed and no signals): trending first.
     let anon = app.gql_ok(FEED, json!({ "n": 10 }), None).await;
     assert_eq!(feed_bodies(&anon)[0], "trending");
     let newcomer = app.register("new@example.com", "newcomer").await;
-    assert_eq!(feed_bodies(&app.gql_ok(FEED, json!({ "n": 10 }), Some(&newcomer.access)).await)[0], "trending");
+    assert_eq!(
+        feed_bodies(
+            &app.gql_ok(FEED, json!({ "n": 10 }), Some(&newcomer.access))
+                .await
+        )[0],
+        "trending"
+    );
 
     // Hiding removes the item and weighs its category (style:MINIMALIST) 20% less.
     let before = feed_score(&data, "seed");
     let style_post = data["homeFeed"]["edges"][1]["node"]["post"]["id"].clone();
-    app.gql_ok("mutation($id: ID!) { hideFeedItem(itemType: POST, itemId: $id) }", json!({ "id": style_post }), Some(&viewer.access)).await;
-    let after = app.gql_ok(FEED, json!({ "n": 10 }), Some(&viewer.access)).await;
-    assert_eq!(feed_bodies(&after), ["seed", "followed", "trending", "plain"]);
+    app.gql_ok(
+        "mutation($id: ID!) { hideFeedItem(itemType: POST, itemId: $id) }",
+        json!({ "id": style_post }),
+        Some(&viewer.access),
+    )
+    .await;
+    let after = app
+        .gql_ok(FEED, json!({ "n": 10 }), Some(&viewer.access))
+        .await;
+    assert_eq!(
+        feed_bodies(&after),
+        ["seed", "followed", "trending", "plain"]
+    );
     let ratio = feed_score(&after, "seed") / before;
-    assert!((ratio - 0.8).abs() < 0.001, "category weight ×0.8, got {ratio}");
-    let body = app.gql("mutation { hideFeedItem(itemType: POST, itemId: \"UG9zdDo5OTk5\") }", json!({}), Some(&viewer.access)).await;
+    assert!(
+        (ratio - 0.8).abs() < 0.001,
+        "category weight ×0.8, got {ratio}"
+    );
+    let body = app
+        .gql(
+            "mutation { hideFeedItem(itemType: POST, itemId: \"UG9zdDo5OTk5\") }",
+            json!({}),
+            Some(&viewer.access),
+        )
+        .await;
     assert_eq!(code(&body), "NOT_FOUND");
 }
 
@@ -350,42 +610,87 @@ async fn feed_pages_are_stable_within_a_session(app: TestApp) {
     let viewer = app.register("reader@example.com", "reader").await;
     let mut authors = Vec::new();
     for i in 0..5 {
-        authors.push(app.register(&format!("author{i}@example.com"), &format!("author{i}")).await);
+        authors.push(
+            app.register(&format!("author{i}@example.com"), &format!("author{i}"))
+                .await,
+        );
     }
     let mut ids = Vec::new();
     for i in 0..25 {
         ids.push(post(&app, &authors[i % 5], &format!("post {i}"), None).await);
     }
-    app.gql_ok("mutation($u: ID!) { follow(userId: $u) { id } }", json!({ "u": authors[2].id }), Some(&viewer.access)).await;
-    let first = app.gql_ok(FEED, json!({ "n": 10 }), Some(&viewer.access)).await;
+    app.gql_ok(
+        "mutation($u: ID!) { follow(userId: $u) { id } }",
+        json!({ "u": authors[2].id }),
+        Some(&viewer.access),
+    )
+    .await;
+    let first = app
+        .gql_ok(FEED, json!({ "n": 10 }), Some(&viewer.access))
+        .await;
     let mut seen = feed_bodies(&first);
-    let mut after = first["homeFeed"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    let mut after = first["homeFeed"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Between pages: new posts, likes that would reorder everything, a new follow.
-    for i in 0..5 {
-        post(&app, &authors[i], &format!("late {i}"), None).await;
+    for (i, author) in authors.iter().enumerate() {
+        post(&app, author, &format!("late {i}"), None).await;
     }
     for author in &authors {
         for id in ids.iter().skip(20) {
             like(&app, author, "POST", id).await;
         }
     }
-    app.gql_ok("mutation($u: ID!) { follow(userId: $u) { id } }", json!({ "u": authors[4].id }), Some(&viewer.access)).await;
+    app.gql_ok(
+        "mutation($u: ID!) { follow(userId: $u) { id } }",
+        json!({ "u": authors[4].id }),
+        Some(&viewer.access),
+    )
+    .await;
     loop {
-        let page = app.gql_ok(FEED, json!({ "n": 10, "after": after }), Some(&viewer.access)).await;
+        let page = app
+            .gql_ok(
+                FEED,
+                json!({ "n": 10, "after": after }),
+                Some(&viewer.access),
+            )
+            .await;
         seen.extend(feed_bodies(&page));
-        if !page["homeFeed"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+        if !page["homeFeed"]["pageInfo"]["hasNextPage"]
+            .as_bool()
+            .unwrap()
+        {
             break;
         }
-        after = page["homeFeed"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        after = page["homeFeed"]["pageInfo"]["endCursor"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     }
     let unique: std::collections::HashSet<&String> = seen.iter().collect();
     assert_eq!(seen.len(), 25, "every post of the session once: {seen:?}");
     assert_eq!(unique.len(), 25, "no repeats: {seen:?}");
-    assert!(seen.iter().all(|b| b.starts_with("post ")), "nothing from after the session began");
+    assert!(
+        seen.iter().all(|b| b.starts_with("post ")),
+        "nothing from after the session began"
+    );
     // A new session sees the new posts and the new ranking.
-    let fresh = app.gql_ok(FEED, json!({ "n": 50 }), Some(&viewer.access)).await;
+    let fresh = app
+        .gql_ok(FEED, json!({ "n": 50 }), Some(&viewer.access))
+        .await;
     assert_eq!(feed_bodies(&fresh).len(), 30);
-    assert_eq!(code(&app.gql(FEED, json!({ "n": 10, "after": "garbage" }), Some(&viewer.access)).await), "VALIDATION");
+    assert_eq!(
+        code(
+            &app.gql(
+                FEED,
+                json!({ "n": 10, "after": "garbage" }),
+                Some(&viewer.access)
+            )
+            .await
+        ),
+        "VALIDATION"
+    );
 }
 
 async fn behaviour_ingest_and_insights(app: TestApp) {
@@ -396,41 +701,103 @@ async fn behaviour_ingest_and_insights(app: TestApp) {
     let industrial = design(&app, &maker, "Loft kitchen", "INDUSTRIAL", "KITCHEN").await;
     let post_id = post(&app, &maker, "loft", Some(&industrial)).await;
     let now = chrono::Utc::now().to_rfc3339();
-    let event = |id: &str, kind: &str, target_type: &str, target: &str, value: Option<f64>| {
-        json!({ "clientEventId": id, "type": kind, "targetType": target_type, "targetId": target, "value": value, "occurredAt": now })
-    };
-    let track = "mutation($e: [BehaviorEventInput!]!) { trackEvents(events: $e) { accepted duplicates } }";
+    let event = |id: &str, kind: &str, target_type: &str, target: &str, value: Option<f64>| json!({ "clientEventId": id, "type": kind, "targetType": target_type, "targetId": target, "value": value, "occurredAt": now });
+    let track =
+        "mutation($e: [BehaviorEventInput!]!) { trackEvents(events: $e) { accepted duplicates } }";
     let batch = vec![
         event("e-1", "VIEW", "DESIGN", &scandi, None),
         event("e-2", "DWELL", "DESIGN", &scandi, Some(42.0)),
         event("e-3", "SAVE", "DESIGN", &scandi2, None),
         event("e-3", "SAVE", "DESIGN", &scandi2, None),
     ];
-    let done = app.gql_ok(track, json!({ "e": batch }), Some(&dana.access)).await;
-    assert_eq!(done["trackEvents"], json!({ "accepted": 3, "duplicates": 1 }));
+    let done = app
+        .gql_ok(track, json!({ "e": batch }), Some(&dana.access))
+        .await;
+    assert_eq!(
+        done["trackEvents"],
+        json!({ "accepted": 3, "duplicates": 1 })
+    );
     let mut retry = batch.clone();
     retry.push(event("e-4", "SCROLL_DEPTH", "POST", &post_id, Some(70.0)));
-    let done = app.gql_ok(track, json!({ "e": retry }), Some(&dana.access)).await;
-    assert_eq!(done["trackEvents"], json!({ "accepted": 1, "duplicates": 4 }), "a retried batch is harmless");
+    let done = app
+        .gql_ok(track, json!({ "e": retry }), Some(&dana.access))
+        .await;
+    assert_eq!(
+        done["trackEvents"],
+        json!({ "accepted": 1, "duplicates": 4 }),
+        "a retried batch is harmless"
+    );
 
     for (bad, field, needle) in [
-        (event("b-1", "TELEPORT", "DESIGN", &scandi, None), "events[1].type", "TELEPORT"),
-        (event("b-1", "SCROLL_DEPTH", "POST", &post_id, Some(15.0)), "events[1].value", "10%"),
-        (event("b-1", "DWELL", "POST", &post_id, None), "events[1].value", "DWELL"),
-        (event("", "VIEW", "POST", &post_id, None), "events[1].clientEventId", "clientEventId"),
-        (event("b-1", "VIEW", "WORMHOLE", &post_id, None), "events[1].targetType", "WORMHOLE"),
+        (
+            event("b-1", "TELEPORT", "DESIGN", &scandi, None),
+            "events[1].type",
+            "TELEPORT",
+        ),
+        (
+            event("b-1", "SCROLL_DEPTH", "POST", &post_id, Some(15.0)),
+            "events[1].value",
+            "10%",
+        ),
+        (
+            event("b-1", "DWELL", "POST", &post_id, None),
+            "events[1].value",
+            "DWELL",
+        ),
+        (
+            event("", "VIEW", "POST", &post_id, None),
+            "events[1].clientEventId",
+            "clientEventId",
+        ),
+        (
+            event("b-1", "VIEW", "WORMHOLE", &post_id, None),
+            "events[1].targetType",
+            "WORMHOLE",
+        ),
     ] {
-        let body = app.gql(track, json!({ "e": [event("ok-1", "VIEW", "POST", &post_id, None), bad] }), Some(&dana.access)).await;
+        let body = app
+            .gql(
+                track,
+                json!({ "e": [event("ok-1", "VIEW", "POST", &post_id, None), bad] }),
+                Some(&dana.access),
+            )
+            .await;
         assert_eq!(code(&body), "VALIDATION", "{body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
-        assert!(body["errors"][0]["message"].as_str().unwrap().contains(needle), "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(needle),
+            "{body}"
+        );
     }
-    let too_many: Vec<Value> = (0..501).map(|i| event(&format!("m-{i}"), "VIEW", "POST", &post_id, None)).collect();
-    assert_eq!(code(&app.gql(track, json!({ "e": too_many }), Some(&dana.access)).await), "VALIDATION");
-    let full: Vec<Value> = (0..500).map(|i| event(&format!("f-{i}"), "CLICK", "POST", &post_id, None)).collect();
-    assert_eq!(app.gql_ok(track, json!({ "e": full }), Some(&dana.access)).await["trackEvents"]["accepted"], 500);
+    let too_many: Vec<Value> = (0..501)
+        .map(|i| event(&format!("m-{i}"), "VIEW", "POST", &post_id, None))
+        .collect();
+    assert_eq!(
+        code(
+            &app.gql(track, json!({ "e": too_many }), Some(&dana.access))
+                .await
+        ),
+        "VALIDATION"
+    );
+    let full: Vec<Value> = (0..500)
+        .map(|i| event(&format!("f-{i}"), "CLICK", "POST", &post_id, None))
+        .collect();
+    assert_eq!(
+        app.gql_ok(track, json!({ "e": full }), Some(&dana.access))
+            .await["trackEvents"]["accepted"],
+        500
+    );
     // Nothing from the refused batches was stored (ok-1 is new).
-    let again = app.gql_ok(track, json!({ "e": [event("ok-1", "VIEW", "POST", &post_id, None)] }), Some(&dana.access)).await;
+    let again = app
+        .gql_ok(
+            track,
+            json!({ "e": [event("ok-1", "VIEW", "POST", &post_id, None)] }),
+            Some(&dana.access),
+        )
+        .await;
     assert_eq!(again["trackEvents"]["accepted"], 1);
 
     // Insights: likes and saves make the style DNA.
@@ -452,16 +819,49 @@ async fn behaviour_ingest_and_insights(app: TestApp) {
     assert!((sum - 1.0).abs() < 1e-9, "shares sum to 1: {sum}");
     let confidence = i["confidence"].as_f64().unwrap();
     assert!(confidence > 0.0 && confidence < 1.0);
-    let kinds: Vec<&str> = i["suggestedActions"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"LIKE_MORE_DESIGNS") && kinds.contains(&"FOLLOW_CREATORS"), "{kinds:?}");
-    let follow_action = i["suggestedActions"].as_array().unwrap().iter().find(|a| a["kind"] == "FOLLOW_CREATORS").unwrap();
+    let kinds: Vec<&str> = i["suggestedActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"LIKE_MORE_DESIGNS") && kinds.contains(&"FOLLOW_CREATORS"),
+        "{kinds:?}"
+    );
+    let follow_action = i["suggestedActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "FOLLOW_CREATORS")
+        .unwrap();
     assert_eq!(follow_action["style"], "SCANDINAVIAN");
-    assert!(follow_action["message"].as_str().unwrap().contains("SCANDINAVIAN"));
+    assert!(
+        follow_action["message"]
+            .as_str()
+            .unwrap()
+            .contains("SCANDINAVIAN")
+    );
     // Someone with no signals gets zero confidence and an empty DNA.
     let blank = app.register("blank@example.com", "blank").await;
-    let b = app.gql_ok("{ myInsights { confidence styleDna { share } } }", json!({}), Some(&blank.access)).await;
-    assert_eq!(b["myInsights"], json!({ "confidence": 0.0, "styleDna": [] }));
-    assert_eq!(code(&app.gql("{ myInsights { confidence } }", json!({}), None).await), "UNAUTHENTICATED");
+    let b = app
+        .gql_ok(
+            "{ myInsights { confidence styleDna { share } } }",
+            json!({}),
+            Some(&blank.access),
+        )
+        .await;
+    assert_eq!(
+        b["myInsights"],
+        json!({ "confidence": 0.0, "styleDna": [] })
+    );
+    assert_eq!(
+        code(
+            &app.gql("{ myInsights { confidence } }", json!({}), None)
+                .await
+        ),
+        "UNAUTHENTICATED"
+    );
 }
 
 async fn concurrent_likes_keep_counts_exact(app: TestApp) {
@@ -469,7 +869,10 @@ async fn concurrent_likes_keep_counts_exact(app: TestApp) {
     let post_id = post(&app, &author, "popular", None).await;
     let mut users = Vec::new();
     for i in 0..100 {
-        users.push(app.register(&format!("liker{i}@example.com"), &format!("liker{i}")).await);
+        users.push(
+            app.register(&format!("liker{i}@example.com"), &format!("liker{i}"))
+                .await,
+        );
     }
     let app = Arc::new(app);
     // Everyone likes at once, twice over; then every other user unlikes at once.
@@ -485,14 +888,24 @@ async fn concurrent_likes_keep_counts_exact(app: TestApp) {
         let app = app.clone();
         let id = post_id.clone();
         tokio::spawn(async move {
-            app.gql("mutation($id: ID!) { unlike(targetType: POST, targetId: $id) { likeCount } }", json!({ "id": id }), Some(&u.access))
-                .await
+            app.gql(
+                "mutation($id: ID!) { unlike(targetType: POST, targetId: $id) { likeCount } }",
+                json!({ "id": id }),
+                Some(&u.access),
+            )
+            .await
         })
     });
     for r in futures::future::join_all(unlikes).await {
         assert!(r.unwrap()["errors"].is_null());
     }
-    let count = app.gql_ok("query($id: ID!) { post(id: $id) { likeCount engagementScore } }", json!({ "id": post_id }), None).await;
+    let count = app
+        .gql_ok(
+            "query($id: ID!) { post(id: $id) { likeCount engagementScore } }",
+            json!({ "id": post_id }),
+            None,
+        )
+        .await;
     use sea_orm::{ConnectionTrait, Statement};
     let db = &app.state.db;
     let row = db
@@ -514,28 +927,53 @@ async fn concurrent_likes_keep_counts_exact(app: TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_feed_cost_does_not_grow_with_page_size() {
     for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
-        let Some(app) = TestApp::spawn_with(backend, &[("VITRINE_LOADER_DELAY", "25ms")]).await else { continue };
+        let Some(app) = TestApp::spawn_with(backend, &[("VITRINE_LOADER_DELAY", "25ms")]).await
+        else {
+            continue;
+        };
         let viewer = app.register("feeder@example.com", "feeder").await;
         let mut authors = Vec::new();
         for i in 0..6 {
-            authors.push(app.register(&format!("w{i}@example.com"), &format!("writer{i}")).await);
+            authors.push(
+                app.register(&format!("w{i}@example.com"), &format!("writer{i}"))
+                    .await,
+            );
         }
         let d = design(&app, &authors[0], "Shared", "MODERN", "KITCHEN").await;
         for i in 0..60 {
-            let id = post(&app, &authors[i % 6], &format!("p{i}"), if i % 3 == 0 { Some(d.as_str()) } else { None }).await;
+            let id = post(
+                &app,
+                &authors[i % 6],
+                &format!("p{i}"),
+                if i % 3 == 0 { Some(d.as_str()) } else { None },
+            )
+            .await;
             if i % 4 == 0 {
                 like(&app, &viewer, "POST", &id).await;
             }
         }
-        app.gql_ok("mutation($u: ID!) { follow(userId: $u) { id } }", json!({ "u": authors[1].id }), Some(&viewer.access)).await;
+        app.gql_ok(
+            "mutation($u: ID!) { follow(userId: $u) { id } }",
+            json!({ "u": authors[1].id }),
+            Some(&viewer.access),
+        )
+        .await;
         let mut costs = Vec::new();
         for n in [10, 50] {
             let before = app.metric("db_statements_total").await;
-            let data = app.gql_ok(FEED, json!({ "n": n }), Some(&viewer.access)).await;
+            let data = app
+                .gql_ok(FEED, json!({ "n": n }), Some(&viewer.access))
+                .await;
             costs.push(app.metric("db_statements_total").await - before);
-            assert_eq!(data["homeFeed"]["edges"].as_array().unwrap().len(), n as usize);
+            assert_eq!(
+                data["homeFeed"]["edges"].as_array().unwrap().len(),
+                n as usize
+            );
         }
-        assert_eq!(costs[0], costs[1], "{backend:?}: statements for 10 and 50 items: {costs:?}");
+        assert_eq!(
+            costs[0], costs[1],
+            "{backend:?}: statements for 10 and 50 items: {costs:?}"
+        );
         assert!(costs[0] <= 16.0, "{backend:?}: {costs:?}");
     }
 }

@@ -149,7 +149,7 @@ pub async fn login(
 }
 
 enum Rotation {
-    Rotated(IssuedTokens),
+    Rotated(Box<IssuedTokens>),
     Reused { user_id: i64, session_id: i64 },
 }
 
@@ -160,7 +160,7 @@ pub async fn refresh(svc: &Services<'_>, presented: &str) -> AppResult<IssuedTok
     match outcome {
         Ok(Rotation::Rotated(tokens)) => {
             txn.commit().await?;
-            Ok(tokens)
+            Ok(*tokens)
         }
         Ok(Rotation::Reused {
             user_id,
@@ -242,13 +242,13 @@ async fn rotate(svc: &Services<'_>, txn: &impl ConnectionTrait, hash: &str) -> A
         .jwt
         .issue(user.id, user.role, session.id)
         .map_err(AppError::internal)?;
-    Ok(Rotation::Rotated(IssuedTokens {
+    Ok(Rotation::Rotated(Box::new(IssuedTokens {
         access_token,
         refresh_token,
         access_expires_in: svc.jwt.access_ttl_secs(),
         session_id: session.id,
         user,
-    }))
+    })))
 }
 
 /// Revokes one session of `user_id`; `NOT_FOUND` when it is not theirs.

@@ -228,7 +228,10 @@ impl TestApp {
             .text("operations", operations.to_string())
             .text("map", Value::Object(map).to_string());
         for (i, (_, name, bytes)) in files.into_iter().enumerate() {
-            form = form.part(i.to_string(), reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+            form = form.part(
+                i.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
         }
         let mut req = self.http.post(self.url("/graphql")).multipart(form);
         if let Some(token) = token {
