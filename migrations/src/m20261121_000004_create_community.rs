@@ -415,6 +415,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_likes_recent")
+                    .table(Alias::new("likes"))
+                    .to_owned(),
+            )
+            .await?;
         for table in [
             BehaviorEvents::Table.into_iden(),
             FeedHides::Table.into_iden(),

@@ -28,15 +28,16 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
     config::FeedWeights,
-    domain::execute_sql,
+    domain::{execute_sql, placeholders},
     entities::{
-        behavior_event, comment, design, feed_hide, follow,
+        behavior_event, design, feed_hide, follow,
         like::{self, LikeTarget},
         post,
     },
@@ -219,33 +220,41 @@ pub async fn home(
 
     // Trending: engagement of the last 48 hours before as_of.
     let window = as_of - ChronoDuration::hours(TRENDING_HOURS);
-    let ids: Vec<i64> = candidates.iter().map(|p| p.id).collect();
     let mut heat: HashMap<i64, f64> = HashMap::new();
-    if !ids.is_empty() {
-        for l in like::Entity::find()
-            .filter(like::Column::TargetType.eq(LikeTarget::Post))
-            .filter(like::Column::TargetId.is_in(ids.clone()))
-            .filter(like::Column::CreatedAt.gt(window))
-            .filter(like::Column::CreatedAt.lte(as_of))
-            .all(db)
-            .await?
-        {
-            *heat.entry(l.target_id).or_default() += 2.0;
+    if !candidates.is_empty() {
+        // Counted in SQL over the window, not fetched row by row.
+        for (sql, weight) in [
+            (
+                "SELECT target_id AS id, COUNT(*) AS n FROM likes WHERE target_type = 'POST' \
+                 AND created_at > ? AND created_at <= ? GROUP BY target_id",
+                2.0,
+            ),
+            (
+                "SELECT post_id AS id, COUNT(*) AS n FROM comments WHERE created_at > ? AND created_at <= ? \
+                 AND (deleted_at IS NULL OR deleted_at > ?) GROUP BY post_id",
+                3.0,
+            ),
+        ] {
+            let mut values: Vec<sea_orm::Value> = vec![window.into(), as_of.into()];
+            if sql.contains("deleted_at") {
+                values.push(as_of.into());
+            }
+            let backend = db.get_database_backend();
+            let rows = db
+                .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                    backend,
+                    placeholders(backend, sql),
+                    values,
+                ))
+                .await?;
+            for row in rows {
+                let id: i64 = row.try_get("", "id")?;
+                let n: i64 = row.try_get("", "n")?;
+                *heat.entry(id).or_default() += weight * n as f64;
+            }
         }
-        for c in comment::Entity::find()
-            .filter(comment::Column::PostId.is_in(ids))
-            .filter(comment::Column::CreatedAt.gt(window))
-            .filter(comment::Column::CreatedAt.lte(as_of))
-            .filter(
-                Condition::any()
-                    .add(comment::Column::DeletedAt.is_null())
-                    .add(comment::Column::DeletedAt.gt(as_of)),
-            )
-            .all(db)
-            .await?
-        {
-            *heat.entry(c.post_id).or_default() += 3.0;
-        }
+        let live: HashSet<i64> = candidates.iter().map(|p| p.id).collect();
+        heat.retain(|id, _| live.contains(id));
     }
     let max_heat = heat.values().cloned().fold(0.0, f64::max);
     let max_style = normalised(&affinity.style);
