@@ -395,6 +395,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The home feed's trending window: likes by target type and time.
+        index(
+            manager,
+            "idx_likes_recent",
+            Alias::new("likes"),
+            &["target_type", "created_at", "target_id"],
+            false,
+        )
+        .await?;
         index(
             manager,
             "uq_behavior_events_client",

@@ -164,6 +164,7 @@ pub async fn home(
         .filter(post::Column::CreatedAt.gte(since))
         // Deleted posts never show, even mid-session.
         .filter(post::Column::DeletedAt.is_null())
+        .order_by_desc(post::Column::CreatedAt)
         .order_by_desc(post::Column::Id)
         .limit(MAX_CANDIDATES)
         .all(db)
@@ -222,16 +223,17 @@ pub async fn home(
     let window = as_of - ChronoDuration::hours(TRENDING_HOURS);
     let mut heat: HashMap<i64, f64> = HashMap::new();
     if !candidates.is_empty() {
-        // Counted in SQL over the window, not fetched row by row.
+        // Only the ids of the window's likes and comments come back, read
+        // from covering indexes (no GROUP BY: it would steer SQLite onto the
+        // (target, user) index and a scan of every like); counted here.
         for (sql, weight) in [
             (
-                "SELECT target_id AS id, COUNT(*) AS n FROM likes WHERE target_type = 'POST' \
-                 AND created_at > ? AND created_at <= ? GROUP BY target_id",
+                "SELECT target_id AS id FROM likes {recent} WHERE target_type = 'POST' AND created_at > ? AND created_at <= ?",
                 2.0,
             ),
             (
-                "SELECT post_id AS id, COUNT(*) AS n FROM comments WHERE created_at > ? AND created_at <= ? \
-                 AND (deleted_at IS NULL OR deleted_at > ?) GROUP BY post_id",
+                "SELECT post_id AS id FROM comments WHERE created_at > ? AND created_at <= ? \
+                 AND (deleted_at IS NULL OR deleted_at > ?)",
                 3.0,
             ),
         ] {
@@ -240,17 +242,24 @@ pub async fn home(
                 values.push(as_of.into());
             }
             let backend = db.get_database_backend();
+            // Without statistics SQLite prefers the (target, user) index and
+            // reads every like; name the time index it should range over.
+            let hint = if backend == sea_orm::DbBackend::Sqlite {
+                "INDEXED BY idx_likes_recent"
+            } else {
+                ""
+            };
+            let sql = sql.replace("{recent}", hint);
             let rows = db
                 .query_all_raw(sea_orm::Statement::from_sql_and_values(
                     backend,
-                    placeholders(backend, sql),
+                    placeholders(backend, &sql),
                     values,
                 ))
                 .await?;
             for row in rows {
                 let id: i64 = row.try_get("", "id")?;
-                let n: i64 = row.try_get("", "n")?;
-                *heat.entry(id).or_default() += weight * n as f64;
+                *heat.entry(id).or_default() += weight;
             }
         }
         let live: HashSet<i64> = candidates.iter().map(|p| p.id).collect();
