@@ -68,6 +68,23 @@ fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// SQLite keeps query-planner statistics only when asked: refresh the ones
+/// that need it (at start-up with `0x10002`, at shutdown plainly), as the
+/// SQLite documentation recommends. A no-op on PostgreSQL (autovacuum does it).
+pub async fn optimize(db: &DatabaseConnection, at_startup: bool) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let pragma = if at_startup {
+        "PRAGMA optimize=0x10002"
+    } else {
+        "PRAGMA optimize"
+    };
+    if let Err(e) = db.execute_unprepared(pragma).await {
+        tracing::warn!(error = %e, "PRAGMA optimize failed");
+    }
+}
+
 /// Applies pending migrations; returns how many ran.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
     let pending = Migrator::get_pending_migrations(db).await?.len();

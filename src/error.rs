@@ -145,6 +145,7 @@ pub const ERROR_CODES: &[&str] = &[
     "GRAPHQL_VALIDATION_FAILED",
     "BAD_REQUEST",
     "PAYLOAD_TOO_LARGE",
+    "METHOD_NOT_ALLOWED",
 ];
 
 impl From<sea_orm::DbErr> for AppError {

@@ -45,6 +45,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
+    db::optimize(&db, true).await;
     let redis = match &config.redis_url {
         None => None,
         Some(url) => {
@@ -116,6 +117,7 @@ impl App {
                 }
             } => tracing::warn!(?grace, "shutdown grace elapsed; dropping remaining connections"),
         }
+        db::optimize(&self.state.db, false).await;
         self.state.db.clone().close().await?;
         tracing::info!("stopped");
         Ok(())

@@ -309,7 +309,36 @@ async fn graphql_get(
         Ok(r) => r,
         Err(rejection) => return rejection.into_response(),
     };
+    if request.0.iter().any(changes_state) {
+        // GET must be safe (GraphQL over HTTP): a link or an <img> must not
+        // be able to run a mutation with the victim's credentials.
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            Json(serde_json::json!({ "errors": [{
+                "message": "mutations and subscriptions are not allowed over GET; use POST",
+                "extensions": { "code": "METHOD_NOT_ALLOWED" } }] })),
+        )
+            .into_response();
+    }
     execute(&state, &headers, peer, request.into_inner()).await
+}
+
+/// Whether the operation a request would run is a mutation or subscription.
+/// Unparsable documents are left to the executor, which reports them.
+fn changes_state(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let writes = |ty: OperationType| ty != OperationType::Query;
+    match &doc.operations {
+        DocumentOperations::Single(op) => writes(op.node.ty),
+        DocumentOperations::Multiple(ops) => match &request.operation_name {
+            Some(name) => ops.get(name.as_str()).is_some_and(|op| writes(op.node.ty)),
+            None => ops.values().any(|op| writes(op.node.ty)),
+        },
+    }
 }
 
 async fn graphql_ws(
