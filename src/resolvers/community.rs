@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::{
     accounts::{TotalCount, User, UserConnection},
     commerce::types::{loaders, state},
-    relay::{PageArgs, connection, decode_id, encode_id},
+    relay::{PageArgs, connection, decode_id, encode_id, first_page_or},
 };
 use crate::{
     auth::{RoleGuard, guard::optional_viewer, viewer},
@@ -286,28 +286,24 @@ async fn comment_page(
     after: Option<String>,
 ) -> Result<Connection<String, Comment>> {
     let page = PageArgs::new(first, after)?;
-    let rows = match (page.after_key::<i64>()?, parent_id) {
-        (None, None) => loaders(ctx)
+    let first_rows = match parent_id {
+        None => loaders(ctx)
             .post_comments
-            .load_one((post_id, page.fetch_limit()))
-            .await?
-            .unwrap_or_default(),
-        (None, Some(parent)) => loaders(ctx)
+            .load_one((post_id, page.fetch_limit())),
+        Some(parent) => loaders(ctx)
             .comment_replies
-            .load_one((parent, page.fetch_limit()))
-            .await?
-            .unwrap_or_default(),
-        (Some(after_id), parent) => {
-            posts::comments(
-                &state(ctx).db,
-                post_id,
-                parent,
-                Some(after_id),
-                page.fetch_limit(),
-            )
-            .await?
-        }
+            .load_one((parent, page.fetch_limit())),
     };
+    let rows = first_page_or(&page, first_rows, |after_id| {
+        posts::comments(
+            &state(ctx).db,
+            post_id,
+            parent_id,
+            Some(after_id),
+            page.fetch_limit(),
+        )
+    })
+    .await?;
     Ok(connection(&page, rows, EmptyFields, |c| c.id, Comment))
 }
 

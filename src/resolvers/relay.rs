@@ -92,6 +92,24 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> AppResult<K> {
     serde_json::from_str(json).map_err(|_| bad())
 }
 
+/// Rows of a list field keyed by id: the first page from its batch loader
+/// (so every item of an outer list shares one statement), later pages by
+/// `after(after_id)`.
+pub async fn first_page_or<T, L, A>(
+    page: &PageArgs,
+    first_page: L,
+    after: impl FnOnce(i64) -> A,
+) -> AppResult<Vec<T>>
+where
+    L: std::future::Future<Output = Result<Option<Vec<T>>, std::sync::Arc<sea_orm::DbErr>>>,
+    A: std::future::Future<Output = AppResult<Vec<T>>>,
+{
+    match page.after_key::<i64>()? {
+        None => Ok(first_page.await?.unwrap_or_default()),
+        Some(after_id) => after(after_id).await,
+    }
+}
+
 /// Builds a connection from `rows` fetched with [`PageArgs::fetch_limit`].
 pub fn connection<Row, Node, Key, Extra, Name, EdgeName>(
     page: &PageArgs,

@@ -175,7 +175,27 @@ pub async fn of_product(
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<short::Model>> {
-    let mut query = short::Entity::find().filter(short::Column::ProductId.eq(product_id));
+    list(db, short::Column::ProductId, product_id, after_id, limit).await
+}
+
+/// Shorts of one store (every product of it), newest first, keyset on id.
+pub async fn of_store(
+    db: &DatabaseConnection,
+    store_id: i64,
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<short::Model>> {
+    list(db, short::Column::StoreId, store_id, after_id, limit).await
+}
+
+async fn list(
+    db: &DatabaseConnection,
+    parent: short::Column,
+    parent_id: i64,
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<short::Model>> {
+    let mut query = short::Entity::find().filter(parent.eq(parent_id));
     if let Some(after) = after_id {
         query = query.filter(short::Column::Id.lt(after));
     }

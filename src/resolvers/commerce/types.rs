@@ -10,7 +10,7 @@ use crate::{
     auth::guard::optional_viewer,
     domain::commerce::{
         catalog::{self, Fiber, ProductCursor, ProductSort as DomainSort, json_list},
-        shorts as short_domain, stats,
+        reviews, shorts as short_domain, stats,
     },
     entities::{
         cart_item, category,
@@ -18,11 +18,10 @@ use crate::{
         inquiry, order as order_entity, product, product_image, review, short, store,
         user::Role as UserRole,
     },
-    error::AppError,
     resolvers::{
         accounts::User,
         loaders::Loaders,
-        relay::{PageArgs, connection, encode_id},
+        relay::{PageArgs, connection, encode_id, first_page_or},
     },
     state::AppState,
 };
@@ -258,24 +257,21 @@ impl Store {
         after: Option<String>,
     ) -> Result<Connection<String, Short>> {
         let page = PageArgs::new(first, after)?;
-        let rows = match page.after_key::<i64>()? {
-            None => loaders(ctx)
+        let rows = first_page_or(
+            &page,
+            loaders(ctx)
                 .store_shorts
-                .load_one((self.0.id, page.fetch_limit()))
-                .await?
-                .unwrap_or_default(),
-            Some(after_id) => {
-                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-                short::Entity::find()
-                    .filter(short::Column::StoreId.eq(self.0.id))
-                    .filter(short::Column::Id.lt(after_id))
-                    .order_by_desc(short::Column::Id)
-                    .limit(page.fetch_limit())
-                    .all(&state(ctx).db)
-                    .await
-                    .map_err(AppError::from)?
-            }
-        };
+                .load_one((self.0.id, page.fetch_limit())),
+            |after_id| {
+                short_domain::of_store(
+                    &state(ctx).db,
+                    self.0.id,
+                    Some(after_id),
+                    page.fetch_limit(),
+                )
+            },
+        )
+        .await?;
         Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
     }
     /// Reviews of every product of the store, newest first.
@@ -286,23 +282,22 @@ impl Store {
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
         let page = PageArgs::new(first, after)?;
-        let rows = match page.after_key::<i64>()? {
-            None => loaders(ctx)
+        let rows = first_page_or(
+            &page,
+            loaders(ctx)
                 .store_reviews
-                .load_one((self.0.id, page.fetch_limit()))
-                .await?
-                .unwrap_or_default(),
-            Some(after_id) => {
-                crate::domain::commerce::reviews::list(
+                .load_one((self.0.id, page.fetch_limit())),
+            |after_id| {
+                reviews::list(
                     &state(ctx).db,
                     None,
                     Some(self.0.id),
                     Some(after_id),
                     page.fetch_limit(),
                 )
-                .await?
-            }
-        };
+            },
+        )
+        .await?;
         Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
     }
 }
@@ -492,22 +487,21 @@ impl Product {
         after: Option<String>,
     ) -> Result<Connection<String, Short>> {
         let page = PageArgs::new(first, after)?;
-        let rows = match page.after_key::<i64>()? {
-            None => loaders(ctx)
+        let rows = first_page_or(
+            &page,
+            loaders(ctx)
                 .product_shorts
-                .load_one((self.0.id, page.fetch_limit()))
-                .await?
-                .unwrap_or_default(),
-            Some(after_id) => {
+                .load_one((self.0.id, page.fetch_limit())),
+            |after_id| {
                 short_domain::of_product(
                     &state(ctx).db,
                     self.0.id,
                     Some(after_id),
                     page.fetch_limit(),
                 )
-                .await?
-            }
-        };
+            },
+        )
+        .await?;
         Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
     }
     /// Newest first.
@@ -518,23 +512,22 @@ impl Product {
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
         let page = PageArgs::new(first, after)?;
-        let rows = match page.after_key::<i64>()? {
-            None => loaders(ctx)
+        let rows = first_page_or(
+            &page,
+            loaders(ctx)
                 .product_reviews
-                .load_one((self.0.id, page.fetch_limit()))
-                .await?
-                .unwrap_or_default(),
-            Some(after_id) => {
-                crate::domain::commerce::reviews::list(
+                .load_one((self.0.id, page.fetch_limit())),
+            |after_id| {
+                reviews::list(
                     &state(ctx).db,
                     Some(self.0.id),
                     None,
                     Some(after_id),
                     page.fetch_limit(),
                 )
-                .await?
-            }
-        };
+            },
+        )
+        .await?;
         Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
     }
     /// Up to 20 ACTIVE products of the same category, most popular first.
