@@ -29,6 +29,31 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "`redis://…` for shared kv/pub-sub across instances; unset = in-process.",
     ),
     (
+        "VITRINE_REDIS_PREFIX",
+        "vitrine",
+        "Prefix of every Redis key and pub/sub channel, so instances of one deployment share and others don't.",
+    ),
+    (
+        "VITRINE_WS_MAX_SUBSCRIPTIONS",
+        "100",
+        "Active subscriptions one WebSocket may hold; more are refused with SUBSCRIPTION_LIMIT.",
+    ),
+    (
+        "VITRINE_WS_INIT_TIMEOUT",
+        "3s",
+        "A WebSocket that sends no `connection_init` within this is closed with 4408.",
+    ),
+    (
+        "VITRINE_WS_PING_INTERVAL",
+        "15s",
+        "Server keep-alive ping interval; a socket silent for three intervals is closed.",
+    ),
+    (
+        "VITRINE_PRESENCE_TTL",
+        "30s",
+        "Presence entries expire after this unless refreshed (every third of it) while a socket is open.",
+    ),
+    (
         "VITRINE_DATA_DIR",
         "data",
         "Local state: development JWT secret, uploads, search index.",
@@ -208,6 +233,28 @@ pub struct Config {
     pub public_url: String,
     pub feed_weights: FeedWeights,
     pub shutdown_grace: Duration,
+    pub redis_prefix: String,
+    pub realtime: RealtimeConfig,
+}
+
+/// WebSocket and presence settings (RT-1, RT-4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RealtimeConfig {
+    pub max_subscriptions: usize,
+    pub init_timeout: Duration,
+    pub ping_interval: Duration,
+    pub presence_ttl: Duration,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        Self {
+            max_subscriptions: 100,
+            init_timeout: Duration::from_secs(3),
+            ping_interval: Duration::from_secs(15),
+            presence_ttl: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Weights of the home feed's score components (COMM-5).
@@ -461,7 +508,56 @@ impl Config {
             }
         };
 
+        let redis_prefix = get("VITRINE_REDIS_PREFIX").unwrap_or_else(|| "vitrine".into());
+        if redis_prefix.is_empty()
+            || redis_prefix.len() > 64
+            || !redis_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        {
+            return Err(invalid(
+                "VITRINE_REDIS_PREFIX",
+                "expected 1 to 64 characters of letters, digits, '-', '_', '.' or ':'",
+            ));
+        }
+        let max_subscriptions = match get("VITRINE_WS_MAX_SUBSCRIPTIONS") {
+            None => 100,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "VITRINE_WS_MAX_SUBSCRIPTIONS",
+                        "expected a number from 1 to 10000",
+                    )
+                })?,
+        };
+        let realtime = RealtimeConfig {
+            max_subscriptions,
+            init_timeout: parse_duration_var(
+                get("VITRINE_WS_INIT_TIMEOUT"),
+                "VITRINE_WS_INIT_TIMEOUT",
+                "3s",
+            )?,
+            ping_interval: parse_duration_var(
+                get("VITRINE_WS_PING_INTERVAL"),
+                "VITRINE_WS_PING_INTERVAL",
+                "15s",
+            )?,
+            presence_ttl: parse_duration_var(
+                get("VITRINE_PRESENCE_TTL"),
+                "VITRINE_PRESENCE_TTL",
+                "30s",
+            )?,
+        };
+        if realtime.presence_ttl < Duration::from_secs(3) {
+            return Err(invalid("VITRINE_PRESENCE_TTL", "must be at least 3s"));
+        }
+
         Ok(Self {
+            redis_prefix,
+            realtime,
             env,
             bind,
             database_url: Secret(database_url),

@@ -146,6 +146,7 @@ pub const ERROR_CODES: &[&str] = &[
     "BAD_REQUEST",
     "PAYLOAD_TOO_LARGE",
     "METHOD_NOT_ALLOWED",
+    "SUBSCRIPTION_LIMIT",
 ];
 
 impl From<sea_orm::DbErr> for AppError {

@@ -27,6 +27,11 @@ pub enum DomainEvent {
         user_id: i64,
         session_id: i64,
     },
+    /// Every session but one was revoked (a password change).
+    OtherSessionsRevoked {
+        user_id: i64,
+        kept_session_id: i64,
+    },
     StoreReviewed {
         store_id: i64,
         owner_id: i64,
@@ -89,6 +94,10 @@ pub enum DomainEvent {
         design_id: i64,
         owner_id: i64,
     },
+    /// A stored notification, to push to its recipient.
+    NotificationCreated(crate::entities::notification::Model),
+    /// A stored chat message, to push to the conversation's subscribers.
+    MessageSent(crate::entities::message::Model),
 }
 
 #[derive(Clone)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod infra;
 pub mod ml;
+pub mod realtime;
 pub mod resolvers;
 pub mod server;
 pub mod state;
@@ -51,15 +52,46 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         Some(url) => {
             let client = redis::Client::open(url.expose())
                 .map_err(|e| anyhow::anyhow!("REDIS_URL: invalid: {e}"))?;
-            let manager = client.get_connection_manager().await.map_err(|e| {
-                anyhow::anyhow!(
-                    "REDIS_URL: cannot connect to {}: {e}",
-                    config.redis_url_redacted().unwrap_or_default()
-                )
-            })?;
-            Some(manager)
+            // Short timeouts: a Redis outage must slow requests down by
+            // seconds at most, never hang them.
+            let manager_config = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
+                .set_response_timeout(Some(std::time::Duration::from_secs(2)))
+                .set_number_of_retries(1);
+            let manager = client
+                .get_connection_manager_with_config(manager_config)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "REDIS_URL: cannot connect to {}: {e}",
+                        config.redis_url_redacted().unwrap_or_default()
+                    )
+                })?;
+            Some((client, manager))
         }
     };
+    let (pubsub, kv): (
+        std::sync::Arc<dyn infra::pubsub::PubSub>,
+        std::sync::Arc<dyn infra::kv::Kv>,
+    ) = match &redis {
+        None => (
+            std::sync::Arc::new(infra::pubsub::MemoryPubSub::new()),
+            std::sync::Arc::new(infra::kv::MemoryKv::default()),
+        ),
+        Some((client, manager)) => (
+            std::sync::Arc::new(
+                infra::pubsub::RedisPubSub::connect(
+                    client.clone(),
+                    manager.clone(),
+                    &config.redis_prefix,
+                )
+                .await?,
+            ),
+            std::sync::Arc::new(infra::kv::RedisKv::new(manager.clone())),
+        ),
+    };
+    let realtime = realtime::Realtime::new(pubsub, kv, &config.redis_prefix, config.realtime);
+    let redis = redis.map(|(_, manager)| manager);
     let sentiment: std::sync::Arc<dyn infra::sentiment::SentimentProvider> =
         match &config.sentiment_url {
             Some(url) => std::sync::Arc::new(infra::sentiment::HttpSentiment::new(
@@ -71,13 +103,21 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let storage = std::sync::Arc::new(infra::storage::LocalStorage::new(
         config.data_dir.join("uploads"),
     )?);
+    let events = EventBus::new();
+    {
+        let realtime = realtime.clone();
+        realtime
+            .clone()
+            .spawn_bridge(&events, move || realtime.pubsub.signal_resync());
+    }
     let state = AppState::new(StateInner {
+        realtime,
         sentiment,
         storage,
         config,
         db,
         jwt,
-        events: EventBus::new(),
+        events,
         metrics,
         redis,
     });
@@ -101,9 +141,14 @@ impl App {
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopping_tx.send(());
+        .with_graceful_shutdown({
+            let realtime = self.state.realtime.clone();
+            async move {
+                shutdown.await;
+                // Sockets never finish on their own: close them (1001).
+                realtime.begin_shutdown();
+                let _ = stopping_tx.send(());
+            }
         });
         let server = std::future::IntoFuture::into_future(server);
         tokio::pin!(server);

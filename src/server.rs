@@ -5,17 +5,14 @@
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use async_graphql::{
-    BatchRequest, Data, ServerError, ServerResult, ValidationResult, Variables,
+    BatchRequest, ServerError, ServerResult, ValidationResult, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
     },
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+    http::GraphiQLSource,
     parser::types::ExecutableDocument,
 };
-use async_graphql_axum::{
-    GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket,
-    rejection::GraphQLRejection,
-};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     Json, Router,
     extract::{ConnectInfo, FromRequest, MatchedPath, Request, State, WebSocketUpgrade},
@@ -35,6 +32,7 @@ use tracing::Level;
 use crate::{
     auth::{Credentials, guard::RequestAuth},
     error::AuthFailure,
+    realtime::ws::Protocol,
     resolvers::{AppSchema, accounts::ClientInfo, loaders::Loaders},
     state::AppState,
 };
@@ -341,44 +339,37 @@ fn changes_state(request: &async_graphql::Request) -> bool {
     }
 }
 
+/// `/graphql/ws`: upgrades to the protocol the client asked for (see
+/// [`crate::realtime::ws`]). Buffers are sized for many idle sockets: reads
+/// start at 4 KiB and grow for larger messages, writes go out at once.
 async fn graphql_ws(
     State(state): State<ServerState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let app = state.app.clone();
-    let schema = state.schema.clone();
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let requested = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok());
+    let Some(protocol) = Protocol::negotiate(requested) else {
+        return bad_request(
+            "unsupported WebSocket subprotocol: use graphql-transport-ws or graphql-ws",
+        );
+    };
+    let client = client_info(&headers, peer);
+    let ServerState { app, schema } = state;
     upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| async move {
-            app.metrics.websocket_connections.inc();
-            let init_app = app.clone();
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let credentials = ws_credentials(&init_app, &payload);
-                    let mut data = Data::default();
-                    data.insert(RequestAuth::new(credentials));
-                    data.insert(Loaders::new(&init_app.db, init_app.config.loader_delay));
-                    data.insert(ClientInfo {
-                        ip: None,
-                        user_agent,
-                    });
-                    Ok(data)
-                })
-                .serve()
-                .await;
-            app.metrics.websocket_connections.dec();
-        })
+        .protocols([protocol.name()])
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_BODY_BYTES)
+        .max_frame_size(MAX_BODY_BYTES)
+        .on_upgrade(move |socket| crate::realtime::ws::serve(socket, protocol, app, schema, client))
 }
 
 /// The access token of a WebSocket, from `connection_init`'s payload:
 /// `{"Authorization": "Bearer …"}`, `{"authorization": …}` or `{"token": …}`.
-fn ws_credentials(app: &AppState, payload: &serde_json::Value) -> Credentials {
+pub fn ws_credentials(app: &AppState, payload: &serde_json::Value) -> Credentials {
     let raw = ["Authorization", "authorization", "token", "accessToken"]
         .iter()
         .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));

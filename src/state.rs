@@ -8,6 +8,7 @@ use crate::{
     config::Config,
     events::EventBus,
     infra::{sentiment::SentimentProvider, storage::Storage},
+    realtime::Realtime,
     telemetry::Metrics,
 };
 
@@ -23,6 +24,7 @@ pub struct StateInner {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub sentiment: Arc<dyn SentimentProvider>,
     pub storage: Arc<dyn Storage>,
+    pub realtime: Realtime,
 }
 
 impl AppState {

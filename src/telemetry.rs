@@ -39,6 +39,7 @@ pub struct Metrics {
     pub db_statement_errors: IntCounter,
     pub graphql_errors: IntCounterVec,
     pub websocket_connections: IntGauge,
+    pub websocket_subscriptions: IntGauge,
 }
 
 impl Metrics {
@@ -76,6 +77,11 @@ impl Metrics {
             "Open GraphQL WebSocket connections",
         )
         .expect("static metric definition");
+        let websocket_subscriptions = IntGauge::new(
+            "websocket_subscriptions",
+            "Operations running on GraphQL WebSockets",
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -83,6 +89,7 @@ impl Metrics {
             Box::new(db_statement_errors.clone()),
             Box::new(graphql_errors.clone()),
             Box::new(websocket_connections.clone()),
+            Box::new(websocket_subscriptions.clone()),
         ] {
             registry
                 .register(collector)
@@ -96,6 +103,7 @@ impl Metrics {
             db_statement_errors,
             graphql_errors,
             websocket_connections,
+            websocket_subscriptions,
         }
     }
 

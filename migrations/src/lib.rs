@@ -6,6 +6,7 @@ mod m20261120_000001_create_users;
 mod m20261120_000002_create_sessions;
 pub mod m20261121_000003_create_commerce;
 mod m20261121_000004_create_community;
+mod m20261122_000005_create_realtime;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000002_create_sessions::Migration),
             Box::new(m20261121_000003_create_commerce::Migration),
             Box::new(m20261121_000004_create_community::Migration),
+            Box::new(m20261122_000005_create_realtime::Migration),
         ]
     }
 }

@@ -66,6 +66,15 @@ impl RequestAuth {
         }
     }
 
+    /// Credentials whose viewer is already known (a WebSocket authenticated
+    /// at `connection_init`; kicks and revocations close that socket).
+    pub fn with_viewer(credentials: Credentials, viewer: Viewer) -> Self {
+        Self {
+            credentials,
+            resolved: OnceCell::new_with(Some(Ok(Some(viewer)))),
+        }
+    }
+
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
     }
@@ -83,7 +92,9 @@ impl RequestAuth {
     }
 }
 
-async fn load_viewer(
+/// The live session and user behind verified claims, or why they no longer
+/// hold.
+pub async fn load_viewer(
     state: &AppState,
     claims: &AccessClaims,
 ) -> AppResult<Result<Option<Viewer>, AuthFailure>> {

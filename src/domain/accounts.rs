@@ -147,6 +147,12 @@ pub async fn update_profile(
     }
     txn.commit().await?;
     events.publish(DomainEvent::UserUpdated { user_id: user.id });
+    if password_changed {
+        events.publish(DomainEvent::OtherSessionsRevoked {
+            user_id: user.id,
+            kept_session_id: current_session,
+        });
+    }
     Ok(updated)
 }
 

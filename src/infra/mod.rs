@@ -1,4 +1,6 @@
 //! Backends behind small traits, each with an embedded default and a
 //! production implementation chosen by configuration.
+pub mod kv;
+pub mod pubsub;
 pub mod sentiment;
 pub mod storage;

@@ -9,8 +9,8 @@ use sea_orm::{
 };
 
 use crate::entities::{
-    category, comment, custom_cart, design, follow, like, order, post, product, product_image,
-    review, short, store, upload, user, wishlist_item,
+    category, comment, conversation_member, custom_cart, design, follow, like, message, order,
+    post, product, product_image, review, short, store, upload, user, wishlist_item,
 };
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<sea_orm::DbErr>>;
@@ -42,6 +42,9 @@ pub struct Loaders {
     pub custom_cart_counts: DataLoader<CustomCartCountLoader>,
     pub custom_cart_items: DataLoader<CustomCartItemsLoader>,
     pub order_lines: DataLoader<OrderLinesLoader>,
+    pub messages: DataLoader<ByIdLoader<message::Entity>>,
+    pub conversation_members: DataLoader<ConversationMembersLoader>,
+    pub conversation_unread: DataLoader<ConversationUnreadLoader>,
 }
 
 fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>(
@@ -82,7 +85,10 @@ impl Loaders {
             post_comments: loader(FirstRowsLoader::new(&db, &POST_COMMENTS), delay),
             custom_cart_counts: loader(CustomCartCountLoader { db: db.clone() }, delay),
             custom_cart_items: loader(CustomCartItemsLoader { db: db.clone() }, delay),
-            order_lines: loader(OrderLinesLoader { db }, delay),
+            order_lines: loader(OrderLinesLoader { db: db.clone() }, delay),
+            messages: loader(ByIdLoader::new(&db), delay),
+            conversation_members: loader(ConversationMembersLoader { db: db.clone() }, delay),
+            conversation_unread: loader(ConversationUnreadLoader { db }, delay),
         }
     }
 }
@@ -120,7 +126,7 @@ macro_rules! has_id {
         }
     )+};
 }
-has_id!(user, store, category, product, short, design, post);
+has_id!(user, store, category, product, short, design, post, message);
 
 impl<E> Loader<i64> for ByIdLoader<E>
 where
@@ -583,5 +589,76 @@ impl Loader<i64> for OrderLinesLoader {
         let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         out.extend(grouped);
         Ok(out)
+    }
+}
+
+/// Member user ids of conversations, in joining order.
+pub struct ConversationMembersLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for ConversationMembersLoader {
+    type Value = Vec<i64>;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Vec<i64>> {
+        let rows = conversation_member::Entity::find()
+            .filter(conversation_member::Column::ConversationId.is_in(keys.iter().copied()))
+            .order_by_asc(conversation_member::Column::JoinedAt)
+            .order_by_asc(conversation_member::Column::UserId)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+        for row in rows {
+            out.entry(row.conversation_id)
+                .or_default()
+                .push(row.user_id);
+        }
+        Ok(out)
+    }
+}
+
+/// Unread messages (from others, after the read marker) per
+/// `(conversation, member)`, one grouped statement per batch.
+pub struct ConversationUnreadLoader {
+    db: DatabaseConnection,
+}
+
+#[derive(FromQueryResult)]
+struct UnreadRow {
+    conversation_id: i64,
+    user_id: i64,
+    unread: i64,
+}
+
+impl Loader<(i64, i64)> for ConversationUnreadLoader {
+    type Value = i64;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<(i64, i64), i64> {
+        let backend = self.db.get_database_backend();
+        let pairs = keys
+            .iter()
+            .map(|(c, u)| format!("(cm.conversation_id = {c} AND cm.user_id = {u})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!(
+            "SELECT cm.conversation_id AS conversation_id, cm.user_id AS user_id, \
+             COUNT(m.id) AS unread \
+             FROM conversation_members cm \
+             LEFT JOIN messages m ON m.conversation_id = cm.conversation_id \
+               AND m.id > cm.last_read_message_id AND m.sender_id <> cm.user_id \
+             WHERE {pairs} \
+             GROUP BY cm.conversation_id, cm.user_id"
+        );
+        let rows = UnreadRow::find_by_statement(Statement::from_string(backend, sql))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ((r.conversation_id, r.user_id), r.unread))
+            .collect())
     }
 }

@@ -5,9 +5,10 @@ pub mod accounts;
 pub mod commerce;
 pub mod community;
 pub mod loaders;
+pub mod realtime;
 pub mod relay;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::server::ErrorCodes;
 
@@ -16,6 +17,7 @@ pub struct Query(
     accounts::AccountsQuery,
     commerce::CommerceQuery,
     community::CommunityQuery,
+    realtime::RealtimeQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -23,14 +25,23 @@ pub struct Mutation(
     accounts::AccountsMutation,
     commerce::CommerceMutation,
     community::CommunityMutation,
+    realtime::RealtimeMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(realtime::RealtimeSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema without process state: used for SDL export and by the server,
 /// which adds its state with `.data(..)`.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(ErrorCodes)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .extension(ErrorCodes)
 }
 
 /// The SDL as committed in `schema/schema.graphql`.

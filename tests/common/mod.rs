@@ -8,6 +8,8 @@
 //! skipped with a message, except with `CI=true`, where that is a failure.
 #![allow(dead_code)]
 
+pub mod realtime;
+
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
@@ -35,6 +37,22 @@ pub fn postgres_admin_url() -> String {
 
 pub fn redis_url() -> String {
     std::env::var("VITRINE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+async fn redis_ping(url: &str) -> Result<(), String> {
+    let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+    let mut conn = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        client.get_multiplexed_async_connection(),
+    )
+    .await
+    .map_err(|_| "timed out".to_owned())?
+    .map_err(|e| e.to_string())?;
+    redis::cmd("PING")
+        .query_async::<String>(&mut conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Skips (returns `None`) or, in CI, fails when a service is missing.
@@ -127,9 +145,11 @@ pub struct TestApp {
     pub state: AppState,
     pub http: reqwest::Client,
     pub data_dir: PathBuf,
+    /// The environment it was built from (siblings and restarts reuse it).
+    pub vars: HashMap<String, String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
-    _db: TestDatabase,
+    db: std::sync::Arc<TestDatabase>,
 }
 
 /// Signed-in user: tokens and ids as the API returned them.
@@ -161,7 +181,30 @@ impl TestApp {
         for (k, v) in extra {
             vars.insert((*k).into(), (*v).into());
         }
+        Some(Self::start(backend, vars, std::sync::Arc::new(db)).await)
+    }
+
+    /// Spawns with Redis as the shared store and pub/sub, under a key prefix
+    /// of its own; `None` (a skip) when Redis is unreachable outside CI.
+    pub async fn spawn_with_redis(backend: Backend, extra: &[(&str, &str)]) -> Option<Self> {
+        let url = redis_url();
+        if let Err(e) = redis_ping(&url).await {
+            return unavailable("Redis", e);
+        }
+        let prefix = format!("vitrine-test-{}", uuid::Uuid::new_v4().simple());
+        let mut vars: Vec<(&str, &str)> =
+            vec![("REDIS_URL", &url), ("VITRINE_REDIS_PREFIX", &prefix)];
+        vars.extend_from_slice(extra);
+        Self::spawn_with(backend, &vars).await
+    }
+
+    async fn start(
+        backend: Backend,
+        vars: HashMap<String, String>,
+        db: std::sync::Arc<TestDatabase>,
+    ) -> Self {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+        let data_dir = config.data_dir.clone();
         vitrine::telemetry::init_logging(&config);
         let app = vitrine::build(config).await.expect("build app");
         let state = app.state.clone();
@@ -173,16 +216,47 @@ impl TestApp {
         let server = tokio::spawn(app.serve(listener, async move {
             let _ = rx.await;
         }));
-        Some(Self {
+        Self {
             addr,
             backend,
             state,
             http: reqwest::Client::new(),
             data_dir,
+            vars,
             shutdown: Some(tx),
             server: Some(server),
-            _db: db,
-        })
+            db,
+        }
+    }
+
+    /// A second instance on the same database (and Redis prefix, if any),
+    /// with `extra` variables on top: scale-out in one process.
+    pub async fn sibling(&self, extra: &[(&str, &str)]) -> Self {
+        let mut vars = self.vars.clone();
+        for (k, v) in extra {
+            vars.insert((*k).into(), (*v).into());
+        }
+        Self::start(self.backend, vars, self.db.clone()).await
+    }
+
+    /// Stops this instance and starts a new one on the same database and
+    /// data directory (a new port).
+    pub async fn restart(mut self) -> Self {
+        let vars = self.vars.clone();
+        let db = self.db.clone();
+        let backend = self.backend;
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.server.take() {
+            handle.await.expect("server task").expect("clean stop");
+        }
+        Self::start(backend, vars, db).await
+    }
+
+    /// `ws://…/graphql/ws` of this instance.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql/ws", self.addr)
     }
 
     pub fn url(&self, path: &str) -> String {

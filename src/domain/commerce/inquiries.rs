@@ -110,7 +110,28 @@ pub async fn answer(
     active.answered_at = Set(Some(now));
     active.status = Set(InquiryStatus::Answered);
     active.updated_at = Set(now);
-    let updated = active.update(db).await?;
+    let txn = crate::db::begin_write(db).await?;
+    let updated = active.update(&txn).await?;
+    let excerpt: String = updated
+        .answer
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .take(100)
+        .collect();
+    let notice = crate::domain::realtime::notifications::notify(
+        &txn,
+        crate::domain::realtime::notifications::NewNotification {
+            recipient_id: buyer_id,
+            kind: crate::entities::notification::NotificationKind::InquiryAnswered,
+            actor_id: Some(responder.id),
+            subject: Some(("Inquiry", inquiry_id)),
+            data: serde_json::json!({ "storeId": store_id, "excerpt": excerpt }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    crate::domain::realtime::notifications::publish(events, notice);
     events.publish(DomainEvent::InquiryAnswered {
         inquiry_id,
         buyer_id,

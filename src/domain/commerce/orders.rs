@@ -27,7 +27,9 @@ use super::{
 };
 use crate::{
     db::begin_write,
+    domain::realtime::notifications::{self, NewNotification},
     domain::{execute_sql, text},
+    entities::notification::NotificationKind,
     entities::{
         cart_item,
         order::{self, OrderSource, OrderStatus, line},
@@ -432,7 +434,20 @@ pub async fn cancel(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
+    // An admin cancelling tells the buyer (buyers know what they did).
+    let notice = notifications::notify(
+        &txn,
+        NewNotification {
+            recipient_id: found.buyer_id,
+            kind: NotificationKind::OrderStatus,
+            actor_id: Some(actor.id),
+            subject: Some(("Order", found.id)),
+            data: serde_json::json!({ "status": "CANCELLED", "orderLineId": null }),
+        },
+    )
+    .await?;
     txn.commit().await?;
+    notifications::publish(events, notice);
     events.publish(DomainEvent::OrderStatusChanged {
         order_id: found.id,
         buyer_id: found.buyer_id,
@@ -511,7 +526,23 @@ pub async fn advance_line(
         .await?
         .map(|o| o.buyer_id)
         .unwrap_or_default();
+    let notice = notifications::notify(
+        &txn,
+        NewNotification {
+            recipient_id: buyer_id,
+            kind: NotificationKind::OrderStatus,
+            actor_id: Some(actor.id),
+            subject: Some(("Order", current.order_id)),
+            data: serde_json::json!({
+                "status": sea_orm::ActiveEnum::to_value(&to),
+                "orderLineId": line_id,
+                "productId": current.product_id,
+            }),
+        },
+    )
+    .await?;
     txn.commit().await?;
+    notifications::publish(events, notice);
     events.publish(DomainEvent::OrderStatusChanged {
         order_id: current.order_id,
         buyer_id,

@@ -186,7 +186,22 @@ pub async fn review(
             .exec(&txn)
             .await?;
     }
+    let notice = crate::domain::realtime::notifications::notify(
+        &txn,
+        crate::domain::realtime::notifications::NewNotification {
+            recipient_id: owner_id,
+            kind: crate::entities::notification::NotificationKind::StoreReviewed,
+            actor_id: Some(admin.id),
+            subject: Some(("Store", store_id)),
+            data: serde_json::json!({
+                "approved": decision == Decision::Approve,
+                "reason": updated.review_reason,
+            }),
+        },
+    )
+    .await?;
     txn.commit().await?;
+    crate::domain::realtime::notifications::publish(events, notice);
     events.publish(DomainEvent::StoreReviewed {
         store_id,
         owner_id,

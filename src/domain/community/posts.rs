@@ -225,7 +225,36 @@ pub async fn add_comment(
         .await?;
     }
     refresh_engagement(&txn, post_id).await?;
+    // The post's author hears of comments, a parent comment's author of
+    // replies (once, when that is the same person).
+    let excerpt: String = created.body.chars().take(100).collect();
+    let mut recipients = vec![target.author_id];
+    if let Some(p) = &parent
+        && p.author_id != target.author_id
+    {
+        recipients.push(p.author_id);
+    }
+    let mut notices = Vec::new();
+    for recipient in recipients {
+        let notice = crate::domain::realtime::notifications::notify(
+            &txn,
+            crate::domain::realtime::notifications::NewNotification {
+                recipient_id: recipient,
+                kind: crate::entities::notification::NotificationKind::Comment,
+                actor_id: Some(author.id),
+                subject: Some(("Post", post_id)),
+                data: serde_json::json!({
+                    "commentId": created.id,
+                    "reply": parent.is_some(),
+                    "excerpt": excerpt,
+                }),
+            },
+        )
+        .await?;
+        notices.extend(notice);
+    }
     txn.commit().await?;
+    crate::domain::realtime::notifications::publish(events, notices);
     events.publish(DomainEvent::Commented {
         comment_id: created.id,
         post_id,

@@ -11,10 +11,14 @@ use sea_orm::{
 use super::{designs, posts};
 use crate::{
     db::begin_write,
-    domain::execute_sql,
+    domain::{
+        execute_sql,
+        realtime::notifications::{self, NewNotification},
+    },
     entities::{
         comment, follow,
         like::{self, LikeTarget},
+        notification::NotificationKind,
         product::{self, ProductStatus},
         short,
         user::{self, UserStatus},
@@ -29,6 +33,16 @@ fn counter_table(target: LikeTarget) -> &'static str {
         LikeTarget::Design => "designs",
         LikeTarget::Short => "shorts",
         LikeTarget::Comment => "comments",
+    }
+}
+
+/// The global-id kind of a like target, for notification subjects.
+fn subject_kind(target: LikeTarget) -> &'static str {
+    match target {
+        LikeTarget::Post => "Post",
+        LikeTarget::Design => "Design",
+        LikeTarget::Short => "Short",
+        LikeTarget::Comment => "Comment",
     }
 }
 
@@ -130,8 +144,24 @@ pub async fn like(
             posts::refresh_engagement(&txn, id).await?;
         }
     }
+    let notice = if fresh {
+        notifications::notify(
+            &txn,
+            NewNotification {
+                recipient_id: owner,
+                kind: NotificationKind::Like,
+                actor_id: Some(user.id),
+                subject: Some((subject_kind(target), id)),
+                data: serde_json::json!({ "targetType": target_name(target) }),
+            },
+        )
+        .await?
+    } else {
+        None
+    };
     let count = like_count(&txn, target, id).await?;
     txn.commit().await?;
+    notifications::publish(events, notice);
     if fresh {
         events.publish(DomainEvent::Liked {
             user_id: user.id,
@@ -233,11 +263,27 @@ pub async fn follow(
         )
         .await?;
     }
+    let notice = if fresh {
+        notifications::notify(
+            &txn,
+            NewNotification {
+                recipient_id: followee_id,
+                kind: NotificationKind::Follow,
+                actor_id: Some(follower.id),
+                subject: Some(("User", follower.id)),
+                data: serde_json::json!({}),
+            },
+        )
+        .await?
+    } else {
+        None
+    };
     let followee = user::Entity::find_by_id(followee_id)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("User"))?;
     txn.commit().await?;
+    notifications::publish(events, notice);
     if fresh {
         events.publish(DomainEvent::Followed {
             follower_id: follower.id,

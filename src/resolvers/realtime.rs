@@ -1,0 +1,919 @@
+//! Real time over GraphQL (RT-2 … RT-7): notifications with replay, device
+//! sync, presence, chat and typing, job progress. Subscriptions subscribe to
+//! their topic *before* reading storage, so nothing falls between a replay
+//! and the live stream.
+use std::{
+    collections::{BTreeSet, HashMap},
+    time::Duration,
+};
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Subscription,
+    connection::{Connection, EmptyFields},
+};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use tokio::time::Instant;
+
+use super::{
+    accounts::User,
+    commerce::types::{loaders, state},
+    relay::{PageArgs, connection, decode_cursor, decode_id, encode_cursor, encode_id},
+};
+use crate::{
+    auth::{RoleGuard, viewer},
+    domain::realtime::{
+        chat::{self, StartConversation},
+        notifications::{self, Selection},
+        presence as presence_rules,
+    },
+    entities::{conversation as conversation_entity, message as message_entity, notification},
+    error::AppError,
+    infra::pubsub::Delivery,
+    realtime::{JobProgress as JobProgressEvent, PresenceEvent, SyncEvent, TypingEvent, topics},
+};
+
+/// A typing indicator lapses after this long without a refresh.
+pub const TYPING_TTL: Duration = Duration::from_secs(5);
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::notification::NotificationKind")]
+pub enum NotificationKind {
+    Like,
+    Comment,
+    Follow,
+    OrderStatus,
+    InquiryAnswered,
+    StoreReviewed,
+    Message,
+    AdminAlert,
+    DesignReady,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::conversation::ConversationKind")]
+pub enum ConversationKind {
+    Direct,
+    Group,
+    Inquiry,
+}
+
+/// A stored notification.
+pub struct Notification(pub notification::Model);
+
+#[Object]
+impl Notification {
+    async fn id(&self) -> ID {
+        encode_id("Notification", self.0.id)
+    }
+    /// Pass to `notificationReceived(after:)` to resume after this one.
+    async fn cursor(&self) -> String {
+        encode_cursor(&self.0.id)
+    }
+    async fn kind(&self) -> NotificationKind {
+        self.0.kind.into()
+    }
+    /// Who caused it; null for system notices and deleted accounts.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.actor_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).users.load_one(id).await?.map(User::new))
+    }
+    /// Global id of what it is about (a Post, Order, Inquiry, Store,
+    /// Conversation, User, Design, Short or Comment).
+    async fn subject_id(&self) -> Option<ID> {
+        match (&self.0.subject_type, self.0.subject_id) {
+            (Some(kind), Some(id)) => Some(encode_id(kind, id)),
+            _ => None,
+        }
+    }
+    async fn subject_type(&self) -> Option<&str> {
+        self.0.subject_type.as_deref()
+    }
+    /// Kind-specific details: `status` for ORDER_STATUS, `excerpt` for
+    /// COMMENT, MESSAGE and INQUIRY_ANSWERED, `approved` for STORE_REVIEWED.
+    async fn data(&self) -> Json<serde_json::Value> {
+        Json(serde_json::from_str(&self.0.data).unwrap_or(serde_json::Value::Null))
+    }
+    async fn read(&self) -> bool {
+        self.0.read_at.is_some()
+    }
+    async fn read_at(&self) -> Option<DateTime<Utc>> {
+        self.0.read_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct MarkNotificationsReadPayload {
+    /// Notifications that changed from unread to read.
+    updated: i32,
+    unread_count: i32,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::realtime::SyncKind")]
+pub enum SyncKind {
+    NotificationsRead,
+    ConversationRead,
+}
+
+/// What another device of the same user did.
+pub struct DeviceSyncEvent(SyncEvent);
+
+#[Object]
+impl DeviceSyncEvent {
+    async fn kind(&self) -> SyncKind {
+        self.0.kind.into()
+    }
+    /// The device that acted.
+    async fn device_id(&self) -> &str {
+        &self.0.device_id
+    }
+    /// Notifications marked read (empty with `all`).
+    async fn notification_ids(&self) -> Vec<ID> {
+        self.0
+            .notification_ids
+            .iter()
+            .map(|id| encode_id("Notification", *id))
+            .collect()
+    }
+    /// Every notification was marked read.
+    async fn all(&self) -> bool {
+        self.0.all
+    }
+    async fn conversation_id(&self) -> Option<ID> {
+        self.0
+            .conversation_id
+            .map(|id| encode_id("Conversation", id))
+    }
+    /// Unread notifications after the change.
+    async fn unread_notification_count(&self) -> i64 {
+        self.0.unread_notifications
+    }
+    /// For CONVERSATION_READ, the conversation's unread messages after it.
+    async fn unread_message_count(&self) -> Option<i64> {
+        self.0.unread_messages
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Presence {
+    user_id: ID,
+    online: bool,
+    /// When this state was observed (`presence`) or began (`presenceChanged`).
+    at: DateTime<Utc>,
+    #[graphql(skip)]
+    raw_user_id: i64,
+}
+
+#[async_graphql::ComplexObject]
+impl Presence {
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.raw_user_id)
+            .await?
+            .map(User::new))
+    }
+}
+
+impl From<PresenceEvent> for Presence {
+    fn from(e: PresenceEvent) -> Self {
+        Self {
+            user_id: encode_id("User", e.user_id),
+            online: e.online,
+            at: e.at,
+            raw_user_id: e.user_id,
+        }
+    }
+}
+
+pub struct Conversation(pub conversation_entity::Model);
+
+#[Object]
+impl Conversation {
+    async fn id(&self) -> ID {
+        encode_id("Conversation", self.0.id)
+    }
+    async fn kind(&self) -> ConversationKind {
+        self.0.kind.into()
+    }
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    /// The store inquiry an INQUIRY conversation is about.
+    async fn inquiry_id(&self) -> Option<ID> {
+        self.0.inquiry_id.map(|id| encode_id("Inquiry", id))
+    }
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        let ids = loaders(ctx)
+            .conversation_members
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let users = loaders(ctx).users.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| users.get(id).cloned().map(User::new))
+            .collect())
+    }
+    async fn last_message(&self, ctx: &Context<'_>) -> Result<Option<Message>> {
+        let Some(id) = self.0.last_message_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).messages.load_one(id).await?.map(Message))
+    }
+    /// Messages from others the viewer has not read.
+    async fn unread_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let viewer = viewer(ctx).await?;
+        Ok(loaders(ctx)
+            .conversation_unread
+            .load_one((self.0.id, viewer.id()))
+            .await?
+            .unwrap_or(0))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Creation or last message time; `myConversations` is ordered by it.
+    async fn activity_at(&self) -> DateTime<Utc> {
+        self.0.activity_at
+    }
+}
+
+pub struct Message(pub message_entity::Model);
+
+#[Object]
+impl Message {
+    async fn id(&self) -> ID {
+        encode_id("Message", self.0.id)
+    }
+    async fn conversation_id(&self) -> ID {
+        encode_id("Conversation", self.0.conversation_id)
+    }
+    async fn sender(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.0.sender_id)
+            .await?
+            .map(User::new))
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Typing {
+    conversation_id: ID,
+    user_id: ID,
+    /// False when the member stopped, or 5 s passed without a refresh.
+    typing: bool,
+    #[graphql(skip)]
+    raw_user_id: i64,
+}
+
+#[async_graphql::ComplexObject]
+impl Typing {
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)
+            .users
+            .load_one(self.raw_user_id)
+            .await?
+            .map(User::new))
+    }
+}
+
+fn typing(conversation_id: i64, user_id: i64, typing: bool) -> Typing {
+    Typing {
+        conversation_id: encode_id("Conversation", conversation_id),
+        user_id: encode_id("User", user_id),
+        typing,
+        raw_user_id: user_id,
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::realtime::JobState")]
+pub enum JobState {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+pub struct JobProgress(JobProgressEvent);
+
+#[Object]
+impl JobProgress {
+    async fn job_id(&self) -> ID {
+        ID(self.0.job_id.clone())
+    }
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn state(&self) -> JobState {
+        self.0.state.into()
+    }
+    /// 0 to 1.
+    async fn progress(&self) -> f64 {
+        self.0.progress
+    }
+    async fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+#[derive(InputObject)]
+pub struct StartConversationInput {
+    kind: ConversationKind,
+    /// The other member (DIRECT) or members (GROUP); empty for INQUIRY.
+    #[graphql(default)]
+    member_ids: Vec<ID>,
+    title: Option<String>,
+    /// For INQUIRY: the inquiry (its buyer and the store owner are members).
+    inquiry_id: Option<ID>,
+}
+
+fn decode_users(field: &str, ids: &[ID]) -> Result<Vec<i64>, AppError> {
+    ids.iter().map(|id| decode_id("User", field, id)).collect()
+}
+
+#[derive(Default)]
+pub struct RealtimeQuery;
+
+#[Object]
+impl RealtimeQuery {
+    /// The viewer's notifications, newest first.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Notification>> {
+        let viewer = viewer(ctx).await?;
+        let page = PageArgs::new(first, after)?;
+        let rows = notifications::list(
+            &state(ctx).db,
+            viewer.id(),
+            page.after_key()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(connection(&page, rows, EmptyFields, |n| n.id, Notification))
+    }
+
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let viewer = viewer(ctx).await?;
+        Ok(notifications::unread_count(&state(ctx).db, viewer.id()).await?)
+    }
+
+    /// Whether each user is online (connected on any instance). Visible for
+    /// oneself, followed users and conversation members.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn presence(&self, ctx: &Context<'_>, user_ids: Vec<ID>) -> Result<Vec<Presence>> {
+        let viewer = viewer(ctx).await?;
+        let ids = decode_users("userIds", &user_ids)?;
+        let app = state(ctx);
+        presence_rules::ensure_visible(&app.db, viewer.id(), &ids).await?;
+        let online = app.realtime.presence.online(&ids).await;
+        let now = Utc::now();
+        Ok(ids
+            .into_iter()
+            .zip(online)
+            .map(|(user_id, online)| {
+                Presence::from(PresenceEvent {
+                    user_id,
+                    online,
+                    at: now,
+                })
+            })
+            .collect())
+    }
+
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn conversation(&self, ctx: &Context<'_>, id: ID) -> Result<Conversation> {
+        let viewer = viewer(ctx).await?;
+        let id = decode_id("Conversation", "id", &id)?;
+        let (found, _) = chat::membership(&state(ctx).db, viewer.id(), id).await?;
+        Ok(Conversation(found))
+    }
+
+    /// The viewer's conversations, most recent activity first.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn my_conversations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Conversation>> {
+        let viewer = viewer(ctx).await?;
+        let page = PageArgs::new(first, after)?;
+        let rows = chat::list(
+            &state(ctx).db,
+            viewer.id(),
+            page.after_key()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(connection(
+            &page,
+            rows,
+            EmptyFields,
+            |c| (c.activity_at, c.id),
+            Conversation,
+        ))
+    }
+
+    /// A conversation's messages, newest first; `before` is a cursor from a
+    /// previous page and continues into older messages.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        first: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, Message>> {
+        let viewer = viewer(ctx).await?;
+        let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
+        let page = PageArgs::new(first, before)?;
+        let db = &state(ctx).db;
+        chat::ensure_member(db, viewer.id(), conversation_id).await?;
+        let rows =
+            chat::messages(db, conversation_id, page.after_key()?, page.fetch_limit()).await?;
+        Ok(connection(&page, rows, EmptyFields, |m| m.id, Message))
+    }
+}
+
+#[derive(Default)]
+pub struct RealtimeMutation;
+
+#[Object]
+impl RealtimeMutation {
+    /// Marks notifications read (`ids`, or `all: true`) and tells the user's
+    /// other devices with one `deviceSync` event (never the sending device).
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        ids: Option<Vec<ID>>,
+        all: Option<bool>,
+        device_id: String,
+    ) -> Result<MarkNotificationsReadPayload> {
+        let viewer = viewer(ctx).await?;
+        let selection = match (ids, all.unwrap_or(false)) {
+            (Some(ids), false) => Selection::Ids(
+                ids.iter()
+                    .map(|id| decode_id("Notification", "ids", id))
+                    .collect::<Result<_, _>>()?,
+            ),
+            (None, true) => Selection::All,
+            _ => {
+                return Err(AppError::validation("ids", "give either `ids` or `all: true`").into());
+            }
+        };
+        let app = state(ctx);
+        let (updated, event) =
+            notifications::mark_read(&app.db, viewer.id(), selection, &device_id).await?;
+        let unread = event.unread_notifications;
+        app.realtime
+            .publish(&topics::device_sync(viewer.id()), &event)
+            .await;
+        Ok(MarkNotificationsReadPayload {
+            updated: updated as i32,
+            unread_count: unread as i32,
+        })
+    }
+
+    /// Starts a conversation; a DIRECT pair or an inquiry has one, which is
+    /// returned when it exists.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn start_conversation(
+        &self,
+        ctx: &Context<'_>,
+        input: StartConversationInput,
+    ) -> Result<Conversation> {
+        let viewer = viewer(ctx).await?;
+        let member_ids = decode_users("memberIds", &input.member_ids)?;
+        let inquiry_id = input
+            .inquiry_id
+            .as_ref()
+            .map(|id| decode_id("Inquiry", "inquiryId", id))
+            .transpose()?;
+        let created = chat::start(
+            &state(ctx).db,
+            &viewer.user,
+            StartConversation {
+                kind: input.kind.into(),
+                member_ids,
+                title: input.title,
+                inquiry_id,
+            },
+        )
+        .await?;
+        Ok(Conversation(created))
+    }
+
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn send_message(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        body: String,
+    ) -> Result<Message> {
+        let viewer = viewer(ctx).await?;
+        let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
+        let app = state(ctx);
+        let sent =
+            chat::send_message(&app.db, &app.events, &viewer.user, conversation_id, &body).await?;
+        Ok(Message(sent))
+    }
+
+    /// Moves the viewer's read marker (to `upTo`, default the newest message)
+    /// and syncs the user's other devices.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn mark_conversation_read(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        up_to: Option<ID>,
+        device_id: String,
+    ) -> Result<Conversation> {
+        let viewer = viewer(ctx).await?;
+        let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
+        let up_to = up_to
+            .as_ref()
+            .map(|id| decode_id("Message", "upTo", id))
+            .transpose()?;
+        let app = state(ctx);
+        let event =
+            chat::mark_read(&app.db, viewer.id(), conversation_id, up_to, &device_id).await?;
+        app.realtime
+            .publish(&topics::device_sync(viewer.id()), &event)
+            .await;
+        let (found, _) = chat::membership(&app.db, viewer.id(), conversation_id).await?;
+        Ok(Conversation(found))
+    }
+
+    /// Tells the other members the viewer is (or stopped) typing. Nothing is
+    /// stored; a typing state lapses after 5 s without another call.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn set_typing(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        typing: bool,
+    ) -> Result<bool> {
+        let viewer = viewer(ctx).await?;
+        let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
+        let app = state(ctx);
+        chat::ensure_member(&app.db, viewer.id(), conversation_id).await?;
+        app.realtime
+            .publish(
+                &topics::typing(conversation_id),
+                &TypingEvent {
+                    conversation_id,
+                    user_id: viewer.id(),
+                    typing,
+                },
+            )
+            .await;
+        Ok(true)
+    }
+}
+
+/// Ids delivered to one subscription: everything up to `floor`, and the
+/// recent ones above it (bounded). A replay re-reads above `floor`.
+struct Delivered {
+    floor: i64,
+    recent: BTreeSet<i64>,
+}
+
+const RECENT_IDS: usize = 1024;
+
+impl Delivered {
+    fn new(floor: i64) -> Self {
+        Self {
+            floor,
+            recent: BTreeSet::new(),
+        }
+    }
+
+    /// True the first time `id` is offered.
+    fn insert(&mut self, id: i64) -> bool {
+        if id <= self.floor || !self.recent.insert(id) {
+            return false;
+        }
+        if self.recent.len() > RECENT_IDS
+            && let Some(oldest) = self.recent.pop_first()
+        {
+            self.floor = oldest;
+        }
+        true
+    }
+}
+
+enum Step<T> {
+    Live(Option<T>),
+    Resync(bool),
+}
+
+#[derive(Default)]
+pub struct RealtimeSubscription;
+
+#[Subscription]
+impl RealtimeSubscription {
+    /// The viewer's notifications: first every one after `after` (a
+    /// `Notification.cursor`; omitted = only new ones), oldest first, then
+    /// new ones as they are stored. No gap and no duplicate, also when
+    /// notifications arrive during the replay or pushes were lost (Redis
+    /// down): the subscription re-reads storage whenever a loss is possible.
+    async fn notification_received(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Notification> + use<>> {
+        let viewer = viewer(ctx).await?;
+        let app = state(ctx).clone();
+        let after_id = after
+            .as_deref()
+            .map(decode_cursor::<i64>)
+            .transpose()
+            .map_err(|_| AppError::validation("after", "`after` is not a notification cursor"))?;
+        let user_id = viewer.id();
+        // Subscribe first: whatever is stored from here on is either in the
+        // replay, on the live stream, or both (deduplicated).
+        let mut live = app
+            .realtime
+            .pubsub
+            .subscribe(&topics::notifications(user_id));
+        let mut resyncs = app.realtime.pubsub.resyncs();
+        resyncs.mark_unchanged();
+        let floor = match after_id {
+            Some(id) => id,
+            None => notifications::latest_id(&app.db, user_id).await?,
+        };
+        Ok(async_stream::stream! {
+            let mut delivered = Delivered::new(floor);
+            let mut replay = after_id.is_some();
+            loop {
+                if replay {
+                    replay = false;
+                    let mut from = delivered.floor;
+                    loop {
+                        let page = match notifications::after(&app.db, user_id, from, 100).await {
+                            Ok(page) => page,
+                            Err(_) => {
+                                tracing::warn!(user_id, "notification replay failed; retrying on the next resync");
+                                break;
+                            }
+                        };
+                        let full = page.len() == 100;
+                        for row in page {
+                            from = row.id;
+                            if delivered.insert(row.id) {
+                                yield Notification(row);
+                            }
+                        }
+                        if !full {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                let step = tokio::select! {
+                    d = live.next() => Step::Live(d),
+                    changed = resyncs.changed() => Step::Resync(changed.is_ok()),
+                };
+                match step {
+                    Step::Live(Some(Delivery::Message(payload))) => {
+                        if let Ok(row) = serde_json::from_str::<notification::Model>(&payload)
+                            && delivered.insert(row.id)
+                        {
+                            yield Notification(row);
+                        }
+                    }
+                    Step::Live(Some(Delivery::Missed(_))) | Step::Resync(true) => replay = true,
+                    Step::Live(None) | Step::Resync(false) => break,
+                }
+            }
+        })
+    }
+
+    /// What the viewer's other devices did (read notifications, read a
+    /// conversation); never this device's own actions.
+    async fn device_sync(
+        &self,
+        ctx: &Context<'_>,
+        device_id: String,
+    ) -> Result<impl Stream<Item = DeviceSyncEvent> + use<>> {
+        let viewer = viewer(ctx).await?;
+        let device_id = crate::domain::text("deviceId", &device_id, 1, 64, false)?;
+        let live = state(ctx)
+            .realtime
+            .pubsub
+            .subscribe(&topics::device_sync(viewer.id()));
+        Ok(live.filter_map(move |d| {
+            let event = match d {
+                Delivery::Message(p) => serde_json::from_str::<SyncEvent>(&p).ok(),
+                Delivery::Missed(_) => None,
+            }
+            .filter(|e| e.device_id != device_id)
+            .map(DeviceSyncEvent);
+            async move { event }
+        }))
+    }
+
+    /// Online/offline changes of the given users (oneself, followed users,
+    /// conversation members), starting with each one's current state.
+    async fn presence_changed(
+        &self,
+        ctx: &Context<'_>,
+        user_ids: Vec<ID>,
+    ) -> Result<impl Stream<Item = Presence> + use<>> {
+        let viewer = viewer(ctx).await?;
+        let ids = decode_users("userIds", &user_ids)?;
+        let app = state(ctx).clone();
+        presence_rules::ensure_visible(&app.db, viewer.id(), &ids).await?;
+        let streams: Vec<_> = ids
+            .iter()
+            .map(|u| app.realtime.pubsub.subscribe(&topics::presence(*u)))
+            .collect();
+        let online = app.realtime.presence.online(&ids).await;
+        let now = Utc::now();
+        let current: Vec<Presence> = ids
+            .iter()
+            .zip(online)
+            .map(|(user_id, online)| {
+                Presence::from(PresenceEvent {
+                    user_id: *user_id,
+                    online,
+                    at: now,
+                })
+            })
+            .collect();
+        let changes = futures::stream::select_all(streams).filter_map(|d| {
+            let event = match d {
+                Delivery::Message(p) => serde_json::from_str::<PresenceEvent>(&p).ok(),
+                Delivery::Missed(_) => None,
+            };
+            async move { event.map(Presence::from) }
+        });
+        Ok(futures::stream::iter(current).chain(changes))
+    }
+
+    /// New messages of a conversation the viewer is a member of.
+    async fn message_received(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+    ) -> Result<impl Stream<Item = Message> + use<>> {
+        let viewer = viewer(ctx).await?;
+        let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
+        let app = state(ctx);
+        let live = app
+            .realtime
+            .pubsub
+            .subscribe(&topics::messages(conversation_id));
+        chat::ensure_member(&app.db, viewer.id(), conversation_id).await?;
+        Ok(live.filter_map(|d| {
+            let message = match d {
+                Delivery::Message(p) => serde_json::from_str::<message_entity::Model>(&p).ok(),
+                Delivery::Missed(_) => None,
+            };
+            async move { message.map(Message) }
+        }))
+    }
+
+    /// Other members starting and stopping typing. A member who does not
+    /// refresh within 5 s is reported as stopped.
+    async fn typing(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+    ) -> Result<impl Stream<Item = Typing> + use<>> {
+        let viewer = viewer(ctx).await?;
+        let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
+        let app = state(ctx);
+        let mut live = app
+            .realtime
+            .pubsub
+            .subscribe(&topics::typing(conversation_id));
+        chat::ensure_member(&app.db, viewer.id(), conversation_id).await?;
+        let me = viewer.id();
+        Ok(async_stream::stream! {
+            let mut typing_until: HashMap<i64, Instant> = HashMap::new();
+            loop {
+                let next_expiry = typing_until.values().min().copied();
+                let step = tokio::select! {
+                    d = live.next() => Some(d),
+                    _ = sleep_until(next_expiry), if next_expiry.is_some() => None,
+                };
+                match step {
+                    Some(Some(Delivery::Message(p))) => {
+                        let Ok(event) = serde_json::from_str::<TypingEvent>(&p) else { continue };
+                        if event.user_id == me {
+                            continue;
+                        }
+                        if event.typing {
+                            let started = typing_until
+                                .insert(event.user_id, Instant::now() + TYPING_TTL)
+                                .is_none();
+                            if started {
+                                yield typing(conversation_id, event.user_id, true);
+                            }
+                        } else if typing_until.remove(&event.user_id).is_some() {
+                            yield typing(conversation_id, event.user_id, false);
+                        }
+                    }
+                    Some(Some(Delivery::Missed(_))) => {}
+                    Some(None) => break,
+                    None => {
+                        let now = Instant::now();
+                        let lapsed: Vec<i64> = typing_until
+                            .iter()
+                            .filter(|(_, until)| **until <= now)
+                            .map(|(user, _)| *user)
+                            .collect();
+                        for user in lapsed {
+                            typing_until.remove(&user);
+                            yield typing(conversation_id, user, false);
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Progress of one of the viewer's long-running jobs (recommender
+    /// training, design generation, …); completes when the job ends.
+    async fn job_progress(
+        &self,
+        ctx: &Context<'_>,
+        job_id: ID,
+    ) -> Result<impl Stream<Item = JobProgress> + use<>> {
+        let viewer = viewer(ctx).await?;
+        if job_id.is_empty() || job_id.len() > 128 {
+            return Err(
+                AppError::validation("jobId", "`jobId` must be 1 to 128 characters").into(),
+            );
+        }
+        let live = state(ctx)
+            .realtime
+            .pubsub
+            .subscribe(&topics::job(viewer.id(), &job_id));
+        let mut live = live;
+        Ok(async_stream::stream! {
+            while let Some(delivery) = live.next().await {
+                let Delivery::Message(p) = delivery else { continue };
+                let Ok(event) = serde_json::from_str::<JobProgressEvent>(&p) else { continue };
+                let finished = event.state != crate::realtime::JobState::Running;
+                yield JobProgress(event);
+                if finished {
+                    break;
+                }
+            }
+        })
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivered_ids_are_offered_once() {
+        let mut d = Delivered::new(10);
+        assert!(!d.insert(10));
+        assert!(d.insert(12));
+        assert!(d.insert(11));
+        assert!(!d.insert(12));
+        for id in 13..(13 + RECENT_IDS as i64) {
+            assert!(d.insert(id));
+        }
+        // The oldest fell below the floor and still counts as delivered.
+        assert!(!d.insert(11));
+        assert!(d.floor >= 11);
+    }
+}
