@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema bench clean libtorch
+.PHONY: run demo test build fmt lint migrate schema bench bench-realtime clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -46,7 +46,12 @@ test: libtorch
 
 ## bench: release build, results written under bench/results/.
 bench: libtorch
-	$(CARGO) run --release -p vitrine-bench
+	$(CARGO) run --release -p vitrine-bench --bin vitrine-bench
+	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
+
+## bench-realtime: only the WebSocket benchmark (10,000 idle subscribers).
+bench-realtime: libtorch
+	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
 
 fmt:
 	$(CARGO) fmt --all

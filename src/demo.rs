@@ -133,6 +133,7 @@ pub struct Summary {
     pub comments: usize,
     pub likes: usize,
     pub follows: usize,
+    pub messages: usize,
 }
 
 fn fail(e: AppError) -> anyhow::Error {
@@ -695,6 +696,35 @@ async fn community(
                 summary.comments += 1;
             }
         }
+    }
+    // A few shoppers ask creators about their rooms in direct messages.
+    use crate::domain::realtime::chat;
+    for (s, c) in shoppers.iter().take(6).zip(creators.iter().cycle()) {
+        let conversation = chat::start(
+            db,
+            s,
+            chat::StartConversation {
+                kind: crate::entities::conversation::ConversationKind::Direct,
+                member_ids: vec![c.id],
+                title: None,
+                inquiry_id: None,
+            },
+        )
+        .await
+        .map_err(fail)?;
+        for (from, text) in [
+            (s, "안녕하세요! 거실 소파 어디 제품인가요?"),
+            (
+                c,
+                "안녕하세요 :) 북유럽 브랜드 제품이에요. Scandinavian style!",
+            ),
+            (s, "감사합니다, thanks!"),
+        ] {
+            chat::send_message(db, &state.events, from, conversation.id, text)
+                .await
+                .map_err(fail)?;
+        }
+        summary.messages += 3;
     }
     Ok(())
 }

@@ -3,6 +3,12 @@
 use clap::{Parser, Subcommand};
 use vitrine::{config::Config, domain::accounts::AdminBootstrap};
 
+/// mimalloc instead of the system allocator: with many threads and many
+/// small, long-lived allocations (one set per open WebSocket), glibc's
+/// per-thread arenas fragment and the resident set grows with them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "vitrine",
@@ -158,7 +164,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let summary = vitrine::demo::seed(&app.state, seed, products_per_store, buyers).await?;
             println!(
                 "demo ready: {} stores, {} products, {} shorts, {} buyers, {} orders, {} reviews, {} custom carts; \
-                 {} creators, {} designs, {} posts, {} comments, {} likes, {} follows",
+                 {} creators, {} designs, {} posts, {} comments, {} likes, {} follows, {} messages",
                 summary.stores,
                 summary.products,
                 summary.shorts,
@@ -171,7 +177,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 summary.posts,
                 summary.comments,
                 summary.likes,
-                summary.follows
+                summary.follows,
+                summary.messages
             );
             println!(
                 "sign in as {} / {} (admin), seller1@demo.vitrine.dev or buyer01@demo.vitrine.dev / {}",

@@ -33,7 +33,7 @@ use crate::{
     auth::{Credentials, guard::RequestAuth},
     error::AuthFailure,
     realtime::ws::Protocol,
-    resolvers::{AppSchema, accounts::ClientInfo, loaders::Loaders},
+    resolvers::{AppSchema, accounts::ClientInfo, loaders::RequestLoaders},
     state::AppState,
 };
 
@@ -252,7 +252,7 @@ fn request_with_context(
 ) -> async_graphql::Request {
     request
         .data(RequestAuth::new(credentials.clone()))
-        .data(Loaders::new(&app.db, app.config.loader_delay))
+        .data(RequestLoaders::new(&app.db, app.config.loader_delay))
         .data(client.clone())
 }
 
@@ -341,7 +341,7 @@ fn changes_state(request: &async_graphql::Request) -> bool {
 
 /// `/graphql/ws`: upgrades to the protocol the client asked for (see
 /// [`crate::realtime::ws`]). Buffers are sized for many idle sockets: reads
-/// start at 4 KiB and grow for larger messages, writes go out at once.
+/// start at 2 KiB and grow for larger messages, writes go out at once.
 async fn graphql_ws(
     State(state): State<ServerState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -360,7 +360,7 @@ async fn graphql_ws(
     let ServerState { app, schema } = state;
     upgrade
         .protocols([protocol.name()])
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)

@@ -1638,6 +1638,7 @@ async fn demo_seed_is_consistent(app: TestApp) {
     );
     assert!(summary.orders > 0 && summary.shorts >= 24);
     assert!(summary.posts > 0 && summary.likes > 0 && summary.follows > 0 && summary.designs > 0);
+    assert_eq!(summary.messages, 18);
     assert!(
         vitrine::demo::seed(&app.state, 7, 4, 8).await.is_err(),
         "refuses a second run"
@@ -1645,6 +1646,14 @@ async fn demo_seed_is_consistent(app: TestApp) {
     use sea_orm::{ConnectionTrait, Statement};
     let db = &app.state.db;
     for (what, sql) in [
+        (
+            "a FOLLOW notification per follow of another user",
+            "SELECT COUNT(*) AS n FROM follows f WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.kind = 'FOLLOW' AND n.recipient_id = f.followee_id AND n.actor_id = f.follower_id)",
+        ),
+        (
+            "conversation activity",
+            "SELECT COUNT(*) AS n FROM conversations c WHERE c.last_message_id <> (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id)",
+        ),
         (
             "wishlist counts",
             "SELECT COUNT(*) AS n FROM products p WHERE p.wishlist_count <> (SELECT COUNT(*) FROM wishlist_items w WHERE w.product_id = p.id)",

@@ -724,6 +724,21 @@ async fn close_codes_of_the_protocol(app: TestApp) {
     let (code_, reason) = client.closed("victim").await;
     assert_eq!(code_, 4403);
     assert!(reason.contains("kicked"), "{reason}");
+    // The access token running out closes the socket too.
+    let short = app.sibling(&[("VITRINE_ACCESS_TOKEN_TTL", "2s")]).await;
+    let login = short
+        .login(&victim_email(&app).await, common::PASSWORD, "w")
+        .await;
+    let brief = login["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client.connect("brief", &short.ws_url(), Some(&brief)).await;
+    let started = tokio::time::Instant::now();
+    let (code_, reason) = client.closed("brief").await;
+    assert_eq!(code_, 4403);
+    assert!(reason.contains("expired"), "{reason}");
+    assert!(started.elapsed() < Duration::from_secs(4));
     // Logging out closes that session's sockets.
     client.connect("ana", &url, Some(&ana.access)).await;
     app.gql_ok("mutation { logout }", json!({}), Some(&ana.access))
@@ -908,6 +923,13 @@ async fn job_progress_reaches_its_owner_only(app: TestApp) {
         .expect(|e| e["event"] == "complete" && e["sub"] == "j")
         .await;
     client.assert_quiet("spy", Duration::from_millis(300)).await;
+}
+
+/// A fresh account's email (for a second sign-in).
+async fn victim_email(app: &TestApp) -> String {
+    let email = format!("brief-{}@example.com", uuid::Uuid::new_v4().simple());
+    app.register(&email, "brief").await;
+    email
 }
 
 async fn user_row_id(app: &TestApp, who: &SignedIn) -> i64 {

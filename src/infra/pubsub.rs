@@ -49,7 +49,7 @@ pub trait PubSub: Send + Sync + 'static {
 
 /// Messages a subscriber may have queued before it starts missing some. Per
 /// topic, allocated up front: small, because most topics are one user's.
-const TOPIC_CAPACITY: usize = 32;
+const TOPIC_CAPACITY: usize = 16;
 
 /// This instance's subscribers, by topic. A topic's channel exists while it
 /// has subscribers.

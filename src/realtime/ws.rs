@@ -27,7 +27,7 @@ use crate::{
         guard::{RequestAuth, Viewer, load_viewer},
     },
     infra::pubsub::{Delivery, TopicStream},
-    resolvers::{AppSchema, accounts::ClientInfo, loaders::Loaders},
+    resolvers::{AppSchema, accounts::ClientInfo, loaders::RequestLoaders},
     state::AppState,
 };
 
@@ -280,7 +280,9 @@ async fn run(
                         if session.is_some() {
                             break Some(Close::new(4429, "Too many initialisation requests"));
                         }
-                        match authenticate(app, payload.as_ref()).await {
+                        // Boxed: the database round trip's future is large and
+                        // would otherwise stay in every idle socket's task.
+                        match Box::pin(authenticate(app, payload.as_ref())).await {
                             Ok(s) => session = Some(s),
                             Err(close) => break Some(close),
                         }
@@ -467,7 +469,7 @@ fn start(
     };
     let request = request
         .data(auth)
-        .data(Loaders::new(&app.db, app.config.loader_delay))
+        .data(RequestLoaders::new(&app.db, app.config.loader_delay))
         .data(client.clone());
     let responses: BoxStream<'static, Response> = schema.execute_stream(request).boxed();
     let stream = responses

@@ -7,10 +7,7 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{
-    loaders::Loaders,
-    relay::{PageArgs, connection, decode_id, encode_id},
-};
+use super::relay::{PageArgs, connection, decode_id, encode_id};
 use crate::{
     auth::{
         RoleGuard, sessions,
@@ -142,7 +139,8 @@ impl User {
         match crate::auth::guard::optional_viewer(ctx).await? {
             None => Ok(false),
             Some(v) => Ok(ctx
-                .data_unchecked::<Loaders>()
+                .data_unchecked::<crate::resolvers::loaders::RequestLoaders>()
+                .get()
                 .following
                 .load_one((v.id(), self.model.id))
                 .await?
@@ -303,7 +301,13 @@ impl AccountsQuery {
     /// A public profile; `null` when unknown, deleted or kicked (admins still see kicked accounts).
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
         let id = decode_id("User", "id", &id)?;
-        let Some(found) = ctx.data_unchecked::<Loaders>().users.load_one(id).await? else {
+        let Some(found) = ctx
+            .data_unchecked::<crate::resolvers::loaders::RequestLoaders>()
+            .get()
+            .users
+            .load_one(id)
+            .await?
+        else {
             return Ok(None);
         };
         let is_admin = crate::auth::guard::optional_viewer(ctx)

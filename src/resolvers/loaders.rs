@@ -47,6 +47,30 @@ pub struct Loaders {
     pub conversation_unread: DataLoader<ConversationUnreadLoader>,
 }
 
+/// The loaders of one request or one WebSocket operation, built on first use:
+/// most operations (sign-in, an idle subscription) never need them, and an
+/// idle subscriber should not hold thirty of them.
+pub struct RequestLoaders {
+    db: DatabaseConnection,
+    delay: std::time::Duration,
+    built: std::sync::OnceLock<Loaders>,
+}
+
+impl RequestLoaders {
+    pub fn new(db: &DatabaseConnection, delay: std::time::Duration) -> Self {
+        Self {
+            db: db.clone(),
+            delay,
+            built: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Loaders {
+        self.built
+            .get_or_init(|| Loaders::new(&self.db, self.delay))
+    }
+}
+
 fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>(
     inner: T,
     delay: std::time::Duration,

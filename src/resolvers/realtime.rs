@@ -636,6 +636,9 @@ enum Step<T> {
 pub struct RealtimeSubscription;
 
 #[Subscription]
+// Every await in these resolvers is boxed: async-graphql keeps the setup
+// future's (inline) size in each subscription's stream for its whole life,
+// so an unboxed database future would cost every idle subscriber kilobytes.
 impl RealtimeSubscription {
     /// The viewer's notifications: first every one after `after` (a
     /// `Notification.cursor`; omitted = only new ones), oldest first, then
@@ -647,7 +650,7 @@ impl RealtimeSubscription {
         ctx: &Context<'_>,
         after: Option<String>,
     ) -> Result<impl Stream<Item = Notification> + use<>> {
-        let viewer = viewer(ctx).await?;
+        let viewer = Box::pin(viewer(ctx)).await?;
         let app = state(ctx).clone();
         let after_id = after
             .as_deref()
@@ -665,7 +668,7 @@ impl RealtimeSubscription {
         resyncs.mark_unchanged();
         let floor = match after_id {
             Some(id) => id,
-            None => notifications::latest_id(&app.db, user_id).await?,
+            None => Box::pin(notifications::latest_id(&app.db, user_id)).await?,
         };
         Ok(async_stream::stream! {
             let mut delivered = Delivered::new(floor);
@@ -675,7 +678,9 @@ impl RealtimeSubscription {
                     replay = false;
                     let mut from = delivered.floor;
                     loop {
-                        let page = match notifications::after(&app.db, user_id, from, 100).await {
+                        // Boxed: a query future is large, and the stream's
+                        // state (kept by every idle subscriber) would carry it.
+                        let page = match Box::pin(notifications::after(&app.db, user_id, from, 100)).await {
                             Ok(page) => page,
                             Err(_) => {
                                 tracing::warn!(user_id, "notification replay failed; retrying on the next resync");
@@ -721,7 +726,7 @@ impl RealtimeSubscription {
         ctx: &Context<'_>,
         device_id: String,
     ) -> Result<impl Stream<Item = DeviceSyncEvent> + use<>> {
-        let viewer = viewer(ctx).await?;
+        let viewer = Box::pin(viewer(ctx)).await?;
         let device_id = crate::domain::text("deviceId", &device_id, 1, 64, false)?;
         let live = state(ctx)
             .realtime
@@ -745,15 +750,15 @@ impl RealtimeSubscription {
         ctx: &Context<'_>,
         user_ids: Vec<ID>,
     ) -> Result<impl Stream<Item = Presence> + use<>> {
-        let viewer = viewer(ctx).await?;
+        let viewer = Box::pin(viewer(ctx)).await?;
         let ids = decode_users("userIds", &user_ids)?;
         let app = state(ctx).clone();
-        presence_rules::ensure_visible(&app.db, viewer.id(), &ids).await?;
+        Box::pin(presence_rules::ensure_visible(&app.db, viewer.id(), &ids)).await?;
         let streams: Vec<_> = ids
             .iter()
             .map(|u| app.realtime.pubsub.subscribe(&topics::presence(*u)))
             .collect();
-        let online = app.realtime.presence.online(&ids).await;
+        let online = Box::pin(app.realtime.presence.online(&ids)).await;
         let now = Utc::now();
         let current: Vec<Presence> = ids
             .iter()
@@ -782,14 +787,14 @@ impl RealtimeSubscription {
         ctx: &Context<'_>,
         conversation_id: ID,
     ) -> Result<impl Stream<Item = Message> + use<>> {
-        let viewer = viewer(ctx).await?;
+        let viewer = Box::pin(viewer(ctx)).await?;
         let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
         let app = state(ctx);
         let live = app
             .realtime
             .pubsub
             .subscribe(&topics::messages(conversation_id));
-        chat::ensure_member(&app.db, viewer.id(), conversation_id).await?;
+        Box::pin(chat::ensure_member(&app.db, viewer.id(), conversation_id)).await?;
         Ok(live.filter_map(|d| {
             let message = match d {
                 Delivery::Message(p) => serde_json::from_str::<message_entity::Model>(&p).ok(),
@@ -806,14 +811,14 @@ impl RealtimeSubscription {
         ctx: &Context<'_>,
         conversation_id: ID,
     ) -> Result<impl Stream<Item = Typing> + use<>> {
-        let viewer = viewer(ctx).await?;
+        let viewer = Box::pin(viewer(ctx)).await?;
         let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
         let app = state(ctx);
         let mut live = app
             .realtime
             .pubsub
             .subscribe(&topics::typing(conversation_id));
-        chat::ensure_member(&app.db, viewer.id(), conversation_id).await?;
+        Box::pin(chat::ensure_member(&app.db, viewer.id(), conversation_id)).await?;
         let me = viewer.id();
         Ok(async_stream::stream! {
             let mut typing_until: HashMap<i64, Instant> = HashMap::new();
@@ -866,7 +871,7 @@ impl RealtimeSubscription {
         ctx: &Context<'_>,
         job_id: ID,
     ) -> Result<impl Stream<Item = JobProgress> + use<>> {
-        let viewer = viewer(ctx).await?;
+        let viewer = Box::pin(viewer(ctx)).await?;
         if job_id.is_empty() || job_id.len() > 128 {
             return Err(
                 AppError::validation("jobId", "`jobId` must be 1 to 128 characters").into(),

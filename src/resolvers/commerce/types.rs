@@ -27,7 +27,8 @@ use crate::{
 };
 
 pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>()
+    ctx.data_unchecked::<super::super::loaders::RequestLoaders>()
+        .get()
 }
 
 pub fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
