@@ -54,6 +54,36 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "Presence entries expire after this unless refreshed (every third of it) while a socket is open.",
     ),
     (
+        "VITRINE_MAX_DEPTH",
+        "12",
+        "Deepest field nesting an operation may have (QUERY_TOO_DEEP).",
+    ),
+    (
+        "VITRINE_MAX_COMPLEXITY",
+        "10000",
+        "Complexity budget per operation: each field costs 1, a connection `first` × its selection (QUERY_TOO_COMPLEX).",
+    ),
+    (
+        "VITRINE_MAX_ALIASES",
+        "30",
+        "Aliases per document (TOO_MANY_ALIASES).",
+    ),
+    (
+        "VITRINE_MAX_ROOT_FIELDS",
+        "20",
+        "Root fields per operation (TOO_MANY_ROOT_FIELDS).",
+    ),
+    (
+        "VITRINE_MAX_DIRECTIVES",
+        "5",
+        "Directives on one field (TOO_MANY_DIRECTIVES).",
+    ),
+    (
+        "VITRINE_MAX_TOKENS",
+        "5000",
+        "Tokens per document, counted before parsing (TOO_MANY_TOKENS).",
+    ),
+    (
         "VITRINE_DATA_DIR",
         "data",
         "Local state: development JWT secret, uploads, search index.",
@@ -235,6 +265,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub redis_prefix: String,
     pub realtime: RealtimeConfig,
+    pub limits: crate::protection::limits::QueryLimits,
 }
 
 /// WebSocket and presence settings (RT-1, RT-4).
@@ -555,7 +586,28 @@ impl Config {
             return Err(invalid("VITRINE_PRESENCE_TTL", "must be at least 3s"));
         }
 
+        let count = |var: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| invalid(var, format!("expected a number from 1 to {max}"))),
+            }
+        };
+        let limits = crate::protection::limits::QueryLimits {
+            max_depth: count("VITRINE_MAX_DEPTH", 12, 50)? as usize,
+            max_complexity: count("VITRINE_MAX_COMPLEXITY", 10_000, 10_000_000)?,
+            max_aliases: count("VITRINE_MAX_ALIASES", 30, 1_000)? as usize,
+            max_root_fields: count("VITRINE_MAX_ROOT_FIELDS", 20, 1_000)? as usize,
+            max_directives: count("VITRINE_MAX_DIRECTIVES", 5, 100)? as usize,
+            max_tokens: count("VITRINE_MAX_TOKENS", 5_000, 1_000_000)? as usize,
+            introspection: env != Environment::Production,
+        };
+
         Ok(Self {
+            limits,
             redis_prefix,
             realtime,
             env,

@@ -59,6 +59,8 @@ pub enum AppError {
     },
     /// The idempotency key was used before with a different input.
     IdempotencyKeyReused,
+    /// The same key and input are being processed by another request.
+    InProgress,
     Internal(anyhow::Error),
 }
 
@@ -105,6 +107,9 @@ impl AppError {
             Self::IdempotencyKeyReused => {
                 "this idempotency key was already used with a different input".into()
             }
+            Self::InProgress => {
+                "a request with this idempotency key is still being processed; retry shortly".into()
+            }
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -122,6 +127,7 @@ impl AppError {
             Self::TokenReused => "TOKEN_REUSED",
             Self::OutOfStock { .. } => "OUT_OF_STOCK",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::InProgress => "IN_PROGRESS",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -140,6 +146,7 @@ pub const ERROR_CODES: &[&str] = &[
     "TOKEN_REUSED",
     "OUT_OF_STOCK",
     "IDEMPOTENCY_KEY_REUSED",
+    "IN_PROGRESS",
     "INTERNAL",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
@@ -147,6 +154,15 @@ pub const ERROR_CODES: &[&str] = &[
     "PAYLOAD_TOO_LARGE",
     "METHOD_NOT_ALLOWED",
     "SUBSCRIPTION_LIMIT",
+    "QUERY_TOO_DEEP",
+    "QUERY_TOO_COMPLEX",
+    "TOO_MANY_ALIASES",
+    "TOO_MANY_ROOT_FIELDS",
+    "TOO_MANY_DIRECTIVES",
+    "TOO_MANY_TOKENS",
+    "INTROSPECTION_DISABLED",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "BATCH_TOO_LARGE",
 ];
 
 impl From<sea_orm::DbErr> for AppError {

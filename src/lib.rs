@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod infra;
 pub mod ml;
+pub mod protection;
 pub mod realtime;
 pub mod resolvers;
 pub mod server;
@@ -121,7 +122,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         metrics,
         redis,
     });
-    let schema = resolvers::schema_builder().data(state.clone()).finish();
+    let mut schema = resolvers::schema_builder().data(state.clone());
+    if state.config.is_production() {
+        // No schema for strangers, no "did you mean" hints about it.
+        schema = schema.disable_introspection().disable_suggestions();
+    }
+    let schema = schema.finish();
+    domain::idempotency::spawn_cleanup(state.db.clone());
     let router = server::router(state.clone(), schema);
     Ok(App { state, router })
 }

@@ -223,7 +223,11 @@ async fn execute(
     if let BatchRequest::Batch(items) = &batch
         && items.len() > MAX_BATCH
     {
-        return bad_request(&format!("a batch may hold at most {MAX_BATCH} operations"));
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "BATCH_TOO_LARGE",
+            &format!("a batch may hold at most {MAX_BATCH} operations"),
+        );
     }
     let credentials = credentials(&state.app, headers);
     let client = client_info(headers, peer);
@@ -264,13 +268,87 @@ fn bad_request(message: &str) -> Response {
         .into_response()
 }
 
+/// POST accepts `application/json` (and `application/graphql-response+json`
+/// clients, which send JSON) and GraphQL multipart uploads. Anything else,
+/// `text/plain` and form posts above all (a browser sends those cross-site
+/// without a preflight: CSRF), is refused with 415; multipart must also carry
+/// a header a simple cross-site form cannot set (`apollo-require-preflight`,
+/// `x-apollo-operation-name` or `graphql-preflight`).
 async fn graphql_post(
     State(state): State<ServerState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    request: GraphQLBatchRequest,
+    req: Request,
 ) -> Response {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    match content_type.as_str() {
+        "application/json" | "application/graphql-response+json" => {}
+        "multipart/form-data" => {
+            let preflighted = [
+                "apollo-require-preflight",
+                "x-apollo-operation-name",
+                "graphql-preflight",
+            ]
+            .iter()
+            .any(|h| req.headers().contains_key(*h));
+            if !preflighted {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "multipart requests need an `apollo-require-preflight` (or `x-apollo-operation-name`, `graphql-preflight`) header",
+                );
+            }
+        }
+        _ => {
+            return refusal(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "POST /graphql takes `Content-Type: application/json` (or a GraphQL multipart upload)",
+            );
+        }
+    }
+    let headers = req.headers().clone();
+    let request = match GraphQLBatchRequest::<GraphQLRejection>::from_request(req, &state).await {
+        Ok(r) => r,
+        Err(rejection) => return rejected(rejection),
+    };
     execute(&state, &headers, peer, request.into_inner()).await
+}
+
+/// A body async-graphql could not read: malformed JSON, invalid UTF-8, a
+/// broken multipart request, or a body over the limit.
+fn rejected(rejection: GraphQLRejection) -> Response {
+    let message = rejection.0.to_string();
+    if matches!(
+        rejection.0,
+        async_graphql::ParseRequestError::PayloadTooLarge
+    ) || message.to_ascii_lowercase().contains("length limit")
+    {
+        return too_large(MAX_BODY_BYTES);
+    }
+    refusal(
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        &format!("the request body is not a GraphQL request: {message}"),
+    )
+}
+
+fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })),
+    )
+        .into_response()
 }
 
 /// GET executes a query from the URL; with no `query` parameter a browser in
@@ -305,7 +383,7 @@ async fn graphql_get(
     let headers = req.headers().clone();
     let request = match GraphQLBatchRequest::<GraphQLRejection>::from_request(req, &state).await {
         Ok(r) => r,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => return rejected(rejection),
     };
     if request.0.iter().any(changes_state) {
         // GET must be safe (GraphQL over HTTP): a link or an <img> must not
@@ -479,6 +557,9 @@ impl Extension for ErrorCodesExtension {
         response
     }
 
+    /// Query limits (API-3) around parsing: the raw text first (tokens,
+    /// nesting), then the document (depth, complexity, aliases, root fields,
+    /// directives, introspection in production).
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -486,9 +567,22 @@ impl Extension for ErrorCodesExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
+        let limits = ctx
+            .data_opt::<AppState>()
+            .map(|app| app.config.limits)
+            .unwrap_or_default();
+        crate::protection::limits::check_text(query, &limits)?;
+        let doc = next.run(ctx, query, variables).await.map_err(|e| {
+            // The parser's own nesting guard, and async-graphql's recursion
+            // check (which is also what stops a fragment cycle).
+            if e.message.contains("recursion limit") || e.message.contains("recursion depth") {
+                with_code(e, "QUERY_TOO_DEEP")
+            } else {
+                with_code(e, "GRAPHQL_PARSE_FAILED")
+            }
+        })?;
+        crate::protection::limits::check_document(&doc, variables, &limits)?;
+        Ok(doc)
     }
 
     async fn validation(

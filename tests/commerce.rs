@@ -11,6 +11,7 @@ on_both_databases!(
     buyer_and_seller_journey,
     every_mutation_rejects_bad_input,
     concurrent_orders_never_oversell,
+    one_idempotency_key_one_effect,
     listing_filters_sorts_and_pages,
     cancellation_restores_stock_and_inquiries_flow,
     demo_seed_is_consistent,
@@ -1147,6 +1148,117 @@ async fn concurrent_orders_never_oversell(app: TestApp) {
     let state = product_state(&app, &pid, None).await;
     assert_eq!(state["stock"], 0);
     assert_eq!(state["soldCount"], 10);
+}
+
+/// API-5: 20 simultaneous calls with one key place one order; the others
+/// replay it or answer IN_PROGRESS. A failed attempt releases its key, an
+/// expired key is cleaned up and may be used again.
+async fn one_idempotency_key_one_effect(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let (seller, _) = approved_seller(&app, &admin, "Once Only", "27182818").await;
+    let shoes = category_id(&app, "05shoes").await;
+    let pid = product(
+        &app,
+        &seller,
+        json!({ "name": "Once sneaker", "price": 99000, "stock": 100, "categoryId": shoes }),
+    )
+    .await;
+    let buyer = app.register("once@example.com", "once").await;
+    let input = json!({ "from": { "lines": [{ "productId": pid, "quantity": 2 }] }, "shipping": shipping() });
+    let app = Arc::new(app);
+    let attempts = (0..20).map(|_| {
+        let (app, input, token) = (app.clone(), input.clone(), buyer.access.clone());
+        tokio::spawn(async move {
+            app.gql(
+                PLACE_ORDER,
+                json!({ "i": input, "k": "same-key-20x" }),
+                Some(&token),
+            )
+            .await
+        })
+    });
+    let results: Vec<Value> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let ids: std::collections::HashSet<String> = results
+        .iter()
+        .filter(|b| b["errors"].is_null())
+        .map(|b| b["data"]["placeOrder"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "one order, whoever answered: {results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|b| b["errors"].is_null() || code(b) == "IN_PROGRESS"),
+        "{results:?}"
+    );
+    let state = product_state(&app, &pid, None).await;
+    assert_eq!(state["stock"], 98, "stock taken once");
+    // Afterwards every retry replays the same order.
+    let again = app
+        .gql_ok(
+            PLACE_ORDER,
+            json!({ "i": input, "k": "same-key-20x" }),
+            Some(&buyer.access),
+        )
+        .await;
+    assert!(ids.contains(again["placeOrder"]["id"].as_str().unwrap()));
+
+    // A failure releases the key: the same request succeeds once possible.
+    let big = json!({ "from": { "lines": [{ "productId": pid, "quantity": 99 }] }, "shipping": shipping() });
+    let body = app
+        .gql(
+            PLACE_ORDER,
+            json!({ "i": big, "k": "retry-after-fail" }),
+            Some(&buyer.access),
+        )
+        .await;
+    assert_eq!(code(&body), "OUT_OF_STOCK");
+    app.gql_ok(
+        "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 200 }) { stock } }",
+        json!({ "id": pid }),
+        Some(&seller.access),
+    )
+    .await;
+    app.gql_ok(
+        PLACE_ORDER,
+        json!({ "i": big, "k": "retry-after-fail" }),
+        Some(&buyer.access),
+    )
+    .await;
+
+    // Keys are scoped to their caller: another buyer's identical key is theirs.
+    let other = app.register("other-once@example.com", "other").await;
+    let theirs = app
+        .gql_ok(
+            PLACE_ORDER,
+            json!({ "i": input, "k": "same-key-20x" }),
+            Some(&other.access),
+        )
+        .await;
+    assert!(!ids.contains(theirs["placeOrder"]["id"].as_str().unwrap()));
+
+    // Expired keys are deleted by the cleanup (24 h retention).
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.state.db;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE idempotency_keys SET expires_at = $1 WHERE key = $2"
+        }
+        _ => "UPDATE idempotency_keys SET expires_at = ? WHERE key = ?",
+    };
+    let past = chrono::Utc::now() - chrono::Duration::hours(25);
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [past.into(), "retry-after-fail".into()],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(vitrine::domain::idempotency::cleanup(db).await.unwrap(), 1);
 }
 
 async fn listing_filters_sorts_and_pages(app: TestApp) {

@@ -113,7 +113,7 @@ async fn graphql_plumbing_errors_have_codes(app: TestApp) {
         .unwrap();
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(code(&body), "BAD_REQUEST");
+    assert_eq!(code(&body), "BATCH_TOO_LARGE");
 
     // Oversized bodies are refused from the headers, before the body is read
     // (only the request head is sent).

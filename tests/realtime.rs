@@ -350,6 +350,27 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
         .gql_ok(START_DIRECT, json!({ "u": ana.id }), Some(&ben.access))
         .await;
     assert_eq!(again["startConversation"]["id"], conv.as_str());
+    // Racing starts between a new pair end in one conversation.
+    let cat = user(&app, "cat").await;
+    let races = (0..10).map(|i| {
+        let (start, other) = if i % 2 == 0 {
+            (&cat, &ben)
+        } else {
+            (&ben, &cat)
+        };
+        app.gql(START_DIRECT, json!({ "u": other.id }), Some(&start.access))
+    });
+    let ids: std::collections::HashSet<String> = futures::future::join_all(races)
+        .await
+        .iter()
+        .map(|b| {
+            b["data"]["startConversation"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{b}"))
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
 
     let mut client = NodeClient::spawn().await;
     client

@@ -7,6 +7,7 @@ mod m20261120_000002_create_sessions;
 pub mod m20261121_000003_create_commerce;
 mod m20261121_000004_create_community;
 mod m20261122_000005_create_realtime;
+mod m20261122_000006_create_idempotency_keys;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_create_commerce::Migration),
             Box::new(m20261121_000004_create_community::Migration),
             Box::new(m20261122_000005_create_realtime::Migration),
+            Box::new(m20261122_000006_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod custom_cart;
 pub mod design;
 pub mod feed_hide;
 pub mod follow;
+pub mod idempotency_key;
 pub mod inquiry;
 pub mod like;
 pub mod message;

@@ -307,7 +307,11 @@ impl TestApp {
                 reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
             );
         }
-        let mut req = self.http.post(self.url("/graphql")).multipart(form);
+        let mut req = self
+            .http
+            .post(self.url("/graphql"))
+            .header("apollo-require-preflight", "true")
+            .multipart(form);
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }

@@ -19,7 +19,6 @@ use sea_orm::{
     sea_query::{Expr, Query},
 };
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::{
     carts::{self, check_option, check_quantity},
@@ -84,20 +83,6 @@ fn check_shipping(raw: Shipping) -> AppResult<Shipping> {
     })
 }
 
-fn check_key(key: &str) -> AppResult<String> {
-    let ok = (8..=128).contains(&key.len())
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
-    if !ok {
-        return Err(AppError::validation(
-            "idempotencyKey",
-            "`idempotencyKey` must be 8 to 128 characters of letters, digits and - _ : .",
-        ));
-    }
-    Ok(key.to_owned())
-}
-
 /// SHA-256 over the normalised request: what "the same input" means.
 fn fingerprint(from: &OrderFrom, shipping: &Shipping) -> String {
     #[derive(Serialize)]
@@ -127,9 +112,7 @@ fn fingerprint(from: &OrderFrom, shipping: &Shipping) -> String {
         lines,
         shipping,
     };
-    hex::encode(Sha256::digest(
-        serde_json::to_vec(&canonical).unwrap_or_default(),
-    ))
+    crate::domain::idempotency::fingerprint(&canonical)
 }
 
 /// The order a key already produced, if any; errors when the input differs.
@@ -221,7 +204,10 @@ async fn wanted_lines(
     Ok((wanted, source, custom_cart_id))
 }
 
-/// Places an order. See the module documentation for the guarantees.
+/// Places an order. See the module documentation for the guarantees. The
+/// key goes through the shared idempotency mechanism (a concurrent duplicate
+/// answers `IN_PROGRESS`, a finished one replays the order) and is also
+/// stored on the order itself, unique per buyer, as a second line of defence.
 pub async fn place(
     db: &DatabaseConnection,
     events: &EventBus,
@@ -230,8 +216,36 @@ pub async fn place(
     shipping: Shipping,
     idempotency_key: &str,
 ) -> AppResult<order::Model> {
-    let key = check_key(idempotency_key)?;
+    let key = crate::domain::idempotency::check_key(idempotency_key)?;
     let shipping = check_shipping(shipping)?;
+    let print = fingerprint(&from, &shipping);
+    let claim = crate::domain::idempotency::IdempotencyKey {
+        scope: format!("user:{}", buyer.id),
+        operation: "placeOrder",
+        key: &key,
+        fingerprint: print,
+    };
+    let order_id: i64 = crate::domain::idempotency::run(db, claim, || async {
+        place_once(db, events, buyer, from, shipping, &key)
+            .await
+            .map(|o| o.id)
+    })
+    .await?;
+    order::Entity::find_by_id(order_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Order"))
+}
+
+async fn place_once(
+    db: &DatabaseConnection,
+    events: &EventBus,
+    buyer: &user::Model,
+    from: OrderFrom,
+    shipping: Shipping,
+    key: &str,
+) -> AppResult<order::Model> {
+    let key = key.to_owned();
     if let OrderFrom::Lines(lines) = &from
         && lines.len() > MAX_LINES
     {
@@ -623,6 +637,7 @@ pub async fn lines_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::idempotency::check_key;
 
     #[test]
     fn order_status_summarises_lines() {

@@ -129,6 +129,13 @@ pub async fn start(
         return Ok(existing);
     }
     let now = Utc::now();
+    // The unique index that makes a second identical start a no-op (a group
+    // has none: its id never conflicts).
+    let conflict = match (&direct_key, inquiry_id) {
+        (Some(_), _) => conversation::Column::DirectKey,
+        (None, Some(_)) => conversation::Column::InquiryId,
+        (None, None) => conversation::Column::Id,
+    };
     let inserted = conversation::Entity::insert(conversation::ActiveModel {
         kind: Set(input.kind),
         title: Set(title),
@@ -140,7 +147,7 @@ pub async fn start(
         activity_at: Set(now),
         ..Default::default()
     })
-    .on_conflict_do_nothing()
+    .on_conflict_do_nothing_on([conflict])
     .exec(&txn)
     .await?;
     let id = match inserted {

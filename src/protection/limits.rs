@@ -1,0 +1,399 @@
+//! Query limits (API-3), checked on every operation, HTTP and WebSocket
+//! alike, before anything executes: a token scan of the raw text (token
+//! count, and brace nesting before the parser ever recurses), then a walk of
+//! the parsed document (depth, aliases, root fields, directives per field,
+//! introspection in production, and complexity, where a field with a `first`
+//! argument costs `first` × its selection).
+use std::collections::HashSet;
+
+use async_graphql::{
+    Name, Positioned, ServerError, Value, Variables,
+    parser::types::{ExecutableDocument, Field, Selection, SelectionSet},
+};
+
+/// The limits in force (`VITRINE_MAX_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: u64,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+    pub max_directives: usize,
+    pub max_tokens: usize,
+    pub introspection: bool,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 10_000,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_directives: 5,
+            max_tokens: 5_000,
+            introspection: true,
+        }
+    }
+}
+
+/// A connection field without `first` returns this many items.
+const DEFAULT_FIRST: u64 = crate::resolvers::relay::DEFAULT_PAGE_SIZE;
+/// The most any `first` can fetch.
+const MAX_FIRST: u64 = crate::resolvers::relay::MAX_PAGE_SIZE;
+
+fn refuse(code: &str, message: String) -> ServerError {
+    let mut err = ServerError::new(message, None);
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    err
+}
+
+/// Counts tokens and the deepest `{` nesting of the raw text, stopping as
+/// soon as either is over its limit (so a megabyte of braces costs nothing).
+pub fn check_text(query: &str, limits: &QueryLimits) -> Result<(), ServerError> {
+    let bytes = query.as_bytes();
+    let (mut i, mut tokens, mut depth) = (0usize, 0usize, 0usize);
+    // Nesting allowed in the text: selection sets plus object values.
+    let max_nesting = limits.max_depth + 8;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' => {
+                if bytes[i..].starts_with(b"\"\"\"") {
+                    i += 3;
+                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+            }
+            b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max_nesting {
+                    return Err(refuse(
+                        "QUERY_TOO_DEEP",
+                        format!("the query nests deeper than {} levels", limits.max_depth),
+                    ));
+                }
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || matches!(bytes[i], b'_' | b'.' | b'-' | b'+'))
+                {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+        tokens += 1;
+        if tokens > limits.max_tokens {
+            return Err(refuse(
+                "TOO_MANY_TOKENS",
+                format!("the document has more than {} tokens", limits.max_tokens),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What the walk measured for one operation.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Measured {
+    pub depth: usize,
+    pub complexity: u64,
+    pub aliases: usize,
+    pub root_fields: usize,
+}
+
+struct Walk<'a> {
+    doc: &'a ExecutableDocument,
+    variables: &'a Variables,
+    limits: &'a QueryLimits,
+    aliases: usize,
+    /// Fragments on the current path: a cycle is measured once, not forever
+    /// (validation then rejects it with its own error).
+    path: HashSet<&'a str>,
+}
+
+impl<'a> Walk<'a> {
+    /// Returns (depth, complexity) of a selection set.
+    fn selection_set(
+        &mut self,
+        set: &'a Positioned<SelectionSet>,
+        level: usize,
+    ) -> Result<(usize, u64), ServerError> {
+        let mut depth = 0;
+        let mut cost: u64 = 0;
+        for item in &set.node.items {
+            let (d, c) = match &item.node {
+                Selection::Field(field) => self.field(&field.node, level)?,
+                Selection::InlineFragment(f) => self.selection_set(&f.node.selection_set, level)?,
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match self.doc.fragments.get(&spread.node.fragment_name.node) {
+                        Some(fragment) if self.path.insert(name) => {
+                            let measured = self.selection_set(&fragment.node.selection_set, level);
+                            self.path.remove(name);
+                            measured?
+                        }
+                        _ => (0, 0),
+                    }
+                }
+            };
+            depth = depth.max(d);
+            cost = cost.saturating_add(c);
+        }
+        Ok((depth, cost))
+    }
+
+    fn field(&mut self, field: &'a Field, level: usize) -> Result<(usize, u64), ServerError> {
+        if field.alias.is_some() {
+            self.aliases += 1;
+            if self.aliases > self.limits.max_aliases {
+                return Err(refuse(
+                    "TOO_MANY_ALIASES",
+                    format!(
+                        "the document uses more than {} aliases",
+                        self.limits.max_aliases
+                    ),
+                ));
+            }
+        }
+        if field.directives.len() > self.limits.max_directives {
+            return Err(refuse(
+                "TOO_MANY_DIRECTIVES",
+                format!(
+                    "`{}` carries more than {} directives",
+                    field.name.node, self.limits.max_directives
+                ),
+            ));
+        }
+        let name = field.name.node.as_str();
+        if !self.limits.introspection && (name == "__schema" || name == "__type") {
+            return Err(refuse(
+                "INTROSPECTION_DISABLED",
+                "introspection is disabled in production".into(),
+            ));
+        }
+        let depth = level + 1;
+        if depth > self.limits.max_depth {
+            return Err(refuse(
+                "QUERY_TOO_DEEP",
+                format!(
+                    "the query nests deeper than {} levels",
+                    self.limits.max_depth
+                ),
+            ));
+        }
+        if field.selection_set.node.items.is_empty() {
+            return Ok((depth, 1));
+        }
+        let (child_depth, child_cost) = self.selection_set(&field.selection_set, depth)?;
+        let multiplier = self.first_of(field);
+        Ok((
+            child_depth.max(depth),
+            child_cost.saturating_mul(multiplier).saturating_add(1),
+        ))
+    }
+
+    /// `first` of a connection field (a literal or a variable), else 1 for
+    /// plain fields and the default page for connections without it.
+    fn first_of(&self, field: &Field) -> u64 {
+        let Some((_, value)) = field.arguments.iter().find(|(n, _)| n.node == "first") else {
+            let is_connection = field.selection_set.node.items.iter().any(|s| {
+                matches!(&s.node, Selection::Field(f) if f.node.name.node == "edges" || f.node.name.node == "nodes")
+            });
+            return if is_connection { DEFAULT_FIRST } else { 1 };
+        };
+        let resolved = value
+            .node
+            .clone()
+            .into_const_with(|name: Name| {
+                Ok::<_, std::convert::Infallible>(
+                    self.variables.get(&name).cloned().unwrap_or(Value::Null),
+                )
+            })
+            .unwrap_or(Value::Null);
+        // Above the page cap the field itself refuses (`VALIDATION` on
+        // `first`), which says more than a complexity error.
+        match resolved {
+            Value::Number(n) => n.as_u64().unwrap_or(1).clamp(1, MAX_FIRST),
+            _ => DEFAULT_FIRST,
+        }
+    }
+}
+
+/// Measures every operation of `doc`; the first limit exceeded is the error.
+pub fn check_document(
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    limits: &QueryLimits,
+) -> Result<Measured, ServerError> {
+    let mut worst = Measured::default();
+    for (_, operation) in doc.operations.iter() {
+        let mut walk = Walk {
+            doc,
+            variables,
+            limits,
+            aliases: 0,
+            path: HashSet::new(),
+        };
+        let (depth, complexity) = walk.selection_set(&operation.node.selection_set, 0)?;
+        let root_fields =
+            count_root_fields(doc, &operation.node.selection_set, &mut HashSet::new());
+        if root_fields > limits.max_root_fields {
+            return Err(refuse(
+                "TOO_MANY_ROOT_FIELDS",
+                format!(
+                    "an operation may select at most {} root fields",
+                    limits.max_root_fields
+                ),
+            ));
+        }
+        if complexity > limits.max_complexity {
+            return Err(refuse(
+                "QUERY_TOO_COMPLEX",
+                format!(
+                    "the query's complexity {complexity} is over the budget of {}",
+                    limits.max_complexity
+                ),
+            ));
+        }
+        worst.depth = worst.depth.max(depth);
+        worst.complexity = worst.complexity.max(complexity);
+        worst.aliases = worst.aliases.max(walk.aliases);
+        worst.root_fields = worst.root_fields.max(root_fields);
+    }
+    Ok(worst)
+}
+
+fn count_root_fields<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a Positioned<SelectionSet>,
+    seen: &mut HashSet<&'a str>,
+) -> usize {
+    set.node
+        .items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(f) => count_root_fields(doc, &f.node.selection_set, seen),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                match doc.fragments.get(&s.node.fragment_name.node) {
+                    Some(f) if seen.insert(name) => {
+                        count_root_fields(doc, &f.node.selection_set, seen)
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(query: &str) -> Result<Measured, String> {
+        let limits = QueryLimits {
+            introspection: false,
+            ..QueryLimits::default()
+        };
+        check_text(query, &limits).map_err(|e| code(&e))?;
+        let doc = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
+        check_document(&doc, &Variables::default(), &limits).map_err(|e| code(&e))
+    }
+
+    fn code(e: &ServerError) -> String {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .map(|v| v.to_string().trim_matches('"').to_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn connections_cost_first_times_their_selection() {
+        let m = check("{ products(first: 10) { edges { node { id name } } } }").unwrap();
+        // node: 2 + 1, edges: 3 + 1, products: 10 × 4 + 1.
+        assert_eq!(m.complexity, 41);
+        assert_eq!(m.depth, 4);
+        let m = check("{ products { edges { node { id } } } }").unwrap();
+        assert_eq!(m.complexity, 20 * 3 + 1);
+        assert_eq!(
+            check(
+                "{ products(first: 100) { edges { node { id shorts(first: 100) { edges { node { id } } } } } } }"
+            ),
+            Err("QUERY_TOO_COMPLEX".into())
+        );
+    }
+
+    #[test]
+    fn each_limit_has_its_code() {
+        let deep = format!("{}{}", "{ a ".repeat(13), "}".repeat(13));
+        assert_eq!(check(&deep), Err("QUERY_TOO_DEEP".into()));
+        let very_deep = format!("{}{}", "{ a ".repeat(100_000), "}".repeat(100_000));
+        assert!(matches!(
+            check(&very_deep).unwrap_err().as_str(),
+            "QUERY_TOO_DEEP" | "TOO_MANY_TOKENS"
+        ));
+        let aliases: String = (0..31).map(|i| format!("a{i}: me {{ id }} ")).collect();
+        assert_eq!(
+            check(&format!("{{ {aliases} }}")),
+            Err("TOO_MANY_ALIASES".into())
+        );
+        let roots = "me { id } ".repeat(21);
+        assert_eq!(
+            check(&format!("{{ {roots} }}")),
+            Err("TOO_MANY_ROOT_FIELDS".into())
+        );
+        let directives = "@include(if: true) ".repeat(6);
+        assert_eq!(
+            check(&format!("{{ me {directives} {{ id }} }}")),
+            Err("TOO_MANY_DIRECTIVES".into())
+        );
+        assert_eq!(
+            check("{ __schema { types { name } } }"),
+            Err("INTROSPECTION_DISABLED".into())
+        );
+        let tokens = "id ".repeat(6000);
+        assert_eq!(
+            check(&format!("{{ me {{ {tokens} }} }}")),
+            Err("TOO_MANY_TOKENS".into())
+        );
+    }
+
+    #[test]
+    fn fragment_cycles_terminate() {
+        let q = "query { me { ...A } } fragment A on User { id ...B } fragment B on User { ...A }";
+        assert!(check(q).is_ok());
+        // Strings and comments are one token or none.
+        assert!(check("# comment { { { {\n{ me(x: \"{{{{{{{{{{{{{{{{\") { id } }").is_ok());
+    }
+}

@@ -1,0 +1,3 @@
+//! Protection of the public API (API-1 … API-5): query limits, and (as they
+//! land) persisted queries, partner allow-lists, rate limits and idempotency.
+pub mod limits;

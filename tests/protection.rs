@@ -1,0 +1,287 @@
+//! Protection of the public API (API-3): every hostile request is refused
+//! with its stable code, nothing answers 500 and nothing panics, over HTTP
+//! and over the WebSocket alike.
+mod common;
+
+use common::{Backend, TestApp, code};
+use serde_json::{Value, json};
+
+async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn query(app: &TestApp, q: &str) -> Value {
+    app.gql(q, json!({}), None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_documents_are_refused_with_their_code() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    // A query 1,000 levels deep.
+    let deep = format!("{}{}", "{ me ".repeat(1000), "}".repeat(1000));
+    assert_eq!(code(&query(&app, &deep).await), "QUERY_TOO_DEEP");
+    // 13 levels: over the default depth of 12, parsed but refused.
+    let level = "products(first: 1) { edges { node { store { ";
+    let thirteen = format!("{{ {} id {} }}", level.repeat(3), "} } } } ".repeat(3));
+    assert_eq!(code(&query(&app, &thirteen).await), "QUERY_TOO_DEEP");
+    let twelve = format!(
+        "{{ {} products(first: 1) {{ edges {{ node {{ id }} }} }} {} }}",
+        level.repeat(2),
+        "} } } } ".repeat(2)
+    );
+    let ok = query(&app, &twelve).await;
+    assert!(ok.get("errors").is_none(), "{ok}");
+    // 101 aliases of an expensive field.
+    let aliases: String = (0..101)
+        .map(|i| format!("p{i}: products(first: 100) {{ edges {{ node {{ id name }} }} }} "))
+        .collect();
+    assert_eq!(
+        code(&query(&app, &format!("{{ {aliases} }}")).await),
+        "TOO_MANY_ALIASES"
+    );
+    // An expensive field under the alias limit is still too complex.
+    let costly: String = (0..5)
+        .map(|i| format!("p{i}: products(first: 100) {{ edges {{ node {{ id shorts(first: 10) {{ edges {{ node {{ id }} }} }} }} }} }} "))
+        .collect();
+    assert_eq!(
+        code(&query(&app, &format!("{{ {costly} }}")).await),
+        "QUERY_TOO_COMPLEX"
+    );
+    // The same through a variable `first`.
+    let body = app
+        .gql(
+            "query($n: Int) { a: products(first: $n) { edges { node { shorts(first: 100) { edges { node { id } } } } } } }",
+            json!({ "n": 100 }),
+            None,
+        )
+        .await;
+    assert_eq!(code(&body), "QUERY_TOO_COMPLEX");
+    // A fragment cycle: infinitely deep.
+    let cycle =
+        "{ me { ...A } } fragment A on User { id ...B } fragment B on User { nickname ...A }";
+    let body = query(&app, cycle).await;
+    assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
+    // 500 duplicated fields at the root.
+    let dup = "categories { id } ".repeat(500);
+    assert_eq!(
+        code(&query(&app, &format!("{{ {dup} }}")).await),
+        "TOO_MANY_ROOT_FIELDS"
+    );
+    // 500 duplicated cheap fields inside one object: merged, harmless.
+    let ok = query(
+        &app,
+        &format!("{{ categories {{ {} }} }}", "id ".repeat(500)),
+    )
+    .await;
+    assert!(ok.get("errors").is_none(), "{ok}");
+    // 50 directives on a field.
+    let directives = "@include(if: true) ".repeat(50);
+    assert_eq!(
+        code(&query(&app, &format!("{{ categories {directives} {{ id }} }}")).await),
+        "TOO_MANY_DIRECTIVES"
+    );
+    // Too many tokens.
+    let tokens = "id ".repeat(6_000);
+    assert_eq!(
+        code(&query(&app, &format!("{{ categories {{ {tokens} }} }}")).await),
+        "TOO_MANY_TOKENS"
+    );
+    // first: 100000.
+    assert_eq!(
+        code(
+            &query(
+                &app,
+                "{ products(first: 100000) { edges { node { id } } } }"
+            )
+            .await
+        ),
+        "VALIDATION"
+    );
+    // Introspection is on in development.
+    let intro = query(&app, "{ __schema { queryType { name } } }").await;
+    assert!(intro.get("errors").is_none(), "{intro}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_are_refused_with_their_code() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    // A JSON batch of 1,000 operations.
+    let batch: Vec<Value> = (0..1000)
+        .map(|_| json!({ "query": "{ __typename }" }))
+        .collect();
+    let (status, body) = post_raw(
+        &app,
+        "application/json",
+        serde_json::to_vec(&batch).unwrap(),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (400, "BATCH_TOO_LARGE"));
+    // A 50 MiB body: refused from its Content-Length before it is read.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut raw = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let head = format!(
+            "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            app.addr,
+            50 * 1024 * 1024
+        );
+        raw.write_all(head.as_bytes()).await.unwrap();
+        let _ = raw.write_all(&vec![b' '; 64 * 1024]).await;
+        let mut answer = vec![0u8; 1024];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), raw.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+    }
+    // A streamed (chunked) body over 1 MiB stops at the limit.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..40).map(|_| Ok(vec![b' '; 64 * 1024])).collect();
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await;
+    if let Ok(resp) = resp {
+        assert_eq!(resp.status(), 413);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(code(&body), "PAYLOAD_TOO_LARGE");
+    }
+    // Malformed JSON and invalid UTF-8.
+    let (status, body) = post_raw(&app, "application/json", b"{\"query\": ".to_vec()).await;
+    assert_eq!((status, code(&body)), (400, "BAD_REQUEST"));
+    let (status, body) = post_raw(
+        &app,
+        "application/json",
+        b"{\"query\": \"{ me \xff\xfe }\"}".to_vec(),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (400, "BAD_REQUEST"));
+    // text/plain (what a cross-site form or fetch may send without CORS).
+    let (status, body) = post_raw(
+        &app,
+        "text/plain",
+        br#"{"query":"mutation { logout }"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (415, "UNSUPPORTED_MEDIA_TYPE"));
+    let (status, body) = post_raw(
+        &app,
+        "application/x-www-form-urlencoded",
+        b"query=%7B__typename%7D".to_vec(),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (415, "UNSUPPORTED_MEDIA_TYPE"));
+    // Multipart without a preflight header.
+    let (status, body) = post_raw(&app, "multipart/form-data; boundary=x", b"--x--".to_vec()).await;
+    assert_eq!((status, code(&body)), (400, "BAD_REQUEST"));
+    // The GraphQL-over-HTTP media type is accepted.
+    let (status, body) = post_raw(
+        &app,
+        "application/graphql-response+json",
+        br#"{"query":"{ __typename }"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // A mutation over GET.
+    let resp = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", "mutation { logout }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "METHOD_NOT_ALLOWED");
+    // Nothing above was a server error.
+    assert_eq!(
+        app.metric("graphql_errors_total{code=\"INTERNAL\"}").await,
+        0.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_hides_the_schema() {
+    let Some(app) = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("VITRINE_ENV", "production"),
+            ("VITRINE_CORS_ORIGINS", "https://shop.example"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let body = query(&app, "{ __schema { types { name } } }").await;
+    assert_eq!(code(&body), "INTROSPECTION_DISABLED");
+    let body = query(&app, "{ __type(name: \"User\") { name } }").await;
+    assert_eq!(code(&body), "INTROSPECTION_DISABLED");
+    // No "did you mean" hints about the schema.
+    let body = query(&app, "{ produtcs { id } }").await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("Did you mean"), "{message}");
+    // In development the hint is there.
+    let Some(dev) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let body = query(&dev, "{ produtcs { id } }").await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Did you mean"),
+        "{body}"
+    );
+}
+
+/// The same limits hold on the WebSocket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_hold_on_the_websocket() {
+    use common::realtime::{raw_next, raw_send, raw_socket};
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let mut ws = raw_socket(&app.ws_url(), "graphql-transport-ws").await;
+    raw_send(&mut ws, json!({ "type": "connection_init" })).await;
+    assert_eq!(raw_next(&mut ws).await.unwrap()["type"], "connection_ack");
+    let deep = format!("{}{}", "{ me ".repeat(1000), "}".repeat(1000));
+    raw_send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "1", "payload": { "query": deep } }),
+    )
+    .await;
+    let error = raw_next(&mut ws).await.unwrap();
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["payload"][0]["extensions"]["code"], "QUERY_TOO_DEEP");
+    let aliases: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    raw_send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "2", "payload": { "query": format!("{{ {aliases} }}") } }),
+    )
+    .await;
+    let error = raw_next(&mut ws).await.unwrap();
+    assert_eq!(
+        error["payload"][0]["extensions"]["code"],
+        "TOO_MANY_ALIASES"
+    );
+}
