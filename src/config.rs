@@ -84,6 +84,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "Tokens per document, counted before parsing (TOO_MANY_TOKENS).",
     ),
     (
+        "VITRINE_RATE_LIMIT_USER",
+        "20000/60s",
+        "Complexity a signed-in user may spend per window (sliding log; Redis when configured).",
+    ),
+    (
+        "VITRINE_RATE_LIMIT_IP",
+        "10000/60s",
+        "Complexity an anonymous caller (per IP) may spend per window.",
+    ),
+    (
+        "VITRINE_RATE_LIMIT_AUTH",
+        "20/300s",
+        "login/register/refreshToken attempts per IP per window; every alias and batched operation counts.",
+    ),
+    (
         "VITRINE_DATA_DIR",
         "data",
         "Local state: development JWT secret, uploads, search index.",
@@ -266,6 +281,7 @@ pub struct Config {
     pub redis_prefix: String,
     pub realtime: RealtimeConfig,
     pub limits: crate::protection::limits::QueryLimits,
+    pub rate_limits: crate::protection::rate_limit::RateLimits,
 }
 
 /// WebSocket and presence settings (RT-1, RT-4).
@@ -606,7 +622,24 @@ impl Config {
             introspection: env != Environment::Production,
         };
 
+        let policy = |var: &'static str,
+                      name: &'static str,
+                      default: crate::protection::rate_limit::Policy| {
+            match get(var) {
+                None => Ok(default),
+                Some(raw) => crate::protection::rate_limit::parse_policy(name, &raw)
+                    .ok_or_else(|| invalid(var, "expected <cost>/<window>, e.g. 10000/60s")),
+            }
+        };
+        let defaults = crate::protection::rate_limit::RateLimits::default();
+        let rate_limits = crate::protection::rate_limit::RateLimits {
+            user: policy("VITRINE_RATE_LIMIT_USER", "user", defaults.user)?,
+            ip: policy("VITRINE_RATE_LIMIT_IP", "ip", defaults.ip)?,
+            auth: policy("VITRINE_RATE_LIMIT_AUTH", "auth", defaults.auth)?,
+        };
+
         Ok(Self {
+            rate_limits,
             limits,
             redis_prefix,
             realtime,

@@ -163,6 +163,7 @@ pub const ERROR_CODES: &[&str] = &[
     "INTROSPECTION_DISABLED",
     "UNSUPPORTED_MEDIA_TYPE",
     "BATCH_TOO_LARGE",
+    "RATE_LIMITED",
 ];
 
 impl From<sea_orm::DbErr> for AppError {

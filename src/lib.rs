@@ -111,7 +111,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .clone()
             .spawn_bridge(&events, move || realtime.pubsub.signal_resync());
     }
+    let rate_limiter = protection::rate_limit::RateLimiter::new(
+        redis.clone(),
+        &config.redis_prefix,
+        &config.rate_limits,
+    );
     let state = AppState::new(StateInner {
+        rate_limiter,
         realtime,
         sentiment,
         storage,

@@ -231,21 +231,37 @@ async fn execute(
     }
     let credentials = credentials(&state.app, headers);
     let client = client_info(headers, peer);
+    let notes = RateLimitNotes::default();
     let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(request_with_context(
-            &state.app,
-            request,
-            &credentials,
-            &client,
-        )),
+        BatchRequest::Single(request) => BatchRequest::Single(
+            request_with_context(&state.app, request, &credentials, &client).data(notes.clone()),
+        ),
         BatchRequest::Batch(requests) => BatchRequest::Batch(
             requests
                 .into_iter()
-                .map(|r| request_with_context(&state.app, r, &credentials, &client))
+                .map(|r| {
+                    request_with_context(&state.app, r, &credentials, &client).data(notes.clone())
+                })
                 .collect(),
         ),
     };
-    GraphQLResponse::from(state.schema.execute_batch(batch).await).into_response()
+    let responses = state.schema.execute_batch(batch).await;
+    let refused_whole = match &responses {
+        async_graphql::BatchResponse::Single(r) => is_rate_limited(r),
+        async_graphql::BatchResponse::Batch(rs) => !rs.is_empty() && rs.iter().all(is_rate_limited),
+    };
+    let response = GraphQLResponse::from(responses).into_response();
+    with_rate_limit_headers(response, &notes, refused_whole)
+}
+
+fn is_rate_limited(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from("RATE_LIMITED"))
+        })
 }
 
 fn request_with_context(
@@ -291,8 +307,8 @@ async fn graphql_post(
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    match content_type.as_str() {
-        "application/json" | "application/graphql-response+json" => {}
+    let refused = match content_type.as_str() {
+        "application/json" | "application/graphql-response+json" => None,
         "multipart/form-data" => {
             let preflighted = [
                 "apollo-require-preflight",
@@ -301,21 +317,25 @@ async fn graphql_post(
             ]
             .iter()
             .any(|h| req.headers().contains_key(*h));
-            if !preflighted {
-                return refusal(
+            (!preflighted).then(|| {
+                refusal(
                     StatusCode::BAD_REQUEST,
                     "BAD_REQUEST",
                     "multipart requests need an `apollo-require-preflight` (or `x-apollo-operation-name`, `graphql-preflight`) header",
-                );
-            }
+                )
+            })
         }
-        _ => {
-            return refusal(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "POST /graphql takes `Content-Type: application/json` (or a GraphQL multipart upload)",
-            );
-        }
+        _ => Some(refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "POST /graphql takes `Content-Type: application/json` (or a GraphQL multipart upload)",
+        )),
+    };
+    if let Some(response) = refused {
+        // Read what was sent (within the body limit) so the client is not
+        // cut off mid-upload and sees the answer.
+        let _ = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await;
+        return response;
     }
     let headers = req.headers().clone();
     let request = match GraphQLBatchRequest::<GraphQLRejection>::from_request(req, &state).await {
@@ -557,9 +577,11 @@ impl Extension for ErrorCodesExtension {
         response
     }
 
-    /// Query limits (API-3) around parsing: the raw text first (tokens,
-    /// nesting), then the document (depth, complexity, aliases, root fields,
-    /// directives, introspection in production).
+    /// Query limits (API-3) and rate limits (API-4) around parsing: sign-in
+    /// attempts are charged from the raw text, then the text is checked
+    /// (tokens, nesting), parsed, checked as a document (depth, complexity,
+    /// aliases, root fields, directives, introspection in production), and
+    /// its complexity charged to the caller's window.
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -567,10 +589,23 @@ impl Extension for ErrorCodesExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let limits = ctx
-            .data_opt::<AppState>()
-            .map(|app| app.config.limits)
-            .unwrap_or_default();
+        let app = ctx.data_opt::<AppState>();
+        let limits = app.map(|app| app.config.limits).unwrap_or_default();
+        let ip = ctx
+            .data_opt::<ClientInfo>()
+            .and_then(|c| c.ip.clone())
+            .unwrap_or_else(|| "unknown".into());
+        let attempts = crate::protection::rate_limit::auth_attempts(query);
+        if let Some(app) = app
+            && attempts > 0
+        {
+            let limiter = &app.rate_limiter;
+            let decision = limiter.charge(&ip, limiter.auth, attempts).await;
+            note(ctx, &decision);
+            if !decision.allowed {
+                return Err(rate_limited(&decision));
+            }
+        }
         crate::protection::limits::check_text(query, &limits)?;
         let doc = next.run(ctx, query, variables).await.map_err(|e| {
             // The parser's own nesting guard, and async-graphql's recursion
@@ -581,7 +616,25 @@ impl Extension for ErrorCodesExtension {
                 with_code(e, "GRAPHQL_PARSE_FAILED")
             }
         })?;
-        crate::protection::limits::check_document(&doc, variables, &limits)?;
+        let measured = crate::protection::limits::check_document(&doc, variables, &limits)?;
+        if let Some(app) = app {
+            let limiter = &app.rate_limiter;
+            let user = ctx
+                .data_opt::<RequestAuth>()
+                .and_then(|a| match a.credentials() {
+                    Credentials::Token(claims) => claims.user_id(),
+                    _ => None,
+                });
+            let cost = measured.complexity.max(1);
+            let decision = match user {
+                Some(id) => limiter.charge(&id.to_string(), limiter.user, cost).await,
+                None => limiter.charge(&ip, limiter.ip, cost).await,
+            };
+            note(ctx, &decision);
+            if !decision.allowed {
+                return Err(rate_limited(&decision));
+            }
+        }
         Ok(doc)
     }
 
@@ -596,6 +649,61 @@ impl Extension for ErrorCodesExtension {
                 .collect()
         })
     }
+}
+
+/// Rate-limit decisions of one HTTP request (all operations of a batch),
+/// turned into `RateLimit-Policy` / `RateLimit` / `Retry-After` headers.
+#[derive(Clone, Default)]
+pub struct RateLimitNotes(Arc<std::sync::Mutex<Vec<crate::protection::rate_limit::Decision>>>);
+
+fn note(ctx: &ExtensionContext<'_>, decision: &crate::protection::rate_limit::Decision) {
+    if let Some(notes) = ctx.data_opt::<RateLimitNotes>() {
+        notes.0.lock().expect("notes lock").push(decision.clone());
+    }
+}
+
+fn rate_limited(decision: &crate::protection::rate_limit::Decision) -> ServerError {
+    let mut err = ServerError::new(
+        format!(
+            "rate limit `{}` exceeded: retry in {} s",
+            decision.policy.name, decision.reset_secs
+        ),
+        None,
+    );
+    let ext = err.extensions.get_or_insert_with(Default::default);
+    ext.set("code", "RATE_LIMITED");
+    ext.set("retryAfter", decision.reset_secs);
+    ext.set("policy", decision.policy.name);
+    err
+}
+
+/// Adds the IETF rate-limit headers for the most constrained window the
+/// request touched; a request refused as a whole answers 429.
+fn with_rate_limit_headers(
+    mut response: Response,
+    notes: &RateLimitNotes,
+    refused_whole: bool,
+) -> Response {
+    let notes = notes.0.lock().expect("notes lock");
+    let Some(tightest) = notes.iter().min_by_key(|d| (d.allowed, d.remaining)) else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    let mut policies: Vec<String> = notes.iter().map(|d| d.policy.header()).collect();
+    policies.dedup();
+    if let Ok(v) = HeaderValue::from_str(&policies.join(", ")) {
+        headers.insert("ratelimit-policy", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&tightest.header()) {
+        headers.insert("ratelimit", v);
+    }
+    if !tightest.allowed {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(tightest.reset_secs));
+        if refused_whole {
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        }
+    }
+    response
 }
 
 /// Resolves on SIGTERM or SIGINT.

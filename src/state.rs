@@ -25,6 +25,7 @@ pub struct StateInner {
     pub sentiment: Arc<dyn SentimentProvider>,
     pub storage: Arc<dyn Storage>,
     pub realtime: Realtime,
+    pub rate_limiter: Arc<crate::protection::rate_limit::RateLimiter>,
 }
 
 impl AppState {

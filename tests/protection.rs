@@ -6,9 +6,17 @@ mod common;
 use common::{Backend, TestApp, code};
 use serde_json::{Value, json};
 
+/// A fresh connection per request: some of these requests end with the
+/// server closing the connection, which a pooled one would trip over.
+fn unpooled() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client")
+}
+
 async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-    let resp = app
-        .http
+    let resp = unpooled()
         .post(app.url("/graphql"))
         .header("content-type", content_type)
         .body(body)
@@ -152,8 +160,7 @@ async fn hostile_requests_are_refused_with_their_code() {
     // A streamed (chunked) body over 1 MiB stops at the limit.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..40).map(|_| Ok(vec![b' '; 64 * 1024])).collect();
-    let resp = app
-        .http
+    let resp = unpooled()
         .post(app.url("/graphql"))
         .header("content-type", "application/json")
         .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
@@ -284,4 +291,194 @@ async fn limits_hold_on_the_websocket() {
         error["payload"][0]["extensions"]["code"],
         "TOO_MANY_ALIASES"
     );
+}
+
+async fn anonymous(app: &TestApp, q: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": q }))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// API-4: cost-weighted windows per IP and per user, 429 with the IETF
+/// headers, in process and through Redis.
+async fn rate_limits_answer_429_with_headers(app: TestApp) {
+    // (Signing up is anonymous too: before the IP window is spent.)
+    let user = app.register("limited@example.com", "limited").await;
+    // `{ categories { id } }` costs 2: what is left of the IP window of 50
+    // after the sign-up (cost 4) fits 23 of them.
+    let q = "{ categories { id } }";
+    let after_sign_up = {
+        let resp = anonymous(&app, q).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(header(&resp, "ratelimit-policy"), "\"ip\";q=50;w=60");
+        let r = header(&resp, "ratelimit");
+        r.split(";r=")
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    for i in 0..(after_sign_up / 2) {
+        let resp = anonymous(&app, q).await;
+        assert_eq!(resp.status(), 200, "request {i}");
+        assert!(
+            header(&resp, "ratelimit")
+                .starts_with(&format!("\"ip\";r={};t=", after_sign_up - 2 * (i + 1))),
+            "{}",
+            header(&resp, "ratelimit")
+        );
+    }
+    let refused = anonymous(&app, q).await;
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = header(&refused, "retry-after").parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(code(&body), "RATE_LIMITED");
+    assert_eq!(body["errors"][0]["extensions"]["policy"], "ip");
+    // A signed-in user spends their own window, not the IP's.
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&user.access)
+        .json(&json!({ "query": q }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(header(&resp, "ratelimit-policy").starts_with("\"user\";q="));
+    assert!(header(&resp, "ratelimit").starts_with("\"user\";r="));
+}
+
+/// Every aliased or batched sign-in counts as one attempt.
+async fn sign_in_attempts_count_each_alias(app: TestApp) {
+    let login = |i: usize| {
+        format!(
+            "a{i}: login(input: {{ email: \"nobody@example.com\", password: \"wrong-password\" }}) {{ accessToken }} "
+        )
+    };
+    let thousand: String = (0..1000).map(login).collect();
+    let resp = anonymous(&app, &format!("mutation {{ {thousand} }}")).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(header(&resp, "ratelimit-policy"), "\"auth\";q=20;w=300");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "RATE_LIMITED");
+    // 18 in one document fit (each answers INVALID_CREDENTIALS) ...
+    let eighteen: String = (0..18).map(login).collect();
+    let body = app
+        .gql(&format!("mutation {{ {eighteen} }}"), json!({}), None)
+        .await;
+    assert_eq!(code(&body), "INVALID_CREDENTIALS");
+    // ... and a batch of 3 is 3 more: over 20, the batch is refused.
+    let op = json!({ "query": format!("mutation {{ {} }}", login(0)) });
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&vec![op.clone(), op.clone(), op])
+        .send()
+        .await
+        .unwrap();
+    let results: Vec<Value> = resp.json().await.unwrap();
+    let codes: Vec<&str> = results.iter().map(code).collect();
+    assert_eq!(
+        codes,
+        ["INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "RATE_LIMITED"],
+        "{results:?}"
+    );
+}
+
+mod rate_limits {
+    use super::*;
+
+    const TIGHT: [(&str, &str); 1] = [("VITRINE_RATE_LIMIT_IP", "50/60s")];
+    const AUTH: [(&str, &str); 1] = [("VITRINE_RATE_LIMIT_AUTH", "20/300s")];
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn in_process() {
+        if let Some(app) = TestApp::spawn_with(Backend::Sqlite, &TIGHT).await {
+            rate_limits_answer_429_with_headers(app).await;
+        }
+        if let Some(app) = TestApp::spawn_with(Backend::Sqlite, &AUTH).await {
+            sign_in_attempts_count_each_alias(app).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis() {
+        if let Some(app) = TestApp::spawn_with_redis(Backend::Postgres, &TIGHT).await {
+            rate_limits_answer_429_with_headers(app).await;
+        }
+        if let Some(app) = TestApp::spawn_with_redis(Backend::Postgres, &AUTH).await {
+            sign_in_attempts_count_each_alias(app).await;
+        }
+    }
+
+    /// Two instances share one window through Redis.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shared_across_instances() {
+        let Some(a) = TestApp::spawn_with_redis(Backend::Postgres, &TIGHT).await else {
+            return;
+        };
+        let b = a.sibling(&[]).await;
+        for i in 0..25 {
+            let on = if i % 2 == 0 { &a } else { &b };
+            assert_eq!(anonymous(on, "{ categories { id } }").await.status(), 200);
+        }
+        assert_eq!(anonymous(&b, "{ categories { id } }").await.status(), 429);
+        assert_eq!(anonymous(&a, "{ categories { id } }").await.status(), 429);
+    }
+
+    /// Redis unreachable: no 500, limits fall back to this instance.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis_down_fails_open_to_per_instance_limits() {
+        let redis_addr: std::net::SocketAddr = common::redis_url()
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("VITRINE_TEST_REDIS_URL as redis://host:port");
+        let proxy = common::realtime::TcpProxy::start(redis_addr).await;
+        let url = format!("redis://{}", proxy.addr);
+        let Some(app) = TestApp::spawn_with_redis(
+            Backend::Sqlite,
+            &[
+                ("REDIS_URL", url.as_str()),
+                ("VITRINE_RATE_LIMIT_IP", "20/60s"),
+            ],
+        )
+        .await
+        else {
+            return;
+        };
+        let q = "{ categories { id } }";
+        // Two requests counted in Redis, then Redis goes away.
+        for _ in 0..2 {
+            assert_eq!(anonymous(&app, q).await.status(), 200);
+        }
+        proxy.cut();
+        // The local window starts empty: 10 more fit, the 11th is refused.
+        for i in 0..10 {
+            let resp = anonymous(&app, q).await;
+            assert_eq!(resp.status(), 200, "request {i} while Redis is down");
+            assert!(header(&resp, "ratelimit").starts_with("\"ip\";"));
+        }
+        let resp = anonymous(&app, q).await;
+        assert_eq!(resp.status(), 429);
+        assert_eq!(
+            app.metric("graphql_errors_total{code=\"INTERNAL\"}").await,
+            0.0
+        );
+        proxy.restore();
+    }
 }

@@ -177,6 +177,11 @@ impl TestApp {
             ("VITRINE_DATA_DIR".into(), data_dir.display().to_string()),
             ("VITRINE_LOG".into(), "warn".into()),
             ("VITRINE_SHUTDOWN_GRACE".into(), "5s".into()),
+            // Tests sign up many users from one address and send many
+            // requests; the rate-limit tests set their own windows.
+            ("VITRINE_RATE_LIMIT_AUTH".into(), "1000000/300s".into()),
+            ("VITRINE_RATE_LIMIT_IP".into(), "100000000/60s".into()),
+            ("VITRINE_RATE_LIMIT_USER".into(), "100000000/60s".into()),
         ]);
         for (k, v) in extra {
             vars.insert((*k).into(), (*v).into());
