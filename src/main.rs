@@ -35,6 +35,11 @@ enum Command {
     Schema,
     /// Print the configuration variables as a markdown table.
     Config,
+    /// The frontend contract (persisted operations).
+    Contract {
+        #[command(subcommand)]
+        command: ContractCommand,
+    },
     /// Fill the database with a demo shop (stores, products, shorts, buyers, orders, reviews).
     SeedDemo {
         #[arg(long, default_value_t = 42)]
@@ -43,6 +48,15 @@ enum Command {
         products_per_store: usize,
         #[arg(long, default_value_t = 40)]
         buyers: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContractCommand {
+    /// Write frontend-contract/manifest.json from frontend-contract/operations/.
+    Build {
+        #[arg(long, default_value = "frontend-contract")]
+        dir: std::path::PathBuf,
     },
 }
 
@@ -65,6 +79,27 @@ fn main() -> std::process::ExitCode {
             print!("{}", vitrine::resolvers::sdl());
             std::process::ExitCode::SUCCESS
         }
+        Command::Contract {
+            command: ContractCommand::Build { dir },
+        } => match vitrine::protection::contract::build(&dir) {
+            Ok(manifest) => {
+                let path = dir.join("manifest.json");
+                if let Err(e) = std::fs::write(&path, manifest.to_json()) {
+                    eprintln!("error: writing {}: {e}", path.display());
+                    return std::process::ExitCode::FAILURE;
+                }
+                println!(
+                    "{}: {} operations (rebuild the server to embed it)",
+                    path.display(),
+                    manifest.operations.len()
+                );
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Command::Config => {
             println!("| variable | default | meaning |\n|---|---|---|");
             for (name, default, meaning) in vitrine::config::VARIABLES {
@@ -188,6 +223,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Schema | Command::Config => Ok(()),
+        Command::Schema | Command::Config | Command::Contract { .. } => Ok(()),
     }
 }
