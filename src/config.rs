@@ -99,6 +99,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "login/register/refreshToken attempts per IP per window; every alias and batched operation counts.",
     ),
     (
+        "VITRINE_PERSISTED_ONLY",
+        "false",
+        "`true`: every client (not only partners) must send persisted documents of the frontend manifest.",
+    ),
+    (
         "VITRINE_DATA_DIR",
         "data",
         "Local state: development JWT secret, uploads, search index.",
@@ -282,6 +287,7 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     pub limits: crate::protection::limits::QueryLimits,
     pub rate_limits: crate::protection::rate_limit::RateLimits,
+    pub persisted_only: bool,
 }
 
 /// WebSocket and presence settings (RT-1, RT-4).
@@ -638,7 +644,14 @@ impl Config {
             auth: policy("VITRINE_RATE_LIMIT_AUTH", "auth", defaults.auth)?,
         };
 
+        let persisted_only = match get("VITRINE_PERSISTED_ONLY").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(_) => return Err(invalid("VITRINE_PERSISTED_ONLY", "expected true or false")),
+        };
+
         Ok(Self {
+            persisted_only,
             rate_limits,
             limits,
             redis_prefix,

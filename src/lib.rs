@@ -116,7 +116,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.redis_prefix,
         &config.rate_limits,
     );
+    let apq = protection::apq::ApqStore::new(redis.clone(), &config.redis_prefix);
     let state = AppState::new(StateInner {
+        apq,
         rate_limiter,
         realtime,
         sentiment,

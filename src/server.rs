@@ -96,8 +96,19 @@ fn cors_layer(app: &AppState) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("apollo-require-preflight"),
+            header::HeaderName::from_static("x-apollo-operation-name"),
+        ])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
+            header::RETRY_AFTER,
+        ])
 }
 
 /// 413 for bodies over the limit, before they are buffered: JSON and GET
@@ -219,7 +230,12 @@ async fn execute(
     headers: &HeaderMap,
     peer: SocketAddr,
     batch: BatchRequest,
+    partner: Option<crate::entities::partner::Model>,
 ) -> Response {
+    let partner = partner.map(|p| PartnerCaller {
+        id: p.id,
+        policy: crate::domain::partners::policy(p.rate_tier),
+    });
     if let BatchRequest::Batch(items) = &batch
         && items.len() > MAX_BATCH
     {
@@ -233,9 +249,14 @@ async fn execute(
     let client = client_info(headers, peer);
     let notes = RateLimitNotes::default();
     let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(
-            request_with_context(&state.app, request, &credentials, &client).data(notes.clone()),
-        ),
+        BatchRequest::Single(request) => {
+            let mut request = request_with_context(&state.app, request, &credentials, &client)
+                .data(notes.clone());
+            if let Some(p) = &partner {
+                request = request.data(p.clone());
+            }
+            BatchRequest::Single(request)
+        }
         BatchRequest::Batch(requests) => BatchRequest::Batch(
             requests
                 .into_iter()
@@ -338,11 +359,110 @@ async fn graphql_post(
         return response;
     }
     let headers = req.headers().clone();
-    let request = match GraphQLBatchRequest::<GraphQLRejection>::from_request(req, &state).await {
-        Ok(r) => r,
-        Err(rejection) => return rejected(rejection),
+    if content_type == "multipart/form-data" {
+        if headers.contains_key(PARTNER_KEY_HEADER) {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "PERSISTED_QUERY_REQUIRED",
+                "uploads are not available with an API key",
+            );
+        }
+        let request = match GraphQLBatchRequest::<GraphQLRejection>::from_request(req, &state).await
+        {
+            Ok(r) => r,
+            Err(rejection) => return rejected(rejection),
+        };
+        return execute(&state, &headers, peer, request.into_inner(), None).await;
+    }
+    let bytes = match axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return too_large(MAX_BODY_BYTES),
     };
-    execute(&state, &headers, peer, request.into_inner()).await
+    let body: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the request body is not valid JSON: {e}"),
+            );
+        }
+    };
+    let (batch, partner) = match prepare(&state, &headers, body).await {
+        Ok(prepared) => prepared,
+        Err(response) => return response,
+    };
+    execute(&state, &headers, peer, batch, partner).await
+}
+
+/// The partner API key header.
+pub const PARTNER_KEY_HEADER: &str = "x-api-key";
+
+/// Authenticates an `X-Api-Key` and resolves persisted documents.
+async fn prepare(
+    state: &ServerState,
+    headers: &HeaderMap,
+    body: serde_json::Value,
+) -> Result<(BatchRequest, Option<crate::entities::partner::Model>), Response> {
+    let partner = match headers.get(PARTNER_KEY_HEADER) {
+        None => None,
+        Some(key) => {
+            let key = key.to_str().unwrap_or_default();
+            match crate::domain::partners::authenticate(&state.app.db, key).await {
+                Ok(Ok(p)) => Some(p),
+                Ok(Err(why)) => {
+                    let message = match why {
+                        crate::domain::partners::KeyRefusal::Unknown => "unknown API key",
+                        crate::domain::partners::KeyRefusal::Revoked => "this API key was revoked",
+                    };
+                    return Err(refusal(
+                        StatusCode::UNAUTHORIZED,
+                        "PARTNER_KEY_INVALID",
+                        message,
+                    ));
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, "partner lookup failed");
+                    return Err(refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INTERNAL",
+                        "internal error",
+                    ));
+                }
+            }
+        }
+    };
+    let caller = crate::protection::persisted::Caller {
+        partner: partner.as_ref(),
+        manifest_only: state.app.config.persisted_only,
+    };
+    match crate::protection::persisted::prepare(&state.app.apq, &caller, body).await {
+        Ok(batch) => Ok((batch, partner)),
+        Err(r) => Err(refusal(
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+            r.code,
+            &r.message,
+        )),
+    }
+}
+
+/// `GET /graphql?query=…&variables=…&operationName=…&extensions=…&documentId=…`
+/// as the JSON body a POST would carry.
+fn get_parameters(query: &str) -> Result<serde_json::Value, String> {
+    let mut body = serde_json::Map::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let parsed = match key.as_ref() {
+            "query" | "operationName" | "documentId" => {
+                serde_json::Value::String(value.into_owned())
+            }
+            "variables" | "extensions" => {
+                serde_json::from_str(&value).map_err(|e| format!("`{key}` is not JSON: {e}"))?
+            }
+            _ => continue,
+        };
+        body.insert(key.into_owned(), parsed);
+    }
+    Ok(serde_json::Value::Object(body))
 }
 
 /// A body async-graphql could not read: malformed JSON, invalid UTF-8, a
@@ -384,8 +504,9 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     let has_query = req.uri().query().is_some_and(|q| {
-        q.split('&')
-            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+        q.split('&').any(|p| {
+            p.starts_with("query=") || p.starts_with("extensions=") || p.starts_with("documentId=")
+        })
     });
     if !has_query {
         if wants_html && !state.app.config.is_production() {
@@ -401,13 +522,18 @@ async fn graphql_get(
         return bad_request("GET /graphql needs a `query` parameter");
     }
     let headers = req.headers().clone();
-    let request = match GraphQLBatchRequest::<GraphQLRejection>::from_request(req, &state).await {
-        Ok(r) => r,
-        Err(rejection) => return rejected(rejection),
+    let body = match get_parameters(req.uri().query().unwrap_or_default()) {
+        Ok(body) => body,
+        Err(message) => return bad_request(&message),
     };
-    if request.0.iter().any(changes_state) {
+    let (batch, partner) = match prepare(&state, &headers, body).await {
+        Ok(prepared) => prepared,
+        Err(response) => return response,
+    };
+    if batch.iter().any(changes_state) {
         // GET must be safe (GraphQL over HTTP): a link or an <img> must not
-        // be able to run a mutation with the victim's credentials.
+        // be able to run a mutation with the victim's credentials. Checked
+        // after persisted documents are resolved, so a hash cannot hide one.
         return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "POST")],
@@ -417,7 +543,7 @@ async fn graphql_get(
         )
             .into_response();
     }
-    execute(&state, &headers, peer, request.into_inner()).await
+    execute(&state, &headers, peer, batch, partner).await
 }
 
 /// Whether the operation a request would run is a mutation or subscription.
@@ -626,9 +752,11 @@ impl Extension for ErrorCodesExtension {
                     _ => None,
                 });
             let cost = measured.complexity.max(1);
-            let decision = match user {
-                Some(id) => limiter.charge(&id.to_string(), limiter.user, cost).await,
-                None => limiter.charge(&ip, limiter.ip, cost).await,
+            let partner = ctx.data_opt::<PartnerCaller>();
+            let decision = match (partner, user) {
+                (Some(p), _) => limiter.charge(&p.id.to_string(), p.policy, cost).await,
+                (None, Some(id)) => limiter.charge(&id.to_string(), limiter.user, cost).await,
+                (None, None) => limiter.charge(&ip, limiter.ip, cost).await,
             };
             note(ctx, &decision);
             if !decision.allowed {
@@ -649,6 +777,13 @@ impl Extension for ErrorCodesExtension {
                 .collect()
         })
     }
+}
+
+/// The partner behind a request's API key, for its rate tier.
+#[derive(Clone, Debug)]
+pub struct PartnerCaller {
+    pub id: i64,
+    pub policy: crate::protection::rate_limit::Policy,
 }
 
 /// Rate-limit decisions of one HTTP request (all operations of a batch),

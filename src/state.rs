@@ -26,6 +26,7 @@ pub struct StateInner {
     pub storage: Arc<dyn Storage>,
     pub realtime: Realtime,
     pub rate_limiter: Arc<crate::protection::rate_limit::RateLimiter>,
+    pub apq: crate::protection::apq::ApqStore,
 }
 
 impl AppState {

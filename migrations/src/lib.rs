@@ -8,6 +8,7 @@ pub mod m20261121_000003_create_commerce;
 mod m20261121_000004_create_community;
 mod m20261122_000005_create_realtime;
 mod m20261122_000006_create_idempotency_keys;
+mod m20261122_000007_create_partners;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_community::Migration),
             Box::new(m20261122_000005_create_realtime::Migration),
             Box::new(m20261122_000006_create_idempotency_keys::Migration),
+            Box::new(m20261122_000007_create_partners::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod commerce;
 pub mod community;
 pub mod idempotency;
+pub mod partners;
 pub mod realtime;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};

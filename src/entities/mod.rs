@@ -16,6 +16,7 @@ pub mod like;
 pub mod message;
 pub mod notification;
 pub mod order;
+pub mod partner;
 pub mod post;
 pub mod product;
 pub mod product_attribute;

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod commerce;
 pub mod community;
 pub mod loaders;
+pub mod partners;
 pub mod realtime;
 pub mod relay;
 
@@ -18,6 +19,7 @@ pub struct Query(
     commerce::CommerceQuery,
     community::CommunityQuery,
     realtime::RealtimeQuery,
+    partners::PartnersQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -26,6 +28,7 @@ pub struct Mutation(
     commerce::CommerceMutation,
     community::CommunityMutation,
     realtime::RealtimeMutation,
+    partners::PartnersMutation,
 );
 
 #[derive(MergedSubscription, Default)]

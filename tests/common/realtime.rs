@@ -28,26 +28,30 @@ fn client_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/realtime-client")
 }
 
-static NPM: Mutex<bool> = Mutex::new(false);
+static NPM: Mutex<()> = Mutex::new(());
 
-/// Installs the pinned client packages once (`npm ci` from the lockfile).
-fn ensure_node_modules() {
-    let mut done = NPM.lock().unwrap_or_else(|e| e.into_inner());
-    if *done {
+/// Installs a test client's pinned packages once (`npm ci` from its
+/// lockfile) when `node_modules/<package>` is missing.
+pub fn npm_ci(dir: &std::path::Path, package: &str) {
+    let _guard = NPM.lock().unwrap_or_else(|e| e.into_inner());
+    if dir
+        .join("node_modules")
+        .join(package)
+        .join("package.json")
+        .exists()
+    {
         return;
     }
-    let dir = client_dir();
-    let installed = dir.join("node_modules/graphql-ws/package.json").exists()
-        && dir.join("node_modules/ws/package.json").exists();
-    if !installed {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm must be installed to run the real-time tests");
-        assert!(status.success(), "npm ci failed in {}", dir.display());
-    }
-    *done = true;
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .status()
+        .expect("npm must be installed to run the client tests");
+    assert!(status.success(), "npm ci failed in {}", dir.display());
+}
+
+fn ensure_node_modules() {
+    npm_ci(&client_dir(), "graphql-ws");
 }
 
 /// One `node client.mjs` process: many graphql-ws clients, many
