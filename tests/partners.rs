@@ -279,3 +279,20 @@ async fn partners_run_only_their_manifest_operations() {
     let (status, body, _) = post(&app, Some("vpk_nope"), json!({ "documentId": products })).await;
     assert_eq!((status, code(&body)), (401, "PARTNER_KEY_INVALID"));
 }
+
+/// With Redis, a query registered on one instance is known on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apq_store_is_shared_through_redis() {
+    let Some(a) = TestApp::spawn_with_redis(Backend::Postgres, &[]).await else {
+        return;
+    };
+    let b = a.sibling(&[]).await;
+    let q = format!("{{ categories {{ id code }} }} # {}", uuid::Uuid::new_v4());
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(&q) } });
+    let (_, body, _) = post(&b, None, json!({ "extensions": ext })).await;
+    assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND");
+    let (status, _, _) = post(&a, None, json!({ "query": q, "extensions": ext })).await;
+    assert_eq!(status, 200);
+    let (_, body, _) = post(&b, None, json!({ "extensions": ext })).await;
+    assert!(body["data"]["categories"].is_array(), "{body}");
+}

@@ -32,6 +32,9 @@ struct Args {
     /// Markdown file the home feed results are written to.
     #[arg(long, default_value = "bench/results/home-feed.md")]
     feed_out: PathBuf,
+    /// Markdown file the persisted-query comparison is written to.
+    #[arg(long, default_value = "bench/results/persisted-queries.md")]
+    persisted_out: PathBuf,
     /// Posts in the home feed dataset.
     #[arg(long, default_value_t = 10_000)]
     posts: usize,
@@ -375,6 +378,44 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    // The same large operation as full text, by APQ hash and by documentId.
+    let (doc_id, entry) = vitrine::protection::contract::embedded()
+        .operations
+        .iter()
+        .find(|(_, e)| e.client == "web" && e.name == "ProductList")
+        .ok_or_else(|| anyhow::anyhow!("web/ProductList missing from the manifest"))?;
+    let hash = doc_id.trim_start_matches("sha256:");
+    let vars = json!({ "first": 20 });
+    let persisted_bodies = [
+        (
+            "full text".to_owned(),
+            json!({ "query": entry.document, "variables": vars }),
+        ),
+        (
+            "APQ hash (`extensions.persistedQuery`)".to_owned(),
+            json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }, "variables": vars }),
+        ),
+        (
+            "`documentId`".to_owned(),
+            json!({ "documentId": doc_id, "variables": vars }),
+        ),
+    ];
+    let mut persisted = Vec::new();
+    for (name, body) in &persisted_bodies {
+        let bytes = serde_json::to_vec(body)?.len();
+        let case = measure(
+            &http,
+            &endpoint,
+            &token,
+            &state,
+            name,
+            body,
+            args.iterations,
+        )
+        .await?;
+        persisted.push((case, bytes));
+    }
+
     // The community feed over a 10,000-post dataset.
     let viewer_id: i64 = {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -413,6 +454,26 @@ async fn main() -> anyhow::Result<()> {
 
     let _ = stop.send(());
     server.await??;
+
+    let full = &persisted[0];
+    let mut pq = format!(
+        "# Persisted queries: full text vs hash\n\n`web/ProductList` from the frontend manifest (`products(first: 20)` with store, images, 3 shorts, wishlist flag; {} bytes of text), {} timed requests each after 20 warm-up ones, one sequential client over loopback, same process and run.\n\n| sent as | request body bytes | body ÷ full text | p50 ms | p99 ms | p50 ÷ full text p50 |\n|---|---|---|---|---|---|\n",
+        entry.document.len(),
+        args.iterations
+    );
+    for (case, bytes) in &persisted {
+        pq.push_str(&format!(
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            case.name,
+            bytes,
+            *bytes as f64 / full.1 as f64,
+            case.p50_ms,
+            case.p99_ms,
+            case.p50_ms / full.0.p50_ms
+        ));
+    }
+    std::fs::write(&args.persisted_out, &pq)?;
+    println!("{pq}");
 
     let backend = if url.starts_with("sqlite") {
         "SQLite"
