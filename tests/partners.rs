@@ -296,3 +296,37 @@ async fn apq_store_is_shared_through_redis() {
     let (_, body, _) = post(&b, None, json!({ "extensions": ext })).await;
     assert!(body["data"]["categories"].is_array(), "{body}");
 }
+
+/// Every manifest query runs as shipped, with only the variables a client
+/// must send: schema validation alone misses variable coercion (an omitted
+/// nullable variable is null even where the argument has a default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifest_queries_execute_as_shipped() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let user = app.register("contract@example.com", "contract").await;
+    for (id, entry) in &contract::embedded().operations {
+        if !entry.document.trim_start().starts_with("query") {
+            continue;
+        }
+        // A product id that does not exist is fine: the field answers null.
+        let variables = json!({ "id": "UHJvZHVjdDo5OTk5OTk" });
+        let body = app
+            .gql(&entry.document, variables.clone(), Some(&user.access))
+            .await;
+        assert!(
+            body.get("errors").is_none(),
+            "{}/{} ({id}) fails as shipped: {body}",
+            entry.client,
+            entry.name
+        );
+        let (_, by_id, _) = post(
+            &app,
+            None,
+            json!({ "documentId": id, "variables": variables }),
+        )
+        .await;
+        assert!(by_id.get("data").is_some(), "{by_id}");
+    }
+}
