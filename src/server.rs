@@ -140,13 +140,11 @@ async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Re
 }
 
 fn too_large(limit: usize) -> Response {
-    (
+    refusal(
         StatusCode::PAYLOAD_TOO_LARGE,
-        Json(serde_json::json!({ "errors": [{
-            "message": format!("the request body is larger than {limit} bytes"),
-            "extensions": { "code": "PAYLOAD_TOO_LARGE" } }] })),
+        "PAYLOAD_TOO_LARGE",
+        &format!("the request body is larger than {limit} bytes"),
     )
-        .into_response()
 }
 
 /// Uploaded images at stable URLs: `/files/<uuid>.<ext>`, immutable.
@@ -298,11 +296,7 @@ fn request_with_context(
 }
 
 fn bad_request(message: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] })),
-    )
-        .into_response()
+    refusal(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
 }
 
 /// POST accepts `application/json` (and `application/graphql-response+json`
@@ -534,14 +528,15 @@ async fn graphql_get(
         // GET must be safe (GraphQL over HTTP): a link or an <img> must not
         // be able to run a mutation with the victim's credentials. Checked
         // after persisted documents are resolved, so a hash cannot hide one.
-        return (
+        let mut refused = refusal(
             StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "POST")],
-            Json(serde_json::json!({ "errors": [{
-                "message": "mutations and subscriptions are not allowed over GET; use POST",
-                "extensions": { "code": "METHOD_NOT_ALLOWED" } }] })),
-        )
-            .into_response();
+            "METHOD_NOT_ALLOWED",
+            "mutations and subscriptions are not allowed over GET; use POST",
+        );
+        refused
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return refused;
     }
     execute(&state, &headers, peer, batch, partner).await
 }

@@ -443,13 +443,7 @@ mod rate_limits {
     /// Redis unreachable: no 500, limits fall back to this instance.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn redis_down_fails_open_to_per_instance_limits() {
-        let redis_addr: std::net::SocketAddr = common::redis_url()
-            .trim_start_matches("redis://")
-            .trim_end_matches('/')
-            .parse()
-            .expect("VITRINE_TEST_REDIS_URL as redis://host:port");
-        let proxy = common::realtime::TcpProxy::start(redis_addr).await;
-        let url = format!("redis://{}", proxy.addr);
+        let (proxy, url) = common::realtime::TcpProxy::to_redis().await;
         let Some(app) = TestApp::spawn_with_redis(
             Backend::Sqlite,
             &[

@@ -994,13 +994,7 @@ async fn notifications_survive_a_server_restart() {
 /// subscriber on the cut-off instance once Redis is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_survive_a_redis_outage() {
-    let redis_addr: std::net::SocketAddr = common::redis_url()
-        .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("VITRINE_TEST_REDIS_URL as redis://host:port");
-    let proxy = TcpProxy::start(redis_addr).await;
-    let proxied = format!("redis://{}", proxy.addr);
+    let (proxy, proxied) = TcpProxy::to_redis().await;
     // Instance A reaches Redis through the proxy, instance B directly.
     let Some(a) =
         TestApp::spawn_with_redis(Backend::Postgres, &[("REDIS_URL", proxied.as_str())]).await

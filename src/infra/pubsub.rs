@@ -197,9 +197,6 @@ pub struct RedisPubSub {
     hub: LocalHub,
     conn: redis::aio::ConnectionManager,
     prefix: String,
-    /// A publish failed since the last resync: tell subscribers once the
-    /// listener is connected again.
-    lost: Arc<std::sync::atomic::AtomicBool>,
     listener: tokio::task::JoinHandle<()>,
 }
 
@@ -213,13 +210,11 @@ impl RedisPubSub {
     ) -> anyhow::Result<Self> {
         let hub = LocalHub::default();
         let channel_prefix = format!("{prefix}:rt:");
-        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let listener = tokio::spawn(listen(
             client,
             channel_prefix.clone(),
             hub.clone(),
-            lost.clone(),
             ready_tx,
         ));
         match tokio::time::timeout(Duration::from_secs(5), ready_rx).await {
@@ -230,7 +225,6 @@ impl RedisPubSub {
             hub,
             conn,
             prefix: channel_prefix,
-            lost,
             listener,
         })
     }
@@ -248,7 +242,6 @@ async fn listen(
     client: redis::Client,
     channel_prefix: String,
     hub: LocalHub,
-    lost: Arc<std::sync::atomic::AtomicBool>,
     ready: tokio::sync::oneshot::Sender<()>,
 ) {
     let mut ready = Some(ready);
@@ -266,7 +259,6 @@ async fn listen(
                     let _ = ready.send(());
                 } else {
                     tracing::info!("redis pub/sub reconnected; subscribers resync from storage");
-                    lost.store(false, std::sync::atomic::Ordering::SeqCst);
                     hub.signal_resync();
                 }
                 let mut messages = pubsub.into_on_message();
@@ -310,7 +302,6 @@ impl PubSub for RedisPubSub {
                     _ => "timed out".into(),
                 };
                 tracing::warn!(topic, %error, "redis publish failed; delivering on this instance only");
-                self.lost.store(true, std::sync::atomic::Ordering::SeqCst);
                 self.hub.deliver(topic, payload);
                 // Other instances' subscribers missed it: they resync when
                 // their listeners reconnect; ours may have missed earlier ones.

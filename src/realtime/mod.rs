@@ -19,6 +19,15 @@ use crate::{
     infra::{kv::Kv, pubsub::PubSub},
 };
 
+/// Sleeps until `deadline`, or forever when there is none (a `select!`
+/// branch that is off until a deadline exists).
+pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Topic names. Kept in one place so publishers and subscribers agree.
 pub mod topics {
     pub fn notifications(user_id: i64) -> String {

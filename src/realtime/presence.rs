@@ -78,18 +78,7 @@ impl Presence {
         if first {
             let _order = self.transitions.lock().await;
             let key = self.key(user_id);
-            let now = Utc::now().timestamp_millis();
-            let before = match self
-                .kv
-                .zcount_at_least(std::slice::from_ref(&key), now)
-                .await
-            {
-                Ok(counts) => counts.first().copied().unwrap_or(0),
-                Err(e) => {
-                    tracing::warn!(error = %e, "presence store unreachable; using this instance's view");
-                    0
-                }
-            };
+            let before = self.live_entries(&key).await;
             if let Err(e) = self
                 .kv
                 .zadd(&key, &self.instance, self.expiry(), self.ttl)
@@ -133,16 +122,22 @@ impl Presence {
         if let Err(e) = self.kv.zrem(&key, &self.instance).await {
             tracing::warn!(error = %e, "presence store unreachable");
         }
-        let now = Utc::now().timestamp_millis();
-        let after = self
-            .kv
-            .zcount_at_least(std::slice::from_ref(&key), now)
-            .await
-            .ok()
-            .and_then(|c| c.first().copied())
-            .unwrap_or(0);
+        let after = self.live_entries(&key).await;
         if after == 0 {
             self.announce(user_id, false).await;
+        }
+    }
+
+    /// Unexpired instance entries under `key` (0 when the store is
+    /// unreachable: this instance then speaks for itself).
+    async fn live_entries(&self, key: &str) -> u64 {
+        let now = Utc::now().timestamp_millis();
+        match self.kv.zcount_at_least(&[key.to_owned()], now).await {
+            Ok(counts) => counts.first().copied().unwrap_or(0),
+            Err(e) => {
+                tracing::warn!(error = %e, "presence store unreachable; using this instance's view");
+                0
+            }
         }
     }
 

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
 
-use super::{ControlEvent, presence::PresenceGuard, topics};
+use super::{ControlEvent, presence::PresenceGuard, sleep_until, topics};
 use crate::{
     auth::{
         Credentials,
@@ -336,13 +336,6 @@ async fn run(
     };
     subscriptions.sub(operations.len() as i64);
     result
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 fn has_control(session: &Option<Session>) -> bool {

@@ -30,7 +30,9 @@ use crate::{
     entities::{conversation as conversation_entity, message as message_entity, notification},
     error::AppError,
     infra::pubsub::Delivery,
-    realtime::{JobProgress as JobProgressEvent, PresenceEvent, SyncEvent, TypingEvent, topics},
+    realtime::{
+        JobProgress as JobProgressEvent, PresenceEvent, SyncEvent, TypingEvent, sleep_until, topics,
+    },
 };
 
 /// A typing indicator lapses after this long without a refresh.
@@ -180,6 +182,22 @@ impl Presence {
             .await?
             .map(User::new))
     }
+}
+
+/// The state of each of `user_ids` now.
+fn current_presence(user_ids: &[i64], online: Vec<bool>) -> Vec<Presence> {
+    let now = Utc::now();
+    user_ids
+        .iter()
+        .zip(online)
+        .map(|(user_id, online)| {
+            Presence::from(PresenceEvent {
+                user_id: *user_id,
+                online,
+                at: now,
+            })
+        })
+        .collect()
 }
 
 impl From<PresenceEvent> for Presence {
@@ -390,18 +408,7 @@ impl RealtimeQuery {
         let app = state(ctx);
         presence_rules::ensure_visible(&app.db, viewer.id(), &ids).await?;
         let online = app.realtime.presence.online(&ids).await;
-        let now = Utc::now();
-        Ok(ids
-            .into_iter()
-            .zip(online)
-            .map(|(user_id, online)| {
-                Presence::from(PresenceEvent {
-                    user_id,
-                    online,
-                    at: now,
-                })
-            })
-            .collect())
+        Ok(current_presence(&ids, online))
     }
 
     #[graphql(guard = "RoleGuard::signed_in()")]
@@ -759,18 +766,7 @@ impl RealtimeSubscription {
             .map(|u| app.realtime.pubsub.subscribe(&topics::presence(*u)))
             .collect();
         let online = Box::pin(app.realtime.presence.online(&ids)).await;
-        let now = Utc::now();
-        let current: Vec<Presence> = ids
-            .iter()
-            .zip(online)
-            .map(|(user_id, online)| {
-                Presence::from(PresenceEvent {
-                    user_id: *user_id,
-                    online,
-                    at: now,
-                })
-            })
-            .collect();
+        let current = current_presence(&ids, online);
         let changes = futures::stream::select_all(streams).filter_map(|d| {
             let event = match d {
                 Delivery::Message(p) => serde_json::from_str::<PresenceEvent>(&p).ok(),
@@ -893,13 +889,6 @@ impl RealtimeSubscription {
                 }
             }
         })
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 

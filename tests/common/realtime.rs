@@ -266,6 +266,18 @@ pub struct TcpProxy {
 }
 
 impl TcpProxy {
+    /// A proxy to the test Redis, and its `redis://` URL.
+    pub async fn to_redis() -> (Self, String) {
+        let target: SocketAddr = super::redis_url()
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("VITRINE_TEST_REDIS_URL as redis://host:port");
+        let proxy = Self::start(target).await;
+        let url = format!("redis://{}", proxy.addr);
+        (proxy, url)
+    }
+
     pub async fn start(target: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
