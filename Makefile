@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema bench bench-realtime clean libtorch
+.PHONY: run demo test build fmt lint migrate schema bench bench-realtime bench-ml ml-eval clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -48,10 +48,19 @@ test: libtorch
 bench: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin vitrine-bench
 	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
+	$(CARGO) run --release -p vitrine-bench --bin ml-bench
 
 ## bench-realtime: only the WebSocket benchmark (10,000 idle subscribers).
 bench-realtime: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
+
+## bench-ml: only the recommender benchmark (top-k latency, training throughput).
+bench-ml: libtorch
+	$(CARGO) run --release -p vitrine-bench --bin ml-bench
+
+## ml-eval: the offline evaluation of the README (reports/ml-eval-online-retail.*).
+ml-eval: libtorch
+	$(CARGO) run --release --bin vitrine -- ml eval --dataset online-retail
 
 fmt:
 	$(CARGO) fmt --all

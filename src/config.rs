@@ -109,6 +109,46 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "Local state: development JWT secret, uploads, search index.",
     ),
     (
+        "VITRINE_ML_DIR",
+        "$VITRINE_DATA_DIR/models/recommender",
+        "Versioned recommender models; `CURRENT` names the one served.",
+    ),
+    (
+        "VITRINE_ML_DIM",
+        "64",
+        "Item vector dimension of newly trained models (16 to 512).",
+    ),
+    (
+        "VITRINE_ML_EPOCHS",
+        "12",
+        "Training epochs of `vitrine ml train` and the training job.",
+    ),
+    (
+        "VITRINE_ML_SEED",
+        "42",
+        "Seed of training: the same data and seed give the same model.",
+    ),
+    (
+        "VITRINE_ML_HALF_LIFE",
+        "14d",
+        "Recency half-life of the viewer's activity in their recommendation vector.",
+    ),
+    (
+        "VITRINE_ML_MAX_PER_STORE",
+        "3",
+        "Most products of one store in one page of `recommendedProducts`.",
+    ),
+    (
+        "VITRINE_ML_TRAIN_ON_START",
+        "true",
+        "Train a first model in the background when `serve` finds none and there is activity.",
+    ),
+    (
+        "VITRINE_ML_RELOAD_INTERVAL",
+        "10s",
+        "How often serving checks `CURRENT` for a model trained elsewhere (swapped without a restart).",
+    ),
+    (
         "VITRINE_LOG",
         "info",
         "Log filter (`tracing` EnvFilter syntax); `RUST_LOG` is honoured too.",
@@ -288,6 +328,35 @@ pub struct Config {
     pub limits: crate::protection::limits::QueryLimits,
     pub rate_limits: crate::protection::rate_limit::RateLimits,
     pub persisted_only: bool,
+    pub ml: MlConfig,
+}
+
+/// Recommender settings (ML-2, ML-3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MlConfig {
+    pub dir: PathBuf,
+    pub dim: i64,
+    pub epochs: usize,
+    pub seed: u64,
+    pub half_life: Duration,
+    pub max_per_store: usize,
+    pub train_on_start: bool,
+    pub reload_interval: Duration,
+}
+
+impl MlConfig {
+    pub fn in_dir(data_dir: &std::path::Path) -> Self {
+        Self {
+            dir: data_dir.join("models").join("recommender"),
+            dim: 64,
+            epochs: 12,
+            seed: 42,
+            half_life: Duration::from_secs(14 * 86_400),
+            max_per_store: 3,
+            train_on_start: true,
+            reload_interval: Duration::from_secs(10),
+        }
+    }
 }
 
 /// WebSocket and presence settings (RT-1, RT-4).
@@ -650,7 +719,40 @@ impl Config {
             Some(_) => return Err(invalid("VITRINE_PERSISTED_ONLY", "expected true or false")),
         };
 
+        let defaults = MlConfig::in_dir(&data_dir);
+        let flag = |var: &'static str, default: bool| match get(var).as_deref() {
+            None => Ok(default),
+            Some("true") | Some("1") => Ok(true),
+            Some("false") | Some("0") => Ok(false),
+            Some(_) => Err(invalid(var, "expected true or false")),
+        };
+        let ml = MlConfig {
+            dir: get("VITRINE_ML_DIR").map_or(defaults.dir, PathBuf::from),
+            dim: parse_number(get("VITRINE_ML_DIM"), "VITRINE_ML_DIM", 64, 16..=512)?.into(),
+            epochs: parse_number(get("VITRINE_ML_EPOCHS"), "VITRINE_ML_EPOCHS", 12, 1..=1000)?
+                as usize,
+            seed: parse_number(get("VITRINE_ML_SEED"), "VITRINE_ML_SEED", 42, 0..=u32::MAX)?.into(),
+            half_life: parse_duration_var(
+                get("VITRINE_ML_HALF_LIFE"),
+                "VITRINE_ML_HALF_LIFE",
+                "14d",
+            )?,
+            max_per_store: parse_number(
+                get("VITRINE_ML_MAX_PER_STORE"),
+                "VITRINE_ML_MAX_PER_STORE",
+                3,
+                1..=100,
+            )? as usize,
+            train_on_start: flag("VITRINE_ML_TRAIN_ON_START", true)?,
+            reload_interval: parse_duration_var(
+                get("VITRINE_ML_RELOAD_INTERVAL"),
+                "VITRINE_ML_RELOAD_INTERVAL",
+                "10s",
+            )?,
+        };
+
         Ok(Self {
+            ml,
             persisted_only,
             rate_limits,
             limits,

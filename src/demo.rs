@@ -137,7 +137,7 @@ pub struct Summary {
 }
 
 fn fail(e: AppError) -> anyhow::Error {
-    anyhow::anyhow!("{} ({})", e.message(), e.code())
+    e.into_anyhow()
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {

@@ -91,6 +91,15 @@ impl AppError {
         Self::Internal(err.into())
     }
 
+    /// For command-line paths that report with `anyhow`: the message and code
+    /// (an internal error keeps its cause chain).
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Internal(e) => e,
+            other => anyhow::anyhow!("{} ({})", other.message(), other.code()),
+        }
+    }
+
     /// The human-readable message (never includes internal details).
     pub fn message(&self) -> String {
         match self {

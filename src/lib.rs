@@ -117,7 +117,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.rate_limits,
     );
     let apq = protection::apq::ApqStore::new(redis.clone(), &config.redis_prefix);
+    let recommender = std::sync::Arc::new(ml::serving::Recommender::new(config.ml.dir.clone()));
     let state = AppState::new(StateInner {
+        recommender,
+        training: Default::default(),
         apq,
         rate_limiter,
         realtime,
@@ -137,6 +140,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     }
     let schema = schema.finish();
     domain::idempotency::spawn_cleanup(state.db.clone());
+    domain::recommendations::start_serving(&state).await;
     let router = server::router(state.clone(), schema);
     Ok(App { state, router })
 }

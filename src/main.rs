@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: ContractCommand,
     },
+    /// The recommender: train, evaluate, pick the served version.
+    Ml {
+        #[command(subcommand)]
+        command: MlCommand,
+    },
     /// Fill the database with a demo shop (stores, products, shorts, buyers, orders, reviews).
     SeedDemo {
         #[arg(long, default_value_t = 42)]
@@ -58,6 +63,26 @@ enum ContractCommand {
         #[arg(long, default_value = "frontend-contract")]
         dir: std::path::PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum MlCommand {
+    /// Train on the platform's activity; the new version becomes current.
+    Train {
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// libtorch threads (small batches: 1 is fastest).
+        #[arg(long, default_value_t = 1)]
+        threads: i32,
+    },
+    /// Evaluate popularity, BPR and ours on a dataset file (`reports/`).
+    Eval(vitrine::ml::commands::EvalArgs),
+    /// List stored versions (* = current).
+    Versions,
+    /// Make a stored version current (roll back or forward).
+    Use { version: String },
 }
 
 #[derive(Subcommand)]
@@ -223,6 +248,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Ml { command } => match command {
+            MlCommand::Train {
+                epochs,
+                seed,
+                threads,
+            } => vitrine::ml::commands::train(&config, epochs, seed, threads).await,
+            MlCommand::Eval(args) => {
+                tokio::task::spawn_blocking(move || vitrine::ml::commands::evaluate(&args)).await?
+            }
+            MlCommand::Versions => {
+                vitrine::ml::commands::versions(&config);
+                Ok(())
+            }
+            MlCommand::Use { version } => vitrine::ml::commands::use_version(&config, &version),
+        },
         Command::Schema | Command::Config | Command::Contract { .. } => Ok(()),
     }
 }

@@ -27,6 +27,9 @@ pub struct StateInner {
     pub realtime: Realtime,
     pub rate_limiter: Arc<crate::protection::rate_limit::RateLimiter>,
     pub apq: crate::protection::apq::ApqStore,
+    pub recommender: std::sync::Arc<crate::ml::serving::Recommender>,
+    /// At most one recommender training job per process.
+    pub training: crate::domain::recommendations::TrainingSlot,
 }
 
 impl AppState {

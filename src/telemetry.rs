@@ -40,6 +40,7 @@ pub struct Metrics {
     pub graphql_errors: IntCounterVec,
     pub websocket_connections: IntGauge,
     pub websocket_subscriptions: IntGauge,
+    pub jobs: IntCounterVec,
 }
 
 impl Metrics {
@@ -82,6 +83,14 @@ impl Metrics {
             "Operations running on GraphQL WebSockets",
         )
         .expect("static metric definition");
+        let jobs = IntCounterVec::new(
+            Opts::new(
+                "jobs_total",
+                "Background jobs finished, by kind and outcome",
+            ),
+            &["kind", "outcome"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -90,6 +99,7 @@ impl Metrics {
             Box::new(graphql_errors.clone()),
             Box::new(websocket_connections.clone()),
             Box::new(websocket_subscriptions.clone()),
+            Box::new(jobs.clone()),
         ] {
             registry
                 .register(collector)
@@ -104,7 +114,13 @@ impl Metrics {
             graphql_errors,
             websocket_connections,
             websocket_subscriptions,
+            jobs,
         }
+    }
+
+    pub fn jobs_finished(&self, kind: &str, succeeded: bool) {
+        let outcome = if succeeded { "succeeded" } else { "failed" };
+        self.jobs.with_label_values(&[kind, outcome]).inc();
     }
 
     pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

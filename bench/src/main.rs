@@ -13,6 +13,9 @@
 //! `db_statements_total`, counted in the same process) and latency
 //! percentiles, with every latency also given as a ratio to a baseline
 //! request (`{ __typename }`) measured in the same run.
+mod stats;
+use stats::percentile;
+
 use std::{path::PathBuf, time::Instant};
 
 use clap::Parser;
@@ -258,8 +261,8 @@ async fn measure(
     Ok(Case {
         name: name.to_owned(),
         statements_per_request: statements,
-        p50_ms: percentile(&latencies, 50.0),
-        p99_ms: percentile(&latencies, 99.0),
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
         mean_ms: latencies.iter().sum::<f64>() / latencies.len() as f64,
     })
 }
@@ -281,11 +284,6 @@ fn table(cases: &[Case]) -> String {
         ));
     }
     out
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 #[tokio::main]

@@ -18,6 +18,9 @@
 //! 3. Broadcast fan-out: every subscriber also watches the actor's presence;
 //!    the actor connects and disconnects, and each change reaches all N.
 //!    Latency per delivery, p50/p99.
+mod stats;
+use stats::percentile;
+
 use std::{
     collections::HashMap,
     path::PathBuf,
@@ -372,14 +375,6 @@ async fn subscriber(
 fn base64_id(kind: &str, id: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
 }
 
 struct Latency {

@@ -9,6 +9,7 @@ mod m20261121_000004_create_community;
 mod m20261122_000005_create_realtime;
 mod m20261122_000006_create_idempotency_keys;
 mod m20261122_000007_create_partners;
+mod m20261123_000008_create_recommendation_feedback;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_realtime::Migration),
             Box::new(m20261122_000006_create_idempotency_keys::Migration),
             Box::new(m20261122_000007_create_partners::Migration),
+            Box::new(m20261123_000008_create_recommendation_feedback::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub mod post;
 pub mod product;
 pub mod product_attribute;
 pub mod product_image;
+pub mod recommendation_feedback;
 pub mod refresh_token;
 pub mod review;
 pub mod session;

@@ -7,6 +7,7 @@ pub mod community;
 pub mod loaders;
 pub mod partners;
 pub mod realtime;
+pub mod recommendations;
 pub mod relay;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -20,6 +21,7 @@ pub struct Query(
     community::CommunityQuery,
     realtime::RealtimeQuery,
     partners::PartnersQuery,
+    recommendations::RecommendationsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -29,6 +31,7 @@ pub struct Mutation(
     community::CommunityMutation,
     realtime::RealtimeMutation,
     partners::PartnersMutation,
+    recommendations::RecommendationsMutation,
 );
 
 #[derive(MergedSubscription, Default)]

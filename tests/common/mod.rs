@@ -182,6 +182,11 @@ impl TestApp {
             ("VITRINE_RATE_LIMIT_AUTH".into(), "1000000/300s".into()),
             ("VITRINE_RATE_LIMIT_IP".into(), "100000000/60s".into()),
             ("VITRINE_RATE_LIMIT_USER".into(), "100000000/60s".into()),
+            // Recommender: no training at start, short jobs, quick pick-up
+            // of a CURRENT changed on disk.
+            ("VITRINE_ML_TRAIN_ON_START".into(), "false".into()),
+            ("VITRINE_ML_EPOCHS".into(), "3".into()),
+            ("VITRINE_ML_RELOAD_INTERVAL".into(), "1s".into()),
         ]);
         for (k, v) in extra {
             vars.insert((*k).into(), (*v).into());

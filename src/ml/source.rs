@@ -1,0 +1,213 @@
+//! The platform's database as recommender input: product features (ML-1)
+//! and commerce activity as [`Signal`]s (orders, wishlist, reviews, likes
+//! and views of a product's shorts, tracked product and short events).
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Statement, Value,
+};
+
+use super::data::{Dataset, DatasetBuilder, Item, ItemFeatures, Signal};
+use crate::{
+    domain::placeholders,
+    entities::{
+        category,
+        product::{self, ProductStatus},
+    },
+    error::AppResult,
+};
+
+/// A product as the recommender sees it.
+#[derive(Clone, Debug)]
+pub struct CatalogItem {
+    pub id: i64,
+    pub name: String,
+    pub store_id: i64,
+    pub category_id: i64,
+    pub active: bool,
+    pub features: ItemFeatures,
+}
+
+fn json_list(raw: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<String>>(raw).unwrap_or_default()
+}
+
+/// Fibres, largest share first.
+fn fibers(raw: &str) -> Vec<String> {
+    let mut parts: Vec<(String, f64)> = serde_json::from_str::<Vec<serde_json::Value>>(raw)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| {
+            Some((
+                v.get("fiber")?.as_str()?.to_lowercase(),
+                v.get("percent").and_then(|p| p.as_f64()).unwrap_or(0.0),
+            ))
+        })
+        .collect();
+    parts.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    parts.into_iter().map(|(f, _)| f).collect()
+}
+
+pub fn features(p: &product::Model, category_path: &str) -> ItemFeatures {
+    let mut tags: Vec<String> = json_list(&p.spec_tags)
+        .into_iter()
+        .map(|t| t.to_lowercase())
+        .collect();
+    tags.push(format!("elasticity:{:?}", p.elasticity));
+    tags.push(format!("transparency:{:?}", p.transparency));
+    if p.fleece {
+        tags.push("fleece".into());
+    }
+    ItemFeatures {
+        category: category_path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        gender: Some(format!("{:?}", p.gender).to_uppercase()),
+        seasons: json_list(&p.seasons),
+        fibers: fibers(&p.fiber_composition),
+        colors: json_list(&p.colors)
+            .into_iter()
+            .map(|c| c.to_lowercase())
+            .collect(),
+        tags,
+        price: p.price as f64,
+        store: Some(p.store_id.to_string()),
+    }
+}
+
+/// Products with their features; `ids` limits the read (None = all).
+pub async fn catalog(
+    db: &DatabaseConnection,
+    only_active: bool,
+    ids: Option<&[i64]>,
+) -> AppResult<Vec<CatalogItem>> {
+    let paths: HashMap<i64, String> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.path))
+        .collect();
+    let mut query = product::Entity::find();
+    if only_active {
+        query = query.filter(product::Column::Status.eq(ProductStatus::Active));
+    }
+    if let Some(ids) = ids {
+        query = query.filter(product::Column::Id.is_in(ids.iter().copied()));
+    }
+    let mut rows = query.all(db).await?;
+    rows.sort_by_key(|p| p.id);
+    Ok(rows
+        .into_iter()
+        .map(|p| CatalogItem {
+            features: features(&p, paths.get(&p.category_id).map_or("", String::as_str)),
+            id: p.id,
+            name: p.name,
+            store_id: p.store_id,
+            category_id: p.category_id,
+            active: p.status == ProductStatus::Active,
+        })
+        .collect())
+}
+
+/// (user, product, signal, when), one statement over every source.
+const ACTIVITY: &str = "
+SELECT o.buyer_id AS user_id, l.product_id AS product_id, 5 AS signal, o.created_at AS at
+  FROM order_lines l JOIN orders o ON o.id = l.order_id
+ WHERE l.status <> 'CANCELLED' AND {user:o.buyer_id}
+UNION ALL
+SELECT w.user_id, w.product_id, 4, w.created_at FROM wishlist_items w WHERE {user:w.user_id}
+UNION ALL
+SELECT r.user_id, r.product_id, 3, r.created_at FROM reviews r WHERE {user:r.user_id}
+UNION ALL
+SELECT k.user_id, s.product_id, 2, k.created_at
+  FROM likes k JOIN shorts s ON s.id = k.target_id
+ WHERE k.target_type = 'SHORT' AND {user:k.user_id}
+UNION ALL
+SELECT v.user_id, s.product_id, 1, v.viewed_at
+  FROM short_views v JOIN shorts s ON s.id = v.short_id
+ WHERE v.user_id IS NOT NULL AND {user:v.user_id}
+UNION ALL
+SELECT e.user_id, e.target_id, CASE e.event_type WHEN 'PURCHASE' THEN 5 WHEN 'SAVE' THEN 2 WHEN 'SHARE' THEN 2 ELSE 1 END, e.occurred_at
+  FROM behavior_events e
+ WHERE e.target_type = 'PRODUCT' AND {user:e.user_id}
+UNION ALL
+SELECT e.user_id, s.product_id, CASE e.event_type WHEN 'PURCHASE' THEN 5 WHEN 'SAVE' THEN 2 WHEN 'SHARE' THEN 2 ELSE 1 END, e.occurred_at
+  FROM behavior_events e JOIN shorts s ON s.id = e.target_id
+ WHERE e.target_type = 'SHORT' AND {user:e.user_id}
+";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Activity {
+    pub user_id: i64,
+    pub product_id: i64,
+    pub signal: Signal,
+    pub at: DateTime<Utc>,
+}
+
+/// Activity of one user (most recent `limit`) or of everyone.
+pub async fn activity(
+    db: &impl ConnectionTrait,
+    user_id: Option<i64>,
+    limit: Option<u64>,
+) -> AppResult<Vec<Activity>> {
+    let mut sql = String::with_capacity(ACTIVITY.len() + 64);
+    let mut values: Vec<Value> = Vec::new();
+    let mut rest = ACTIVITY;
+    while let Some(start) = rest.find("{user:") {
+        let end = start + rest[start..].find('}').unwrap_or(0);
+        sql.push_str(&rest[..start]);
+        match user_id {
+            Some(id) => {
+                sql.push_str(&rest[start + 6..end]);
+                sql.push_str(" = ?");
+                values.push(id.into());
+            }
+            None => sql.push_str("1 = 1"),
+        }
+        rest = &rest[end + 1..];
+    }
+    sql.push_str(rest);
+    sql = format!("SELECT user_id, product_id, signal, at FROM ({sql}) activity ORDER BY at DESC");
+    if let Some(limit) = limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, &sql),
+            values,
+        ))
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let signal: i32 = row.try_get_by_index(2)?;
+        out.push(Activity {
+            user_id: row.try_get_by_index(0)?,
+            product_id: row.try_get_by_index(1)?,
+            signal: Signal::from_code(signal.into()).unwrap_or(Signal::View),
+            at: row.try_get_by_index(3)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Everything the platform knows, as a training dataset over all products.
+pub async fn dataset(db: &DatabaseConnection) -> AppResult<(Dataset, Vec<CatalogItem>)> {
+    let items = catalog(db, false, None).await?;
+    let mut builder = DatasetBuilder::new("platform");
+    for item in &items {
+        builder.item(Item {
+            id: item.id,
+            name: item.name.clone(),
+            features: item.features.clone(),
+        });
+    }
+    for a in activity(db, None, None).await? {
+        builder.interaction(a.user_id, a.product_id, a.signal, a.at.timestamp());
+    }
+    Ok((builder.build(), items))
+}
