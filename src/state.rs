@@ -27,6 +27,7 @@ pub struct StateInner {
     pub realtime: Realtime,
     pub rate_limiter: Arc<crate::protection::rate_limit::RateLimiter>,
     pub apq: crate::protection::apq::ApqStore,
+    pub search: Arc<dyn crate::infra::search::SearchBackend>,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ pub mod community;
 pub mod idempotency;
 pub mod partners;
 pub mod realtime;
+pub mod search;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};
 

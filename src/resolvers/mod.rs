@@ -8,6 +8,7 @@ pub mod loaders;
 pub mod partners;
 pub mod realtime;
 pub mod relay;
+pub mod search;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -20,6 +21,7 @@ pub struct Query(
     community::CommunityQuery,
     realtime::RealtimeQuery,
     partners::PartnersQuery,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]
