@@ -571,6 +571,20 @@ async fn product_filters_and_pagination(s: Setup) {
         .gql(SEARCH, json!({ "q": "linen", "first": 101 }), None)
         .await;
     assert_eq!(code(&body), "VALIDATION");
+    // Paging stops at the first 10,000 hits of a section (as Elasticsearch's
+    // index.max_result_window), on both backends.
+    let far = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("c1:{\"k\":\"Product\",\"o\":9995}")
+    };
+    let body = app
+        .gql(
+            SEARCH,
+            json!({ "q": "linen", "first": 10, "after": far }),
+            None,
+        )
+        .await;
+    assert_eq!(code(&body), "VALIDATION");
 }
 
 async fn suggestions_by_prefix(s: Setup) {

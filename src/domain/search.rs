@@ -37,6 +37,9 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_SUGGESTIONS: usize = 10;
 /// Shortest prefix that gets suggestions; shorter ones get none.
 pub const MIN_PREFIX_CHARS: usize = 2;
+/// Hits of one section reachable by paging (Elasticsearch's default
+/// `index.max_result_window`; the same on tantivy, for the same behaviour).
+pub const MAX_RESULT_WINDOW: usize = 10_000;
 /// Rows read per page by a rebuild.
 const REBUILD_PAGE: u64 = 2_000;
 
@@ -597,6 +600,14 @@ pub async fn search(
     product_filter: Option<FacetFilter>,
 ) -> AppResult<Vec<(PageOf, Hits)>> {
     let query = check_query("query", query)?;
+    if pages.iter().any(|p| p.offset + p.limit > MAX_RESULT_WINDOW) {
+        return Err(AppError::validation(
+            "after",
+            format!(
+                "paging reaches the first {MAX_RESULT_WINDOW} hits of a section; refine the query"
+            ),
+        ));
+    }
     let runs = pages.iter().map(|page| {
         let (terms, styles, room_types) = interpret(page.kind, &query);
         let request = SearchRequest {
