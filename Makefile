@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema bench bench-realtime bench-ml ml-eval clean libtorch
+.PHONY: run demo test build fmt lint migrate schema bench bench-realtime bench-ml bench-search ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -49,6 +49,16 @@ bench: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin vitrine-bench
 	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
 	$(CARGO) run --release -p vitrine-bench --bin ml-bench
+	$(CARGO) run --release -p vitrine-bench --bin search-bench
+
+## bench-search: only the search benchmark (100,000 products + 100,000 posts).
+bench-search: libtorch
+	$(CARGO) run --release -p vitrine-bench --bin search-bench
+
+## reindex: rebuild the search index from the database (stop the server first
+## when it uses the embedded tantivy index).
+reindex: libtorch
+	$(CARGO) run --bin vitrine -- search reindex
 
 ## bench-realtime: only the WebSocket benchmark (10,000 idle subscribers).
 bench-realtime: libtorch

@@ -149,6 +149,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "How often serving checks `CURRENT` for a model trained elsewhere (swapped without a restart).",
     ),
     (
+        "VITRINE_SEARCH_BACKEND",
+        "tantivy",
+        "`tantivy` (embedded index under $VITRINE_DATA_DIR/search) or `elasticsearch` (Elasticsearch 8 / OpenSearch).",
+    ),
+    (
+        "VITRINE_ELASTICSEARCH_URL",
+        "(unset)",
+        "Elasticsearch base URL, e.g. `http://user:pass@es:9200`; required with `VITRINE_SEARCH_BACKEND=elasticsearch`.",
+    ),
+    (
+        "VITRINE_ELASTICSEARCH_INDEX",
+        "vitrine-search",
+        "Name of the Elasticsearch index (and of its index template).",
+    ),
+    (
         "VITRINE_LOG",
         "info",
         "Log filter (`tracing` EnvFilter syntax); `RUST_LOG` is honoured too.",
@@ -329,6 +344,16 @@ pub struct Config {
     pub rate_limits: crate::protection::rate_limit::RateLimits,
     pub persisted_only: bool,
     pub ml: MlConfig,
+    pub search: SearchConfig,
+}
+
+/// Which search backend serves SEARCH-1 … SEARCH-5.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SearchConfig {
+    /// Embedded tantivy index under `$VITRINE_DATA_DIR/search`.
+    Tantivy,
+    /// May carry credentials in the URL.
+    Elasticsearch { url: Secret, index: String },
 }
 
 /// Recommender settings (ML-2, ML-3).
@@ -751,8 +776,48 @@ impl Config {
             )?,
         };
 
+        let search = match get("VITRINE_SEARCH_BACKEND").as_deref() {
+            None | Some("tantivy") => SearchConfig::Tantivy,
+            Some("elasticsearch") => {
+                let url = get("VITRINE_ELASTICSEARCH_URL")
+                    .filter(|u| {
+                        url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"))
+                    })
+                    .ok_or_else(|| {
+                        invalid(
+                            "VITRINE_ELASTICSEARCH_URL",
+                            "an http(s) URL is required with VITRINE_SEARCH_BACKEND=elasticsearch",
+                        )
+                    })?;
+                let index =
+                    get("VITRINE_ELASTICSEARCH_INDEX").unwrap_or_else(|| "vitrine-search".into());
+                if index.is_empty()
+                    || index.len() > 200
+                    || !index.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_')
+                    })
+                {
+                    return Err(invalid(
+                        "VITRINE_ELASTICSEARCH_INDEX",
+                        "expected lower-case letters, digits, '-' or '_'",
+                    ));
+                }
+                SearchConfig::Elasticsearch {
+                    url: Secret(url),
+                    index,
+                }
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "VITRINE_SEARCH_BACKEND",
+                    "expected tantivy or elasticsearch",
+                ));
+            }
+        };
+
         Ok(Self {
             ml,
+            search,
             persisted_only,
             rate_limits,
             limits,
@@ -907,6 +972,14 @@ mod tests {
                 "VITRINE_REFRESH_TOKEN_TTL",
             ),
             (vec![("REDIS_URL", "http://x")], "REDIS_URL"),
+            (
+                vec![("VITRINE_SEARCH_BACKEND", "solr")],
+                "VITRINE_SEARCH_BACKEND",
+            ),
+            (
+                vec![("VITRINE_SEARCH_BACKEND", "elasticsearch")],
+                "VITRINE_ELASTICSEARCH_URL",
+            ),
             (
                 vec![("VITRINE_DB_MAX_CONNECTIONS", "0")],
                 "VITRINE_DB_MAX_CONNECTIONS",

@@ -140,7 +140,8 @@ fn fail(e: AppError) -> anyhow::Error {
     e.into_anyhow()
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
+/// A progress bar in the style of every long-running command.
+pub fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
         ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} {elapsed}")
@@ -218,6 +219,7 @@ pub async fn seed(
         .await?;
         let store = stores::apply(
             db,
+            &state.events,
             &seller,
             StoreApplication {
                 name: (*name).into(),

@@ -32,6 +32,11 @@ pub enum DomainEvent {
         user_id: i64,
         kept_session_id: i64,
     },
+    /// A store application was filed (PENDING).
+    StoreApplied {
+        store_id: i64,
+        owner_id: i64,
+    },
     StoreReviewed {
         store_id: i64,
         owner_id: i64,
@@ -72,6 +77,12 @@ pub enum DomainEvent {
         target_id: i64,
         owner_id: i64,
     },
+    /// A like was removed (`target_type` as in [`DomainEvent::Liked`]).
+    Unliked {
+        user_id: i64,
+        target_type: String,
+        target_id: i64,
+    },
     Commented {
         comment_id: i64,
         post_id: i64,
@@ -82,6 +93,11 @@ pub enum DomainEvent {
     Followed {
         follower_id: i64,
         followee_id: i64,
+    },
+    /// A comment (and, for a top-level one, its replies) was deleted.
+    CommentDeleted {
+        comment_id: i64,
+        post_id: i64,
     },
     PostCreated {
         post_id: i64,

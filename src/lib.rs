@@ -117,8 +117,20 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.rate_limits,
     );
     let apq = protection::apq::ApqStore::new(redis.clone(), &config.redis_prefix);
+    let search = infra::search::connect(&config).await?;
+    if !search.read_only() {
+        // A small pool of its own: indexing never waits for (nor adds to
+        // the statement counts of) the requests' pool.
+        let index_config = Config {
+            db_max_connections: 2,
+            ..config.clone()
+        };
+        let index_db = db::connect(&index_config, &Metrics::new()).await?;
+        domain::search::spawn_indexer(index_db, search.clone(), &events);
+    }
     let recommender = std::sync::Arc::new(ml::serving::Recommender::new(config.ml.dir.clone()));
     let state = AppState::new(StateInner {
+        search,
         recommender,
         training: Default::default(),
         apq,
@@ -181,6 +193,7 @@ impl App {
                 }
             } => tracing::warn!(?grace, "shutdown grace elapsed; dropping remaining connections"),
         }
+        self.state.search.close().await;
         db::optimize(&self.state.db, false).await;
         self.state.db.clone().close().await?;
         tracing::info!("stopped");

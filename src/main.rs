@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: MlCommand,
     },
+    /// Search index maintenance (SEARCH-4).
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Fill the database with a demo shop (stores, products, shorts, buyers, orders, reviews).
     SeedDemo {
         #[arg(long, default_value_t = 42)]
@@ -83,6 +88,17 @@ enum MlCommand {
     Versions,
     /// Make a stored version current (roll back or forward).
     Use { version: String },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the search index from the database, with a progress bar.
+    /// Without --drop the index keeps serving while it is rewritten.
+    Reindex {
+        /// Drop every document first (searches are empty until rebuilt).
+        #[arg(long)]
+        drop: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -211,6 +227,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Search {
+            command: SearchCommand::Reindex { drop },
+        } => reindex(config, drop).await,
         Command::SeedDemo {
             seed,
             products_per_store,
@@ -265,4 +284,47 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         },
         Command::Schema | Command::Config | Command::Contract { .. } => Ok(()),
     }
+}
+
+/// `vitrine search reindex`: every indexable row, rewritten with a progress bar.
+async fn reindex(config: Config, drop: bool) -> anyhow::Result<()> {
+    use vitrine::domain::search;
+    let metrics = vitrine::telemetry::Metrics::new();
+    let db = vitrine::db::connect(&config, &metrics).await?;
+    vitrine::db::migrate(&db).await?;
+    let backend = vitrine::infra::search::connect(&config).await?;
+    if backend.read_only() {
+        anyhow::bail!(
+            "the search index is locked by a running server; stop it (it rebuilds a stale index on start) or run this against Elasticsearch"
+        );
+    }
+    if drop {
+        backend.drop_all().await?;
+    }
+    let counts = search::indexable_counts(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let pb = vitrine::demo::bar(counts.iter().map(|(_, n)| n).sum(), "documents");
+    let before: std::collections::HashMap<_, u64> = counts
+        .iter()
+        .scan(0, |acc, (kind, n)| {
+            let start = *acc;
+            *acc += n;
+            Some((*kind, start))
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let written = search::rebuild(&db, backend.as_ref(), &|p| {
+        pb.set_message(format!("{}s", p.kind.as_str()));
+        pb.set_position(before.get(&p.kind).copied().unwrap_or(0) + p.done);
+    })
+    .await?;
+    pb.finish();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} index rebuilt: {written} documents in {secs:.1}s ({:.0} documents/s)",
+        backend.name(),
+        written as f64 / secs.max(1e-9)
+    );
+    Ok(())
 }

@@ -626,8 +626,16 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         }
     };
     let libtorch = crate::ml::runtime::probe();
-    let ok = database.ok && redis["ok"].as_bool().unwrap_or(false);
+    let search = match app.search.health().await {
+        Ok(()) => serde_json::json!({ "ok": true, "backend": app.search.name() }),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "readiness: search unavailable");
+            serde_json::json!({ "ok": false, "backend": app.search.name(), "error": "search unavailable" })
+        }
+    };
+    let ok = database.ok && redis["ok"].as_bool().unwrap_or(false) && search["ok"] == true;
     let body = serde_json::json!({
+        "search": search,
         "status": if ok { "ready" } else { "not_ready" },
         "database": database,
         "redis": redis,

@@ -30,6 +30,7 @@ pub struct StateInner {
     pub recommender: std::sync::Arc<crate::ml::serving::Recommender>,
     /// At most one recommender training job per process.
     pub training: crate::domain::recommendations::TrainingSlot,
+    pub search: Arc<dyn crate::infra::search::SearchBackend>,
 }
 
 impl AppState {

@@ -17,36 +17,6 @@ on_both_databases!(
     demo_seed_is_consistent,
 );
 
-/// A seller with an approved store: `(seller, store id)`.
-async fn approved_seller(
-    app: &TestApp,
-    admin: &SignedIn,
-    name: &str,
-    license: &str,
-) -> (SignedIn, String) {
-    let seller = app
-        .register(
-            &format!("{}@example.com", name.to_lowercase().replace(' ', "-")),
-            name,
-        )
-        .await;
-    let applied = app
-        .gql_ok(
-            "mutation($i: ApplyForStoreInput!) { applyForStore(input: $i) { id status } }",
-            json!({ "i": { "name": name, "licenseNumber": license, "description": "brand" } }),
-            Some(&seller.access),
-        )
-        .await;
-    let store_id = applied["applyForStore"]["id"].as_str().unwrap().to_owned();
-    app.gql_ok(
-        "mutation($id: ID!) { reviewStore(id: $id, decision: APPROVE) { status } }",
-        json!({ "id": store_id }),
-        Some(&admin.access),
-    )
-    .await;
-    (seller, store_id)
-}
-
 async fn category_id(app: &TestApp, code_name: &str) -> String {
     let data = app
         .gql_ok(
@@ -467,7 +437,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     );
 
     // Seller advances each line one step at a time; others cannot.
-    let (other_seller, _) = approved_seller(&app, &admin, "Other Brand", "99887766").await;
+    let (other_seller, _) = app.approved_seller(&admin, "Other Brand", "99887766").await;
     let advance =
         "mutation($id: ID!, $s: OrderStatus!) { advanceOrderLine(id: $id, status: $s) { status } }";
     let line_id = lines[0]["id"].as_str().unwrap();
@@ -704,8 +674,10 @@ async fn buyer_and_seller_journey(app: TestApp) {
 
 async fn every_mutation_rejects_bad_input(app: TestApp) {
     let admin = app.user_with_role("ADMIN").await;
-    let (seller, _) = approved_seller(&app, &admin, "Bad Input Co", "11223344").await;
-    let (rival, _) = approved_seller(&app, &admin, "Rival Co", "55667788").await;
+    let (seller, _) = app
+        .approved_seller(&admin, "Bad Input Co", "11223344")
+        .await;
+    let (rival, _) = app.approved_seller(&admin, "Rival Co", "55667788").await;
     let buyer = app.register("b@example.com", "bee").await;
     let other = app.register("o@example.com", "oscar").await;
     let coat = category_id(&app, "01outer_01coat").await;
@@ -1112,7 +1084,9 @@ async fn every_mutation_rejects_bad_input(app: TestApp) {
 
 async fn concurrent_orders_never_oversell(app: TestApp) {
     let admin = app.user_with_role("ADMIN").await;
-    let (seller, _) = approved_seller(&app, &admin, "Limited Drop", "31415926").await;
+    let (seller, _) = app
+        .approved_seller(&admin, "Limited Drop", "31415926")
+        .await;
     let shoes = category_id(&app, "05shoes").await;
     let pid = product(
         &app,
@@ -1155,7 +1129,7 @@ async fn concurrent_orders_never_oversell(app: TestApp) {
 /// expired key is cleaned up and may be used again.
 async fn one_idempotency_key_one_effect(app: TestApp) {
     let admin = app.user_with_role("ADMIN").await;
-    let (seller, _) = approved_seller(&app, &admin, "Once Only", "27182818").await;
+    let (seller, _) = app.approved_seller(&admin, "Once Only", "27182818").await;
     let shoes = category_id(&app, "05shoes").await;
     let pid = product(
         &app,
@@ -1263,7 +1237,7 @@ async fn one_idempotency_key_one_effect(app: TestApp) {
 
 async fn listing_filters_sorts_and_pages(app: TestApp) {
     let admin = app.user_with_role("ADMIN").await;
-    let (seller, store_id) = approved_seller(&app, &admin, "Catalogue", "27182818").await;
+    let (seller, store_id) = app.approved_seller(&admin, "Catalogue", "27182818").await;
     let coat = category_id(&app, "01outer_01coat").await;
     let jacket = category_id(&app, "01outer_02jacket").await;
     let tee = category_id(&app, "02top_02tshirt").await;
@@ -1466,7 +1440,7 @@ async fn product_list_cost_does_not_grow_with_page_size(app: TestApp) {
     let mut sellers = Vec::new();
     for (i, license) in ["10000001", "10000002", "10000003"].iter().enumerate() {
         sellers.push(
-            approved_seller(&app, &admin, &format!("Brand {i}"), license)
+            app.approved_seller(&admin, &format!("Brand {i}"), license)
                 .await
                 .0,
         );
@@ -1551,7 +1525,7 @@ async fn product_list_cost_does_not_grow_with_page_size(app: TestApp) {
 
 async fn cancellation_restores_stock_and_inquiries_flow(app: TestApp) {
     let admin = app.user_with_role("ADMIN").await;
-    let (seller, store_id) = approved_seller(&app, &admin, "Knit Lab", "42424242").await;
+    let (seller, store_id) = app.approved_seller(&admin, "Knit Lab", "42424242").await;
     let knit = category_id(&app, "02top_04knit").await;
     let pid = product(
         &app,
@@ -1628,7 +1602,7 @@ async fn cancellation_restores_stock_and_inquiries_flow(app: TestApp) {
     let iid = asked["askInquiry"]["id"].as_str().unwrap().to_owned();
     assert_eq!(asked["askInquiry"]["status"], "OPEN");
     let answer = "mutation($id: ID!, $a: String!) { answerInquiry(id: $id, answer: $a) { status answer answeredAt } }";
-    let (stranger, _) = approved_seller(&app, &admin, "Stranger", "13131313").await;
+    let (stranger, _) = app.approved_seller(&admin, "Stranger", "13131313").await;
     assert_eq!(
         code(
             &app.gql(
@@ -1713,7 +1687,9 @@ async fn http_sentiment_provider_and_fallback() {
             .await
             .unwrap();
         let admin = app.user_with_role("ADMIN").await;
-        let (seller, _) = approved_seller(&app, &admin, "Provider Test", "64646464").await;
+        let (seller, _) = app
+            .approved_seller(&admin, "Provider Test", "64646464")
+            .await;
         let cat = category_id(&app, "05shoes").await;
         let pid = product(
             &app,

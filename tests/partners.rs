@@ -311,7 +311,8 @@ async fn manifest_queries_execute_as_shipped() {
             continue;
         }
         // A product id that does not exist is fine: the field answers null.
-        let variables = json!({ "id": "UHJvZHVjdDo5OTk5OTk" });
+        // Search needs its words (`query`, `prefix`); the rest ignore them.
+        let variables = json!({ "id": "UHJvZHVjdDo5OTk5OTk", "query": "linen", "prefix": "li" });
         let body = app
             .gql(&entry.document, variables.clone(), Some(&user.access))
             .await;

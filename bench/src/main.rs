@@ -18,6 +18,8 @@ use stats::percentile;
 
 use std::{path::PathBuf, time::Instant};
 
+mod harness;
+
 use clap::Parser;
 use serde_json::{Value, json};
 
@@ -297,30 +299,8 @@ async fn main() -> anyhow::Result<()> {
         )
     });
     let data_dir = dir.path().join("data").display().to_string();
-    let loader_delay = std::env::var("VITRINE_LOADER_DELAY").unwrap_or_else(|_| "1ms".into());
-    let vars = [
-        ("VITRINE_LOADER_DELAY", loader_delay.as_str()),
-        ("DATABASE_URL", url.as_str()),
-        ("VITRINE_DATA_DIR", data_dir.as_str()),
-        ("VITRINE_LOG", "warn"),
-        (
-            "VITRINE_JWT_SECRET",
-            "bench-secret-bench-secret-bench-secret-0000",
-        ),
-        // One client sends thousands of requests: measure the queries, not
-        // the rate limiter's refusals.
-        ("VITRINE_RATE_LIMIT_USER", "1000000000/60s"),
-        ("VITRINE_RATE_LIMIT_IP", "1000000000/60s"),
-    ];
-    let config = vitrine::config::Config::from_lookup(|k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| (*v).to_owned())
-    })?;
-    let app = vitrine::build(config).await?;
+    let (app, summary) = harness::demo_app(&url, &data_dir).await?;
     let state = app.state.clone();
-    eprintln!("seeding the demo shop…");
-    let summary = vitrine::demo::seed(&state, 42, 50, 40).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

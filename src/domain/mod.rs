@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod partners;
 pub mod realtime;
 pub mod recommendations;
+pub mod search;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};
 

@@ -2,5 +2,6 @@
 //! production implementation chosen by configuration.
 pub mod kv;
 pub mod pubsub;
+pub mod search;
 pub mod sentiment;
 pub mod storage;

@@ -138,6 +138,16 @@ struct Walk<'a> {
     /// Fragments on the current path: a cycle is measured once, not forever
     /// (validation then rejects it with its own error).
     path: HashSet<&'a str>,
+    /// `first` of a field that pages the connections directly inside it
+    /// (`search(first:)` and its sections), seen by its direct children.
+    paged_by: Option<u64>,
+}
+
+/// Whether `field` is a connection (selects `edges` or `nodes`).
+fn is_connection(field: &Field) -> bool {
+    field.selection_set.node.items.iter().any(|s| {
+        matches!(&s.node, Selection::Field(f) if f.node.name.node == "edges" || f.node.name.node == "nodes")
+    })
 }
 
 impl<'a> Walk<'a> {
@@ -210,11 +220,38 @@ impl<'a> Walk<'a> {
                 ),
             ));
         }
+        let inherited = self.paged_by.take();
         if field.selection_set.node.items.is_empty() {
+            self.paged_by = inherited;
             return Ok((depth, 1));
         }
-        let (child_depth, child_cost) = self.selection_set(&field.selection_set, depth)?;
-        let multiplier = self.first_of(field);
+        // A field with `first` that is no connection itself but holds
+        // connections (`search`) pages them: they cost its `first` each,
+        // and it does not multiply them a second time.
+        let pages_children = !is_connection(field)
+            && field.arguments.iter().any(|(n, _)| n.node == "first")
+            && field
+                .selection_set
+                .node
+                .items
+                .iter()
+                .any(|s| matches!(&s.node, Selection::Field(f) if is_connection(&f.node)));
+        let multiplier = match (pages_children, inherited) {
+            (true, _) => {
+                self.paged_by = Some(self.first_of(field));
+                1
+            }
+            (false, Some(first))
+                if is_connection(field)
+                    && !field.arguments.iter().any(|(n, _)| n.node == "first") =>
+            {
+                first
+            }
+            _ => self.first_of(field),
+        };
+        let measured = self.selection_set(&field.selection_set, depth);
+        self.paged_by = inherited;
+        let (child_depth, child_cost) = measured?;
         Ok((
             child_depth.max(depth),
             child_cost.saturating_mul(multiplier).saturating_add(1),
@@ -225,10 +262,11 @@ impl<'a> Walk<'a> {
     /// plain fields and the default page for connections without it.
     fn first_of(&self, field: &Field) -> u64 {
         let Some((_, value)) = field.arguments.iter().find(|(n, _)| n.node == "first") else {
-            let is_connection = field.selection_set.node.items.iter().any(|s| {
-                matches!(&s.node, Selection::Field(f) if f.node.name.node == "edges" || f.node.name.node == "nodes")
-            });
-            return if is_connection { DEFAULT_FIRST } else { 1 };
+            return if is_connection(field) {
+                DEFAULT_FIRST
+            } else {
+                1
+            };
         };
         let resolved = value
             .node
@@ -262,6 +300,7 @@ pub fn check_document(
             limits,
             aliases: 0,
             path: HashSet::new(),
+            paged_by: None,
         };
         let (depth, complexity) = walk.selection_set(&operation.node.selection_set, 0)?;
         let root_fields =
@@ -352,6 +391,23 @@ mod tests {
             ),
             Err("QUERY_TOO_COMPLEX".into())
         );
+    }
+
+    #[test]
+    fn a_paging_field_costs_its_first_once_per_section() {
+        // search(first: 10): each section 10 × (edges 1 + node 2 + 1) + 1,
+        // not 10 × 20 × … as if the sections were paged twice.
+        let m = check(
+            "{ search(query: \"x\", first: 10) { users { edges { node { id } } } posts { edges { node { id } } } } }",
+        )
+        .unwrap();
+        assert_eq!(m.complexity, 2 * (10 * 3 + 1) + 1);
+        // Connections deeper down keep their own pages.
+        let m = check(
+            "{ search(query: \"x\", first: 10) { products { edges { node { shorts { edges { node { id } } } } } } } }",
+        )
+        .unwrap();
+        assert_eq!(m.complexity, 10 * ((20 * 3 + 1) + 2) + 1 + 1);
     }
 
     #[test]

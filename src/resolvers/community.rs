@@ -819,7 +819,7 @@ impl CommunityMutation {
     async fn delete_comment(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = decode_id("Comment", "id", &id)?;
         let me = viewer(ctx).await?;
-        posts::delete_comment(&state(ctx).db, &me.user, id).await?;
+        posts::delete_comment(&state(ctx).db, &state(ctx).events, &me.user, id).await?;
         Ok(true)
     }
 
@@ -852,7 +852,14 @@ impl CommunityMutation {
     ) -> Result<LikePayload> {
         let id = decode_id(target_type.id_kind(), "targetId", &target_id)?;
         let me = viewer(ctx).await?;
-        let count = social::unlike(&state(ctx).db, &me.user, target_type.into(), id).await?;
+        let count = social::unlike(
+            &state(ctx).db,
+            &state(ctx).events,
+            &me.user,
+            target_type.into(),
+            id,
+        )
+        .await?;
         Ok(LikePayload {
             target_type,
             target_id,

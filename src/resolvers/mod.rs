@@ -9,6 +9,7 @@ pub mod partners;
 pub mod realtime;
 pub mod recommendations;
 pub mod relay;
+pub mod search;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -22,6 +23,7 @@ pub struct Query(
     realtime::RealtimeQuery,
     partners::PartnersQuery,
     recommendations::RecommendationsQuery,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -381,6 +381,36 @@ impl TestApp {
     }
 
     /// Value of a Prometheus counter without labels.
+    /// A seller with an approved store: `(seller, store id)`.
+    pub async fn approved_seller(
+        &self,
+        admin: &SignedIn,
+        name: &str,
+        license: &str,
+    ) -> (SignedIn, String) {
+        let seller = self
+            .register(
+                &format!("{}@example.com", name.to_lowercase().replace(' ', "-")),
+                name,
+            )
+            .await;
+        let applied = self
+            .gql_ok(
+                "mutation($i: ApplyForStoreInput!) { applyForStore(input: $i) { id status } }",
+                json!({ "i": { "name": name, "licenseNumber": license, "description": "brand" } }),
+                Some(&seller.access),
+            )
+            .await;
+        let store_id = applied["applyForStore"]["id"].as_str().unwrap().to_owned();
+        self.gql_ok(
+            "mutation($id: ID!) { reviewStore(id: $id, decision: APPROVE) { status } }",
+            json!({ "id": store_id }),
+            Some(&admin.access),
+        )
+        .await;
+        (seller, store_id)
+    }
+
     pub async fn metric(&self, name: &str) -> f64 {
         let text = self
             .http

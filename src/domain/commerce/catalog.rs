@@ -68,7 +68,7 @@ pub struct ProductFields {
     pub images: Option<Vec<String>>,
 }
 
-fn canonical_colors(raw: &[String]) -> AppResult<Vec<String>> {
+pub(crate) fn canonical_colors(raw: &[String]) -> AppResult<Vec<String>> {
     let mut out = BTreeSet::new();
     for c in raw {
         let found = COLORS
@@ -88,7 +88,7 @@ fn canonical_colors(raw: &[String]) -> AppResult<Vec<String>> {
     Ok(out.into_iter().collect())
 }
 
-fn canonical_seasons(raw: &[String]) -> AppResult<Vec<String>> {
+pub(crate) fn canonical_seasons(raw: &[String]) -> AppResult<Vec<String>> {
     let set: BTreeSet<String> = raw.iter().map(|s| s.trim().to_uppercase()).collect();
     if let Some(bad) = set.iter().find(|s| !SEASONS.contains(&s.as_str())) {
         return Err(AppError::validation(

@@ -46,6 +46,7 @@ fn name_key(name: &str) -> String {
 /// Applies for a store, or re-applies after a rejection.
 pub async fn apply(
     db: &DatabaseConnection,
+    events: &EventBus,
     applicant: &user::Model,
     input: StoreApplication,
 ) -> AppResult<store::Model> {
@@ -120,6 +121,10 @@ pub async fn apply(
         }
     };
     txn.commit().await?;
+    events.publish(DomainEvent::StoreApplied {
+        store_id: store.id,
+        owner_id: applicant.id,
+    });
     Ok(store)
 }
 

@@ -269,6 +269,7 @@ pub async fn add_comment(
 /// top-level comment takes its replies with it. Counts drop by what was live.
 pub async fn delete_comment(
     db: &DatabaseConnection,
+    events: &EventBus,
     actor: &user::Model,
     id: i64,
 ) -> AppResult<()> {
@@ -319,6 +320,10 @@ pub async fn delete_comment(
     .await?;
     refresh_engagement(&txn, found.post_id).await?;
     txn.commit().await?;
+    events.publish(DomainEvent::CommentDeleted {
+        comment_id: id,
+        post_id: found.post_id,
+    });
     Ok(())
 }
 

@@ -176,6 +176,7 @@ pub async fn like(
 /// Removes a like (a no-op when there is none); returns the count afterwards.
 pub async fn unlike(
     db: &DatabaseConnection,
+    events: &EventBus,
     user: &user::Model,
     target: LikeTarget,
     id: i64,
@@ -202,6 +203,13 @@ pub async fn unlike(
     }
     let count = like_count(&txn, target, id).await?;
     txn.commit().await?;
+    if removed == 1 {
+        events.publish(DomainEvent::Unliked {
+            user_id: user.id,
+            target_type: target_name(target).into(),
+            target_id: id,
+        });
+    }
     Ok(count)
 }
 

@@ -127,7 +127,7 @@ pub struct ProductFilterInput {
 }
 
 impl ProductFilterInput {
-    fn into_domain(self) -> Result<catalog::ProductFilter, AppError> {
+    pub(crate) fn into_domain(self) -> Result<catalog::ProductFilter, AppError> {
         Ok(catalog::ProductFilter {
             category_id: self
                 .category_id
@@ -740,7 +740,7 @@ impl CommerceMutation {
             description: input.description,
         };
         Ok(Store(
-            stores::apply(&state(ctx).db, &me.user, application).await?,
+            stores::apply(&state(ctx).db, &state(ctx).events, &me.user, application).await?,
         ))
     }
 
@@ -898,6 +898,7 @@ impl CommerceMutation {
         let s = state(ctx);
         crate::domain::community::social::unlike(
             &s.db,
+            &s.events,
             &me.user,
             crate::entities::like::LikeTarget::Short,
             id,

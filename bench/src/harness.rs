@@ -1,0 +1,37 @@
+//! What the HTTP benchmarks share: the server configuration they run the
+//! application with (percentiles are in `stats.rs`).
+
+/// The application's configuration for a benchmark run: the given database
+/// and data directory, quiet logs, and rate limits no single client reaches
+/// (measure the queries, not the rate limiter's refusals).
+pub fn config(database_url: &str, data_dir: &str) -> anyhow::Result<vitrine::config::Config> {
+    let loader_delay = std::env::var("VITRINE_LOADER_DELAY").unwrap_or_else(|_| "1ms".into());
+    let vars = [
+        ("VITRINE_LOADER_DELAY", loader_delay.as_str()),
+        ("DATABASE_URL", database_url),
+        ("VITRINE_DATA_DIR", data_dir),
+        ("VITRINE_LOG", "warn"),
+        (
+            "VITRINE_JWT_SECRET",
+            "bench-secret-bench-secret-bench-secret-0000",
+        ),
+        ("VITRINE_RATE_LIMIT_USER", "1000000000/60s"),
+        ("VITRINE_RATE_LIMIT_IP", "1000000000/60s"),
+    ];
+    Ok(vitrine::config::Config::from_lookup(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    })?)
+}
+
+/// The application on `database_url`, filled with the demo shop.
+pub async fn demo_app(
+    database_url: &str,
+    data_dir: &str,
+) -> anyhow::Result<(vitrine::App, vitrine::demo::Summary)> {
+    let app = vitrine::build(config(database_url, data_dir)?).await?;
+    eprintln!("seeding the demo shop…");
+    let summary = vitrine::demo::seed(&app.state, 42, 50, 40).await?;
+    Ok((app, summary))
+}

@@ -1,0 +1,732 @@
+//! Search over the domain (SEARCH-1 … SEARCH-4): what each row looks like
+//! in the index ([`documents`] and friends), the concurrent per-kind queries
+//! behind `search` and `searchSuggestions`, the indexing worker that follows
+//! the domain event bus, and the full rebuild from the database.
+//!
+//! The database is the only source of truth: the worker treats events as
+//! "this row may have changed", re-reads the committed row and writes (or
+//! removes) its document; a rebuild can run at any time, while serving.
+use std::{collections::BTreeSet, collections::HashMap, sync::Arc, time::Duration};
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::ExprTrait,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{
+    domain::commerce::catalog::{self, ProductFilter},
+    entities::{
+        category, design, post,
+        product::{self, ProductGender, ProductStatus},
+        short, store,
+        store::StoreStatus,
+        user::{self, Role, UserStatus},
+    },
+    error::{AppError, AppResult},
+    events::{DomainEvent, EventBus},
+    infra::search::{
+        Audience, Change, DocKind, FacetFilter, Hits, ProductFacets, SearchBackend, SearchDoc,
+        SearchRequest, SuggestRequest, Suggestion, analysis, interpret, now_generation,
+    },
+};
+
+/// Longest accepted query or prefix (characters).
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most suggestions returned.
+pub const MAX_SUGGESTIONS: usize = 10;
+/// Shortest prefix that gets suggestions; shorter ones get none.
+pub const MIN_PREFIX_CHARS: usize = 2;
+/// Hits of one section reachable by paging (Elasticsearch's default
+/// `index.max_result_window`; the same on tantivy, for the same behaviour).
+pub const MAX_RESULT_WINDOW: usize = 10_000;
+/// Rows read per page by a rebuild.
+const REBUILD_PAGE: u64 = 2_000;
+
+// ---------------------------------------------------------------- documents
+
+fn doc(kind: DocKind, id: i64, title: &str, body: &str) -> SearchDoc {
+    SearchDoc {
+        kind,
+        id,
+        title: title.to_owned(),
+        body: body.to_owned(),
+        style: None,
+        room_type: None,
+        suggest: None,
+        public: true,
+        owner_id: 0,
+        boost: 1.0,
+        product: None,
+        generation: now_generation(),
+    }
+}
+
+fn user_doc(u: &user::Model) -> SearchDoc {
+    SearchDoc {
+        suggest: Some(u.nickname.clone()),
+        // Kicked accounts stay findable by admins only.
+        public: u.status == UserStatus::Active,
+        owner_id: u.id,
+        ..doc(DocKind::User, u.id, &u.nickname, "")
+    }
+}
+
+fn post_doc(p: &post::Model) -> SearchDoc {
+    SearchDoc {
+        owner_id: p.author_id,
+        boost: 1.0 + crate::domain::community::engagement_score(p.like_count, p.comment_count),
+        ..doc(DocKind::Post, p.id, "", &p.body)
+    }
+}
+
+fn design_doc(d: &design::Model) -> SearchDoc {
+    let body = match &d.structure_description {
+        Some(s) => format!("{}\n{s}", d.prompt),
+        None => d.prompt.clone(),
+    };
+    SearchDoc {
+        style: Some(d.style.clone()),
+        room_type: Some(d.room_type.clone()),
+        suggest: Some(d.title.clone()),
+        public: d.visibility == design::DesignVisibility::Public,
+        owner_id: d.owner_id,
+        ..doc(DocKind::Design, d.id, &d.title, &body)
+    }
+}
+
+fn store_doc(s: &store::Model) -> SearchDoc {
+    SearchDoc {
+        suggest: Some(s.name.clone()),
+        public: s.status == StoreStatus::Approved,
+        owner_id: s.owner_id,
+        ..doc(DocKind::Store, s.id, &s.name, &s.description)
+    }
+}
+
+fn gender_name(g: ProductGender) -> &'static str {
+    match g {
+        ProductGender::Male => "MALE",
+        ProductGender::Female => "FEMALE",
+        ProductGender::Unisex => "UNISEX",
+    }
+}
+
+/// Store owners of `store_ids`.
+async fn owners(db: &impl ConnectionTrait, store_ids: &[i64]) -> AppResult<HashMap<i64, i64>> {
+    Ok(store::Entity::find()
+        .filter(store::Column::Id.is_in(store_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.owner_id))
+        .collect())
+}
+
+async fn product_docs(
+    db: &impl ConnectionTrait,
+    rows: &[product::Model],
+) -> AppResult<Vec<SearchDoc>> {
+    let store_ids: Vec<i64> = rows.iter().map(|p| p.store_id).collect();
+    let owners = owners(db, &store_ids).await?;
+    // Every category with its ancestors (the taxonomy is small).
+    let categories: HashMap<i64, category::Model> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|p| {
+            let mut category_ids = Vec::new();
+            let mut at = Some(p.category_id);
+            while let Some(id) = at {
+                if category_ids.contains(&id) {
+                    break;
+                }
+                category_ids.push(id);
+                at = categories.get(&id).and_then(|c| c.parent_id);
+            }
+            let tags: Vec<String> = catalog::json_list(&p.spec_tags);
+            let body = if tags.is_empty() {
+                p.description.clone()
+            } else {
+                format!("{}\n{}", p.description, tags.join(" "))
+            };
+            SearchDoc {
+                suggest: Some(p.name.clone()),
+                public: p.status == ProductStatus::Active,
+                owner_id: owners.get(&p.store_id).copied().unwrap_or(0),
+                product: Some(ProductFacets {
+                    price: p.price,
+                    store_id: p.store_id,
+                    category_ids,
+                    colors: catalog::json_list(&p.colors),
+                    gender: gender_name(p.gender).to_owned(),
+                    seasons: catalog::json_list(&p.seasons),
+                }),
+                ..doc(DocKind::Product, p.id, &p.name, &body)
+            }
+        })
+        .collect())
+}
+
+async fn short_docs(db: &impl ConnectionTrait, rows: &[short::Model]) -> AppResult<Vec<SearchDoc>> {
+    let store_ids: Vec<i64> = rows.iter().map(|s| s.store_id).collect();
+    let owners = owners(db, &store_ids).await?;
+    // A short is public while its product is ACTIVE.
+    let active: BTreeSet<i64> = product::Entity::find()
+        .filter(product::Column::Id.is_in(rows.iter().map(|s| s.product_id)))
+        .filter(product::Column::Status.eq(ProductStatus::Active))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|s| SearchDoc {
+            public: active.contains(&s.product_id),
+            owner_id: owners.get(&s.store_id).copied().unwrap_or(0),
+            ..doc(DocKind::Short, s.id, &s.title, &s.description)
+        })
+        .collect())
+}
+
+/// Rows of `kind` that belong in the index (deleted users and posts do not).
+fn indexable(kind: DocKind) -> Condition {
+    match kind {
+        DocKind::User => Condition::all().add(user::Column::Status.ne(UserStatus::Deleted)),
+        DocKind::Post => Condition::all().add(post::Column::DeletedAt.is_null()),
+        _ => Condition::all(),
+    }
+}
+
+/// Documents of the indexable rows of `kind` matching `cond`, by id.
+async fn documents(
+    db: &impl ConnectionTrait,
+    kind: DocKind,
+    cond: Condition,
+    limit: Option<u64>,
+) -> AppResult<Vec<SearchDoc>> {
+    let cond = cond.add(indexable(kind));
+    macro_rules! rows {
+        ($entity:ident) => {
+            $entity::Entity::find()
+                .filter(cond)
+                .order_by_asc($entity::Column::Id)
+                .limit(limit)
+                .all(db)
+                .await?
+        };
+    }
+    Ok(match kind {
+        DocKind::User => rows!(user).iter().map(user_doc).collect(),
+        DocKind::Post => rows!(post).iter().map(post_doc).collect(),
+        DocKind::Design => rows!(design).iter().map(design_doc).collect(),
+        DocKind::Store => rows!(store).iter().map(store_doc).collect(),
+        DocKind::Product => product_docs(db, &rows!(product)).await?,
+        DocKind::Short => short_docs(db, &rows!(short)).await?,
+    })
+}
+
+fn id_column(kind: DocKind) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::Expr;
+    match kind {
+        DocKind::User => Expr::col((user::Entity, user::Column::Id)),
+        DocKind::Post => Expr::col((post::Entity, post::Column::Id)),
+        DocKind::Design => Expr::col((design::Entity, design::Column::Id)),
+        DocKind::Product => Expr::col((product::Entity, product::Column::Id)),
+        DocKind::Store => Expr::col((store::Entity, store::Column::Id)),
+        DocKind::Short => Expr::col((short::Entity, short::Column::Id)),
+    }
+}
+
+/// The changes that bring `ids` of `kind` in line with the database:
+/// upserts for indexable rows, deletes for the rest.
+pub async fn changes_for(
+    db: &impl ConnectionTrait,
+    kind: DocKind,
+    ids: &[i64],
+) -> AppResult<Vec<Change>> {
+    let cond = Condition::all().add(id_column(kind).is_in(ids.iter().copied()));
+    let docs = documents(db, kind, cond, None).await?;
+    let found: BTreeSet<i64> = docs.iter().map(|d| d.id).collect();
+    let mut changes: Vec<Change> = docs
+        .into_iter()
+        .map(|d| Change::Upsert(Box::new(d)))
+        .collect();
+    changes.extend(
+        ids.iter()
+            .filter(|id| !found.contains(id))
+            .map(|id| Change::Delete(kind, *id)),
+    );
+    Ok(changes)
+}
+
+async fn count_kind(db: &impl ConnectionTrait, kind: DocKind) -> AppResult<u64> {
+    let cond = indexable(kind);
+    Ok(match kind {
+        DocKind::User => user::Entity::find().filter(cond).count(db).await?,
+        DocKind::Post => post::Entity::find().filter(cond).count(db).await?,
+        DocKind::Design => design::Entity::find().filter(cond).count(db).await?,
+        DocKind::Product => product::Entity::find().filter(cond).count(db).await?,
+        DocKind::Store => store::Entity::find().filter(cond).count(db).await?,
+        DocKind::Short => short::Entity::find().filter(cond).count(db).await?,
+    })
+}
+
+/// Rows the index should hold, per kind.
+pub async fn indexable_counts(db: &impl ConnectionTrait) -> AppResult<Vec<(DocKind, u64)>> {
+    let mut out = Vec::new();
+    for kind in DocKind::ALL {
+        out.push((kind, count_kind(db, kind).await?));
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ rebuild
+
+/// Progress of a rebuild, for a progress bar.
+#[derive(Clone, Copy, Debug)]
+pub struct RebuildProgress {
+    pub kind: DocKind,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Rewrites every document from the database, then removes what the
+/// database no longer has. Searches keep working throughout; writes made
+/// meanwhile are kept (they are newer than the rebuild's start).
+pub async fn rebuild(
+    db: &DatabaseConnection,
+    backend: &dyn SearchBackend,
+    progress: &(dyn Fn(RebuildProgress) + Send + Sync),
+) -> anyhow::Result<u64> {
+    let started = now_generation();
+    let mut written = 0;
+    for (kind, total) in indexable_counts(db).await.map_err(app_error)? {
+        let mut after = 0_i64;
+        let mut done = 0;
+        progress(RebuildProgress { kind, done, total });
+        loop {
+            let cond = Condition::all().add(id_column(kind).gt(after));
+            let docs = documents(db, kind, cond, Some(REBUILD_PAGE))
+                .await
+                .map_err(app_error)?;
+            let Some(last) = docs.last() else { break };
+            after = last.id;
+            done += docs.len() as u64;
+            backend
+                .apply(
+                    docs.into_iter()
+                        .map(|d| Change::Upsert(Box::new(d)))
+                        .collect(),
+                    false,
+                )
+                .await?;
+            progress(RebuildProgress { kind, done, total });
+        }
+        written += done;
+    }
+    backend.delete_older_than(started).await?;
+    Ok(written)
+}
+
+fn app_error(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Internal(e) => e,
+        other => anyhow::anyhow!("{}", other.message()),
+    }
+}
+
+/// At start: rebuilds when the index does not hold as many documents as the
+/// database has indexable rows (a new or dropped index, a new layout, rows
+/// written by another process such as `seed-demo`).
+pub async fn sync_on_start(
+    db: &DatabaseConnection,
+    backend: &dyn SearchBackend,
+) -> anyhow::Result<()> {
+    let expected: u64 = indexable_counts(db)
+        .await
+        .map_err(app_error)?
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    let indexed = backend.count().await?;
+    if expected != indexed {
+        tracing::info!(
+            expected,
+            indexed,
+            backend = backend.name(),
+            "search index out of step with the database; rebuilding"
+        );
+        let started = std::time::Instant::now();
+        let written = rebuild(db, backend, &|_| {}).await?;
+        tracing::info!(written, elapsed = ?started.elapsed(), "search index rebuilt");
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------- worker
+
+/// What an event may have changed.
+#[derive(Default)]
+struct Dirty {
+    docs: BTreeSet<(DocKind, i64)>,
+    /// Products whose shorts follow their visibility.
+    shorts_of_products: BTreeSet<i64>,
+}
+
+impl Dirty {
+    fn note(&mut self, event: &DomainEvent) {
+        use DomainEvent as E;
+        match event {
+            E::UserRegistered { user_id }
+            | E::UserUpdated { user_id }
+            | E::UserDeleted { user_id }
+            | E::UserKicked { user_id, .. } => {
+                self.docs.insert((DocKind::User, *user_id));
+            }
+            E::StoreApplied { store_id, .. } | E::StoreReviewed { store_id, .. } => {
+                self.docs.insert((DocKind::Store, *store_id));
+            }
+            E::ProductChanged { product_id } => {
+                self.docs.insert((DocKind::Product, *product_id));
+                self.shorts_of_products.insert(*product_id);
+            }
+            E::ShortAdded { short_id, .. } => {
+                self.docs.insert((DocKind::Short, *short_id));
+            }
+            E::Liked {
+                target_type,
+                target_id,
+                ..
+            }
+            | E::Unliked {
+                target_type,
+                target_id,
+                ..
+            } if target_type == "POST" => {
+                self.docs.insert((DocKind::Post, *target_id));
+            }
+            E::Commented { post_id, .. }
+            | E::CommentDeleted { post_id, .. }
+            | E::PostCreated { post_id, .. }
+            | E::PostDeleted { post_id } => {
+                self.docs.insert((DocKind::Post, *post_id));
+            }
+            E::DesignCreated { design_id, .. } => {
+                self.docs.insert((DocKind::Design, *design_id));
+            }
+            _ => {}
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.docs.is_empty() && self.shorts_of_products.is_empty()
+    }
+
+    async fn changes(&self, db: &DatabaseConnection) -> AppResult<Vec<Change>> {
+        let mut changes = Vec::new();
+        for kind in DocKind::ALL {
+            let ids: Vec<i64> = self
+                .docs
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| *id)
+                .collect();
+            if !ids.is_empty() {
+                changes.extend(changes_for(db, kind, &ids).await?);
+            }
+        }
+        if !self.shorts_of_products.is_empty() {
+            let shorts = short::Entity::find()
+                .filter(short::Column::ProductId.is_in(self.shorts_of_products.iter().copied()))
+                .all(db)
+                .await?;
+            changes.extend(
+                short_docs(db, &shorts)
+                    .await?
+                    .into_iter()
+                    .map(|d| Change::Upsert(Box::new(d))),
+            );
+        }
+        Ok(changes)
+    }
+}
+
+/// Events folded into one batch at most.
+const BATCH: usize = 1_000;
+
+/// Starts the indexing worker: brings the index in line with the database,
+/// then applies every batch of domain events as they arrive (one commit or
+/// `_bulk` per batch). Subscribes before the start-up sync, so nothing
+/// published meanwhile is missed.
+pub fn spawn_indexer(
+    db: DatabaseConnection,
+    backend: Arc<dyn SearchBackend>,
+    events: &EventBus,
+) -> tokio::task::JoinHandle<()> {
+    let mut rx = events.subscribe();
+    tokio::spawn(async move {
+        if let Err(e) = sync_on_start(&db, backend.as_ref()).await {
+            tracing::error!(error = %format!("{e:#}"), "search: start-up sync failed");
+        }
+        loop {
+            let mut dirty = Dirty::default();
+            match rx.recv().await {
+                Ok(event) => dirty.note(&event),
+                Err(RecvError::Closed) => break,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "search: indexer fell behind; rebuilding");
+                    if let Err(e) = rebuild(&db, backend.as_ref(), &|_| {}).await {
+                        tracing::error!(error = %format!("{e:#}"), "search: rebuild failed");
+                    }
+                    continue;
+                }
+            }
+            let mut folded = 1;
+            while folded < BATCH {
+                match rx.try_recv() {
+                    Ok(event) => dirty.note(&event),
+                    Err(_) => break,
+                }
+                folded += 1;
+            }
+            if dirty.is_empty() {
+                continue;
+            }
+            apply_with_retry(&db, backend.as_ref(), &dirty).await;
+        }
+    })
+}
+
+async fn apply_with_retry(db: &DatabaseConnection, backend: &dyn SearchBackend, dirty: &Dirty) {
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=5 {
+        let result = match dirty.changes(db).await {
+            Ok(changes) => backend.apply(changes, true).await,
+            Err(e) => Err(app_error(e)),
+        };
+        match result {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(attempt, error = %format!("{e:#}"), "search: indexing failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+    tracing::error!(
+        documents = dirty.docs.len(),
+        "search: giving up on a batch; `vitrine search reindex` repairs the index"
+    );
+}
+
+// ------------------------------------------------------------------ queries
+
+/// Who the viewer is, for visibility in the index.
+pub fn audience(viewer: Option<&user::Model>) -> Audience {
+    match viewer {
+        None => Audience::Public,
+        Some(v) if v.role == Role::Admin => Audience::All,
+        Some(v) => Audience::User(v.id),
+    }
+}
+
+/// The catalogue's product filter in index terms (colours and seasons
+/// checked as the catalogue checks them; MALE / FEMALE include UNISEX).
+pub fn facets(filter: &ProductFilter) -> AppResult<FacetFilter> {
+    if let (Some(min), Some(max)) = (filter.min_price, filter.max_price)
+        && min > max
+    {
+        return Err(AppError::validation(
+            "minPrice",
+            "`minPrice` is above `maxPrice`",
+        ));
+    }
+    let genders = match filter.gender {
+        None => Vec::new(),
+        Some(ProductGender::Unisex) => vec!["UNISEX".to_owned()],
+        Some(g) => vec![gender_name(g).to_owned(), "UNISEX".to_owned()],
+    };
+    Ok(FacetFilter {
+        category_id: filter.category_id,
+        store_id: filter.store_id,
+        min_price: filter.min_price,
+        max_price: filter.max_price,
+        colors: if filter.colors.is_empty() {
+            Vec::new()
+        } else {
+            catalog::canonical_colors(&filter.colors)?
+        },
+        genders,
+        season: match &filter.season {
+            Some(s) => catalog::canonical_seasons(std::slice::from_ref(s))?
+                .into_iter()
+                .next(),
+            None => None,
+        },
+    })
+}
+
+/// One kind's page to fetch.
+#[derive(Clone, Debug)]
+pub struct PageOf {
+    pub kind: DocKind,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+fn check_query(field: &str, raw: &str) -> AppResult<String> {
+    let q = raw.trim();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::validation(
+            field,
+            format!("`{field}` must be at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(q.to_owned())
+}
+
+/// SEARCH-1: one query per kind, all at once; sections in the order asked.
+pub async fn search(
+    backend: &dyn SearchBackend,
+    query: &str,
+    pages: &[PageOf],
+    audience: Audience,
+    product_filter: Option<FacetFilter>,
+) -> AppResult<Vec<(PageOf, Hits)>> {
+    let query = check_query("query", query)?;
+    if pages.iter().any(|p| p.offset + p.limit > MAX_RESULT_WINDOW) {
+        return Err(AppError::validation(
+            "after",
+            format!(
+                "paging reaches the first {MAX_RESULT_WINDOW} hits of a section; refine the query"
+            ),
+        ));
+    }
+    let runs = pages.iter().map(|page| {
+        let (terms, styles, room_types) = interpret(page.kind, &query);
+        let request = SearchRequest {
+            kind: page.kind,
+            query: query.clone(),
+            terms,
+            styles,
+            room_types,
+            audience,
+            filter: product_filter
+                .clone()
+                .filter(|_| page.kind == DocKind::Product),
+            offset: page.offset,
+            limit: page.limit,
+        };
+        async move {
+            let nothing = request.terms.is_empty()
+                && request.styles.is_empty()
+                && request.room_types.is_empty();
+            let hits = if nothing {
+                Hits::default()
+            } else {
+                backend.search(&request).await.map_err(AppError::internal)?
+            };
+            Ok::<_, AppError>((page.clone(), hits))
+        }
+    });
+    futures::future::try_join_all(runs).await
+}
+
+/// SEARCH-3: at most `limit` (≤ 10) suggestions whose words start with the
+/// prefix's words. A prefix under two characters gets none.
+pub async fn suggest(
+    backend: &dyn SearchBackend,
+    prefix: &str,
+    kinds: Vec<DocKind>,
+    audience: Audience,
+    limit: usize,
+) -> AppResult<Vec<Suggestion>> {
+    let prefix = check_query("prefix", prefix)?;
+    if !(1..=MAX_SUGGESTIONS).contains(&limit) {
+        return Err(AppError::validation(
+            "first",
+            format!("`first` must be between 1 and {MAX_SUGGESTIONS}"),
+        ));
+    }
+    if let Some(k) = kinds.iter().find(|k| !DocKind::SUGGESTED.contains(k)) {
+        return Err(AppError::validation(
+            "types",
+            format!(
+                "suggestions cover users, products, stores and designs, not {}s",
+                k.as_str()
+            ),
+        ));
+    }
+    if prefix.chars().count() < MIN_PREFIX_CHARS {
+        return Ok(Vec::new());
+    }
+    let mut prefixes = analysis::prefix_tokens(&prefix);
+    prefixes.truncate(analysis::MAX_QUERY_TOKENS);
+    let request = SuggestRequest {
+        kinds,
+        prefixes,
+        audience,
+        limit,
+    };
+    backend.suggest(&request).await.map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_mark_what_they_may_change() {
+        let mut dirty = Dirty::default();
+        dirty.note(&DomainEvent::ProductChanged { product_id: 3 });
+        dirty.note(&DomainEvent::Liked {
+            user_id: 1,
+            target_type: "DESIGN".into(),
+            target_id: 9,
+            owner_id: 2,
+        });
+        dirty.note(&DomainEvent::Liked {
+            user_id: 1,
+            target_type: "POST".into(),
+            target_id: 8,
+            owner_id: 2,
+        });
+        dirty.note(&DomainEvent::Followed {
+            follower_id: 1,
+            followee_id: 2,
+        });
+        assert_eq!(
+            dirty.docs.iter().copied().collect::<Vec<_>>(),
+            vec![(DocKind::Post, 8), (DocKind::Product, 3)]
+        );
+        assert_eq!(dirty.shorts_of_products.len(), 1);
+    }
+
+    #[test]
+    fn product_filters_follow_the_catalogue() {
+        let f = facets(&ProductFilter {
+            gender: Some(ProductGender::Female),
+            colors: vec!["black".into()],
+            season: Some("summer".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(f.genders, vec!["FEMALE", "UNISEX"]);
+        assert_eq!(f.colors, vec!["Black"]);
+        assert_eq!(f.season.as_deref(), Some("SUMMER"));
+        assert!(
+            facets(&ProductFilter {
+                min_price: Some(10),
+                max_price: Some(5),
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+}
