@@ -35,3 +35,32 @@ pub async fn demo_app(
     let summary = vitrine::demo::seed(&app.state, 42, 50, 40).await?;
     Ok((app, summary))
 }
+
+/// `app` served on a random loopback port until [`Served::stop`].
+pub struct Served {
+    pub endpoint: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+pub async fn serve(app: vitrine::App) -> anyhow::Result<Served> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Ok(Served {
+        endpoint: format!("http://{addr}/graphql"),
+        stop,
+        server,
+    })
+}
+
+impl Served {
+    /// Stops the server and waits for it to drain.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await?
+    }
+}

@@ -301,15 +301,10 @@ async fn main() -> anyhow::Result<()> {
     let data_dir = dir.path().join("data").display().to_string();
     let (app, summary) = harness::demo_app(&url, &data_dir).await?;
     let state = app.state.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
+    let served = harness::serve(app).await?;
 
     let http = reqwest::Client::new();
-    let endpoint = format!("http://{addr}/graphql");
+    let endpoint = served.endpoint.clone();
     let login: Value = http
         .post(&endpoint)
         .json(&json!({ "query": "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }",
@@ -430,8 +425,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    let _ = stop.send(());
-    server.await??;
+    served.stop().await?;
 
     let full = &persisted[0];
     let mut pq = format!(

@@ -205,14 +205,9 @@ async fn main() -> anyhow::Result<()> {
     let throughput = documents as f64 / index_secs;
     eprintln!("{documents} documents in {index_secs:.1}s ({throughput:.0}/s)");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
+    let served = harness::serve(app).await?;
     let http = reqwest::Client::new();
-    let endpoint = format!("http://{addr}/graphql");
+    let endpoint = served.endpoint.clone();
     let search_bodies: Vec<Value> = QUERIES
         .iter()
         .map(|q| json!({ "query": SEARCH, "variables": { "q": q } }))
@@ -248,8 +243,7 @@ async fn main() -> anyhow::Result<()> {
     let search = measure(&http, &endpoint, &search_bodies, per_query).await?;
     eprintln!("timing searchSuggestions…");
     let suggest = measure(&http, &endpoint, &suggest_bodies, per_query).await?;
-    let _ = stop.send(());
-    server.await??;
+    served.stop().await?;
 
     let verdict = |p99: f64, target: f64| if p99 <= target { "met" } else { "missed" };
     let report = format!(
