@@ -232,7 +232,7 @@ fn training_section(out: &mut String) -> anyhow::Result<()> {
     ));
     out.push_str("| model | samples/s | wall s | relative |\n|---|---:|---:|---:|\n");
     out.push_str(&format!(
-        "| ours: triplets (3 tower passes + in-batch negatives) | {ours:.0} | {ours_secs:.1} | {:.2}× BPR |\n",
+        "| ours: triplets (3 tower passes, sampled negatives) | {ours:.0} | {ours_secs:.1} | {:.2}× BPR |\n",
         ours / bpr_rate
     ));
     out.push_str(&format!(
