@@ -66,10 +66,6 @@ impl ItemIndex {
         self.ids.is_empty()
     }
 
-    pub fn dim(&self) -> i64 {
-        self.vectors.size()[1]
-    }
-
     pub fn row(&self, id: i64) -> Option<usize> {
         self.rows.get(&id).copied()
     }

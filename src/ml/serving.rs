@@ -25,8 +25,6 @@ pub struct Served {
     pub version: String,
     pub meta: ModelMeta,
     pub index: ItemIndex,
-    /// Category of each index row (cold start favours the viewer's).
-    pub categories: Vec<i64>,
     /// Products without a stored vector, placed by their features.
     pub feature_only: usize,
     model: Arc<Mutex<StoredModel>>,
@@ -169,7 +167,6 @@ fn index_catalogue(
             catalogue.iter().map(|c| c.id).collect(),
             catalogue.iter().map(|c| c.store_id).collect(),
         ),
-        categories: catalogue.iter().map(|c| c.category_id).collect(),
         feature_only: new_at.len(),
         model,
     })

@@ -24,8 +24,6 @@ pub struct CatalogItem {
     pub id: i64,
     pub name: String,
     pub store_id: i64,
-    pub category_id: i64,
-    pub active: bool,
     pub features: ItemFeatures,
 }
 
@@ -106,8 +104,6 @@ pub async fn catalog(
             id: p.id,
             name: p.name,
             store_id: p.store_id,
-            category_id: p.category_id,
-            active: p.status == ProductStatus::Active,
         })
         .collect())
 }
