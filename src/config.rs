@@ -120,7 +120,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "VITRINE_ML_EPOCHS",
-        "12",
+        "20",
         "Training epochs of `vitrine ml train` and the training job.",
     ),
     (
@@ -374,7 +374,7 @@ impl MlConfig {
         Self {
             dir: data_dir.join("models").join("recommender"),
             dim: 64,
-            epochs: 12,
+            epochs: 20,
             seed: 42,
             half_life: Duration::from_secs(14 * 86_400),
             max_per_store: 3,
@@ -754,7 +754,7 @@ impl Config {
         let ml = MlConfig {
             dir: get("VITRINE_ML_DIR").map_or(defaults.dir, PathBuf::from),
             dim: parse_number(get("VITRINE_ML_DIM"), "VITRINE_ML_DIM", 64, 16..=512)?.into(),
-            epochs: parse_number(get("VITRINE_ML_EPOCHS"), "VITRINE_ML_EPOCHS", 12, 1..=1000)?
+            epochs: parse_number(get("VITRINE_ML_EPOCHS"), "VITRINE_ML_EPOCHS", 20, 1..=1000)?
                 as usize,
             seed: parse_number(get("VITRINE_ML_SEED"), "VITRINE_ML_SEED", 42, 0..=u32::MAX)?.into(),
             half_life: parse_duration_var(

@@ -197,8 +197,8 @@ pub struct Grids {
 
 impl Grids {
     /// BPR: dimension × L2 × epochs (18 points, it trains in seconds);
-    /// ours: margin × window (4 points, 10 epochs) × recency half-life (3
-    /// points, free: serving-time only).
+    /// ours: margin × window (4 points, 20 epochs, shared negatives) ×
+    /// recency half-life (3 points, free: serving-time only).
     pub fn standard(seed: u64) -> Self {
         let mut bpr = Vec::new();
         for dim in [32, 64, 128] {
@@ -215,12 +215,12 @@ impl Grids {
             }
         }
         let mut ours = Vec::new();
-        for margin in [0.1, 0.2] {
+        for margin in [0.2, 0.3] {
             for window in [20, 40] {
                 ours.push(TrainConfig {
                     margin,
                     window,
-                    epochs: 10,
+                    epochs: 20,
                     seed,
                     ..TrainConfig::default()
                 });
@@ -369,8 +369,16 @@ pub fn run(
         name: "Ours (triplet item tower)".into(),
         metrics: ours_metrics(&split, &trained.vectors, days * 86_400.0),
         params: format!(
-            "dim {}, margin {}, window {}, {} epochs, half-life {days} d",
-            ours_config.dim, ours_config.margin, ours_config.window, ours_config.epochs
+            "dim {}, margin {}, window {}, {} epochs, {} negatives, half-life {days} d",
+            ours_config.dim,
+            ours_config.margin,
+            ours_config.window,
+            ours_config.epochs,
+            if ours_config.shared_negatives {
+                "shared"
+            } else {
+                "own"
+            }
         ),
         train_secs,
     });
