@@ -21,20 +21,11 @@ const CREATE_DESIGN: &str = "mutation($i: CreateDesignInput!) { createDesign(inp
 const CREATE_POST: &str = "mutation($i: CreatePostInput!) { createPost(input: $i) { id body images { url position } design { id } } }";
 
 async fn design(app: &TestApp, user: &SignedIn, title: &str, style: &str, room: &str) -> String {
-    let (status, body) = app
-        .gql_upload(
-            CREATE_DESIGN,
-            json!({ "i": { "title": title, "style": style, "roomType": room, "sourceImage": null } }),
-            vec![("variables.i.sourceImage", "room.png", png())],
-            Some(&user.access),
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert!(body["errors"].is_null(), "{body}");
-    body["data"]["createDesign"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.create_design(
+        user,
+        json!({ "title": title, "style": style, "roomType": room }),
+    )
+    .await
 }
 
 async fn post(app: &TestApp, user: &SignedIn, text: &str, design_id: Option<&str>) -> String {

@@ -16,15 +16,7 @@ on_both_databases!(
 );
 
 async fn health_readiness_and_libtorch(app: TestApp) {
-    let health: Value = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.get_json("/healthz").await;
     assert_eq!(health["status"], "ok");
     let resp = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -230,15 +222,7 @@ async fn readiness_checks_redis_when_configured() {
     let app = TestApp::spawn_with(Backend::Sqlite, &[("REDIS_URL", &url)])
         .await
         .unwrap();
-    let ready: Value = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = app.get_json("/readyz").await;
     assert_eq!(
         ready["redis"],
         json!({ "ok": true, "configured": true }),

@@ -9,7 +9,7 @@ mod fake_es;
 
 use std::time::{Duration, Instant};
 
-use common::{Backend, SignedIn, TestApp, code, png};
+use common::{Backend, SignedIn, TestApp, code};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,20 +221,11 @@ async fn design(
     room: &str,
     visibility: &str,
 ) -> String {
-    let (status, body) = app
-        .gql_upload(
-            "mutation($i: CreateDesignInput!) { createDesign(input: $i) { id } }",
-            json!({ "i": { "title": title, "style": style, "roomType": room, "visibility": visibility, "sourceImage": null } }),
-            vec![("variables.i.sourceImage", "room.png", png())],
-            Some(&user.access),
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert!(body["errors"].is_null(), "{body}");
-    body["data"]["createDesign"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.create_design(
+        user,
+        json!({ "title": title, "style": style, "roomType": room, "visibility": visibility }),
+    )
+    .await
 }
 
 async fn post(app: &TestApp, user: &SignedIn, text: &str) -> String {
@@ -1045,15 +1036,7 @@ async fn elasticsearch_requests_follow_the_api() {
         "and"
     );
     // /readyz asks the cluster about the index.
-    let ready: Value = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = app.get_json("/readyz").await;
     assert_eq!(
         ready["search"],
         json!({ "ok": true, "backend": "elasticsearch" })

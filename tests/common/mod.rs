@@ -273,6 +273,32 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// GETs `path` and parses the JSON body (`/healthz`, `/readyz`).
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = self.http.get(self.url(path)).send().await.expect("request");
+        resp.json().await.expect("json body")
+    }
+
+    /// `createDesign` with `input` (title, style, roomType, …) and a PNG as
+    /// its source image; returns the design's id.
+    pub async fn create_design(&self, user: &SignedIn, mut input: Value) -> String {
+        input["sourceImage"] = Value::Null;
+        let (status, body) = self
+            .gql_upload(
+                "mutation($i: CreateDesignInput!) { createDesign(input: $i) { id } }",
+                json!({ "i": input }),
+                vec![("variables.i.sourceImage", "room.png", png())],
+                Some(&user.access),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert!(body["errors"].is_null(), "{body}");
+        body["data"]["createDesign"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// POSTs a GraphQL operation; returns the whole response body.
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let mut req = self
