@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema bench bench-realtime bench-ml bench-search ml-eval reindex clean libtorch
+.PHONY: run demo test build fmt lint migrate schema bench bench-realtime bench-ml bench-search bench-jobs ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -50,15 +50,20 @@ bench: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
 	$(CARGO) run --release -p vitrine-bench --bin ml-bench
 	$(CARGO) run --release -p vitrine-bench --bin search-bench
+	$(CARGO) run --release -p vitrine-bench --bin jobs-bench
 
 ## bench-search: only the search benchmark (100,000 products + 100,000 posts).
 bench-search: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin search-bench
 
-## reindex: rebuild the search index from the database (stop the server first
-## when it uses the embedded tantivy index).
+## reindex: rebuild the search index from the database (a fresh index swapped
+## in; with a server running, queued as a job for it and followed here).
 reindex: libtorch
 	$(CARGO) run --bin vitrine -- search reindex
+
+## bench-jobs: only the job-queue benchmark (SQLite and PostgreSQL, 1 and 2 instances).
+bench-jobs: libtorch
+	$(CARGO) run --release -p vitrine-bench --bin jobs-bench
 
 ## bench-realtime: only the WebSocket benchmark (10,000 idle subscribers).
 bench-realtime: libtorch

@@ -241,7 +241,37 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "VITRINE_SHUTDOWN_GRACE",
         "20s",
-        "How long a SIGTERM/SIGINT waits for in-flight requests.",
+        "How long a SIGTERM/SIGINT waits for in-flight requests and running background jobs (those still running then are given back to the queue).",
+    ),
+    (
+        "VITRINE_JOBS_WORKERS",
+        "true",
+        "Whether this instance runs background jobs (`false`: an API-only instance; jobs wait for one that does).",
+    ),
+    (
+        "VITRINE_JOBS_LEASE",
+        "30s",
+        "How long a claimed job is held without a heartbeat; a job whose worker died is taken by another instance after this.",
+    ),
+    (
+        "VITRINE_JOBS_POLL_INTERVAL",
+        "1s",
+        "How often idle workers look for due jobs (jobs enqueued on the same instance start at once).",
+    ),
+    (
+        "VITRINE_JOBS_SCHEDULER_INTERVAL",
+        "15s",
+        "How often the scheduler enqueues due periodic jobs (each period once across all instances).",
+    ),
+    (
+        "VITRINE_JOBS_RETENTION",
+        "7d",
+        "How long finished jobs (SUCCEEDED, DEAD, CANCELLED) are kept for `adminJobs`.",
+    ),
+    (
+        "VITRINE_ML_RETRAIN_AT",
+        "off",
+        "Nightly recommender retraining at this UTC time (`03:00`), or `off`.",
     ),
 ];
 
@@ -345,6 +375,17 @@ pub struct Config {
     pub persisted_only: bool,
     pub ml: MlConfig,
     pub search: SearchConfig,
+    pub jobs: JobsConfig,
+}
+
+/// Background jobs (`src/jobs/`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobsConfig {
+    pub workers: bool,
+    pub lease: Duration,
+    pub poll_interval: Duration,
+    pub scheduler_interval: Duration,
+    pub retention: Duration,
 }
 
 /// Which search backend serves SEARCH-1 … SEARCH-5.
@@ -367,6 +408,8 @@ pub struct MlConfig {
     pub max_per_store: usize,
     pub train_on_start: bool,
     pub reload_interval: Duration,
+    /// Nightly retraining (UTC), off when `None`.
+    pub retrain_at: Option<chrono::NaiveTime>,
 }
 
 impl MlConfig {
@@ -380,6 +423,7 @@ impl MlConfig {
             max_per_store: 3,
             train_on_start: true,
             reload_interval: Duration::from_secs(10),
+            retrain_at: None,
         }
     }
 }
@@ -774,7 +818,40 @@ impl Config {
                 "VITRINE_ML_RELOAD_INTERVAL",
                 "10s",
             )?,
+            retrain_at: match get("VITRINE_ML_RETRAIN_AT").as_deref() {
+                None | Some("off") | Some("") => None,
+                Some(raw) => Some(chrono::NaiveTime::parse_from_str(raw, "%H:%M").map_err(
+                    |_| {
+                        invalid(
+                            "VITRINE_ML_RETRAIN_AT",
+                            "expected a UTC time like 03:00, or off",
+                        )
+                    },
+                )?),
+            },
         };
+        let jobs = JobsConfig {
+            workers: flag("VITRINE_JOBS_WORKERS", true)?,
+            lease: parse_duration_var(get("VITRINE_JOBS_LEASE"), "VITRINE_JOBS_LEASE", "30s")?,
+            poll_interval: parse_duration_var(
+                get("VITRINE_JOBS_POLL_INTERVAL"),
+                "VITRINE_JOBS_POLL_INTERVAL",
+                "1s",
+            )?,
+            scheduler_interval: parse_duration_var(
+                get("VITRINE_JOBS_SCHEDULER_INTERVAL"),
+                "VITRINE_JOBS_SCHEDULER_INTERVAL",
+                "15s",
+            )?,
+            retention: parse_duration_var(
+                get("VITRINE_JOBS_RETENTION"),
+                "VITRINE_JOBS_RETENTION",
+                "7d",
+            )?,
+        };
+        if jobs.lease < Duration::from_millis(300) {
+            return Err(invalid("VITRINE_JOBS_LEASE", "must be at least 300ms"));
+        }
 
         let search = match get("VITRINE_SEARCH_BACKEND").as_deref() {
             None | Some("tantivy") => SearchConfig::Tantivy,
@@ -816,6 +893,7 @@ impl Config {
         };
 
         Ok(Self {
+            jobs,
             ml,
             search,
             persisted_only,

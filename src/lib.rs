@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod events;
 pub mod infra;
+pub mod jobs;
 pub mod ml;
 pub mod protection;
 pub mod realtime;
@@ -31,10 +32,13 @@ use crate::{
     telemetry::Metrics,
 };
 
-/// A built application: its shared state and its router.
+/// A built application: its shared state, its router, and its background
+/// work (running from the moment it is built; stopped by [`App::serve`]'s
+/// shutdown, or aborted when the app is dropped).
 pub struct App {
     pub state: AppState,
     pub router: Router,
+    pub background: jobs::Background,
 }
 
 /// Connects to the database (running pending migrations) and Redis when
@@ -105,12 +109,6 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         config.data_dir.join("uploads"),
     )?);
     let events = EventBus::new();
-    {
-        let realtime = realtime.clone();
-        realtime
-            .clone()
-            .spawn_bridge(&events, move || realtime.pubsub.signal_resync());
-    }
     let rate_limiter = protection::rate_limit::RateLimiter::new(
         redis.clone(),
         &config.redis_prefix,
@@ -118,7 +116,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     );
     let apq = protection::apq::ApqStore::new(redis.clone(), &config.redis_prefix);
     let search = infra::search::connect(&config).await?;
-    if !search.read_only() {
+    let indexing = if search.read_only() {
+        None
+    } else {
         // A small pool of its own: indexing never waits for (nor adds to
         // the statement counts of) the requests' pool.
         let index_config = Config {
@@ -126,13 +126,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             ..config.clone()
         };
         let index_db = db::connect(&index_config, &Metrics::new()).await?;
-        domain::search::spawn_indexer(index_db, search.clone(), &events);
-    }
+        Some(domain::search_index::Indexing::new(
+            index_db,
+            search.clone(),
+        ))
+    };
     let recommender = std::sync::Arc::new(ml::serving::Recommender::new(config.ml.dir.clone()));
+    let jobs = jobs::JobQueue::new(db.clone());
     let state = AppState::new(StateInner {
         search,
+        indexing,
+        jobs,
         recommender,
-        training: Default::default(),
         apq,
         rate_limiter,
         realtime,
@@ -151,22 +156,34 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         schema = schema.disable_introspection().disable_suggestions();
     }
     let schema = schema.finish();
-    domain::idempotency::spawn_cleanup(state.db.clone());
-    domain::recommendations::start_serving(&state).await;
+    let background = jobs::Background::start(&state).await;
     let router = server::router(state.clone(), schema);
-    Ok(App { state, router })
+    Ok(App {
+        state,
+        router,
+        background,
+    })
 }
 
 impl App {
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
-    /// requests finish for up to `VITRINE_SHUTDOWN_GRACE`, and returns.
+    /// requests and running jobs finish for up to `VITRINE_SHUTDOWN_GRACE`
+    /// (jobs still running then go back to the queue), and returns.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let grace = self.state.config.shutdown_grace;
+        let background = self.background;
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let (jobs_tx, jobs_rx) = tokio::sync::oneshot::channel::<()>();
+        // The background stops alongside the HTTP drain, with the same grace.
+        let background = tokio::spawn(async move {
+            if jobs_rx.await.is_ok() {
+                background.shutdown(grace).await;
+            }
+        });
         let server = axum::serve(
             listener,
             self.router
@@ -178,6 +195,7 @@ impl App {
                 shutdown.await;
                 // Sockets never finish on their own: close them (1001).
                 realtime.begin_shutdown();
+                let _ = jobs_tx.send(());
                 let _ = stopping_tx.send(());
             }
         });
@@ -192,6 +210,9 @@ impl App {
                     std::future::pending::<()>().await;
                 }
             } => tracing::warn!(?grace, "shutdown grace elapsed; dropping remaining connections"),
+        }
+        if let Err(e) = background.await {
+            tracing::error!(error = %e, "background shutdown failed");
         }
         self.state.search.close().await;
         db::optimize(&self.state.db, false).await;

@@ -93,7 +93,8 @@ enum MlCommand {
 #[derive(Subcommand)]
 enum SearchCommand {
     /// Rebuild the search index from the database, with a progress bar.
-    /// Without --drop the index keeps serving while it is rewritten.
+    /// A fresh index is built beside the live one and swapped in; with a
+    /// server running, the rebuild is queued for it and followed here.
     Reindex {
         /// Drop every document first (searches are empty until rebuilt).
         #[arg(long)]
@@ -286,17 +287,30 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
-/// `vitrine search reindex`: every indexable row, rewritten with a progress bar.
+/// `vitrine search reindex`: every indexable row, rewritten with a progress
+/// bar. When a running server holds the tantivy index, the rebuild is
+/// queued as a job for it (it swaps a fresh index in while serving) and
+/// followed here until it ends.
 async fn reindex(config: Config, drop: bool) -> anyhow::Result<()> {
-    use vitrine::domain::search;
+    use vitrine::domain::{search, search_index};
     let metrics = vitrine::telemetry::Metrics::new();
     let db = vitrine::db::connect(&config, &metrics).await?;
     vitrine::db::migrate(&db).await?;
     let backend = vitrine::infra::search::connect(&config).await?;
     if backend.read_only() {
-        anyhow::bail!(
-            "the search index is locked by a running server; stop it (it rebuilds a stale index on start) or run this against Elasticsearch"
+        anyhow::ensure!(
+            !drop,
+            "--drop needs the index to itself; a running server holds it (without --drop the server rebuilds it while serving)"
         );
+        let queue = vitrine::jobs::JobQueue::new(db.clone());
+        let id = search_index::start_reindex(&queue, &db, None)
+            .await
+            .map_err(|e| e.into_anyhow())?;
+        println!(
+            "a server holds the index: reindex queued as job {} for it",
+            vitrine::jobs::public_id(id)
+        );
+        return follow_job(&queue, id).await;
     }
     if drop {
         backend.drop_all().await?;
@@ -314,12 +328,15 @@ async fn reindex(config: Config, drop: bool) -> anyhow::Result<()> {
         })
         .collect();
     let started = std::time::Instant::now();
-    let written = search::rebuild(&db, backend.as_ref(), &|p| {
-        pb.set_message(format!("{}s", p.kind.as_str()));
-        pb.set_position(before.get(&p.kind).copied().unwrap_or(0) + p.done);
-    })
-    .await?;
+    let indexing = search_index::Indexing::new(db.clone(), backend.clone());
+    let written = indexing
+        .reindex(&|p| {
+            pb.set_message(format!("{}s", p.kind.as_str()));
+            pb.set_position(before.get(&p.kind).copied().unwrap_or(0) + p.done);
+        })
+        .await?;
     pb.finish();
+    backend.close().await;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{} index rebuilt: {written} documents in {secs:.1}s ({:.0} documents/s)",
@@ -327,4 +344,42 @@ async fn reindex(config: Config, drop: bool) -> anyhow::Result<()> {
         written as f64 / secs.max(1e-9)
     );
     Ok(())
+}
+
+/// Shows a queued job's progress until it ends; fails unless it succeeds.
+async fn follow_job(queue: &vitrine::jobs::JobQueue, id: i64) -> anyhow::Result<()> {
+    use vitrine::entities::job::JobState;
+    let pb = vitrine::demo::bar(1000, "‰");
+    loop {
+        let job = queue
+            .get(id)
+            .await
+            .map_err(|e| e.into_anyhow())?
+            .ok_or_else(|| anyhow::anyhow!("job {id} vanished"))?;
+        pb.set_position((job.progress * 1000.0) as u64);
+        pb.set_message(
+            job.message
+                .clone()
+                .unwrap_or_else(|| job.state.as_str().to_owned()),
+        );
+        match job.state {
+            JobState::Succeeded => {
+                pb.finish();
+                println!("{}", job.result.unwrap_or_default());
+                return Ok(());
+            }
+            JobState::Dead | JobState::Cancelled => {
+                pb.abandon();
+                anyhow::bail!(
+                    "job {} {}: {}",
+                    vitrine::jobs::public_id(id),
+                    job.state.as_str(),
+                    job.last_error.unwrap_or_default()
+                );
+            }
+            JobState::Queued | JobState::Running => {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await
+            }
+        }
+    }
 }

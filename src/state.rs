@@ -28,9 +28,12 @@ pub struct StateInner {
     pub rate_limiter: Arc<crate::protection::rate_limit::RateLimiter>,
     pub apq: crate::protection::apq::ApqStore,
     pub recommender: std::sync::Arc<crate::ml::serving::Recommender>,
-    /// At most one recommender training job per process.
-    pub training: crate::domain::recommendations::TrainingSlot,
     pub search: Arc<dyn crate::infra::search::SearchBackend>,
+    /// This instance's search indexer, where it writes the index (tantivy's
+    /// writer, or any instance with Elasticsearch).
+    pub indexing: Option<Arc<crate::domain::search_index::Indexing>>,
+    /// The durable job queue (enqueue, administer).
+    pub jobs: crate::jobs::JobQueue,
 }
 
 impl AppState {

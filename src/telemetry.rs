@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
 
@@ -41,6 +41,8 @@ pub struct Metrics {
     pub websocket_connections: IntGauge,
     pub websocket_subscriptions: IntGauge,
     pub jobs: IntCounterVec,
+    pub jobs_depth: IntGaugeVec,
+    pub job_run_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -86,9 +88,20 @@ impl Metrics {
         let jobs = IntCounterVec::new(
             Opts::new(
                 "jobs_total",
-                "Background jobs finished, by kind and outcome",
+                "Background job attempts ended, by kind and outcome (succeeded, retried, dead, lost, released)",
             ),
             &["kind", "outcome"],
+        )
+        .expect("static metric definition");
+        let jobs_depth = IntGaugeVec::new(
+            Opts::new("jobs_queue_depth", "Jobs in the queue, by kind and state"),
+            &["kind", "state"],
+        )
+        .expect("static metric definition");
+        let job_run_seconds = HistogramVec::new(
+            HistogramOpts::new("job_run_seconds", "Run time of job attempts, by kind")
+                .buckets(vec![0.01, 0.05, 0.25, 1.0, 5.0, 30.0, 120.0, 600.0, 3600.0]),
+            &["kind"],
         )
         .expect("static metric definition");
         for collector in [
@@ -100,6 +113,8 @@ impl Metrics {
             Box::new(websocket_connections.clone()),
             Box::new(websocket_subscriptions.clone()),
             Box::new(jobs.clone()),
+            Box::new(jobs_depth.clone()),
+            Box::new(job_run_seconds.clone()),
         ] {
             registry
                 .register(collector)
@@ -115,12 +130,31 @@ impl Metrics {
             websocket_connections,
             websocket_subscriptions,
             jobs,
+            jobs_depth,
+            job_run_seconds,
         }
     }
 
-    pub fn jobs_finished(&self, kind: &str, succeeded: bool) {
-        let outcome = if succeeded { "succeeded" } else { "failed" };
+    /// One job attempt ended with `outcome`.
+    pub fn job_finished(&self, kind: &str, outcome: &str) {
         self.jobs.with_label_values(&[kind, outcome]).inc();
+    }
+
+    pub fn observe_job_run(&self, kind: &str, seconds: f64) {
+        self.job_run_seconds
+            .with_label_values(&[kind])
+            .observe(seconds);
+    }
+
+    /// Replaces the queue-depth gauge with `rows` (kind, state, count);
+    /// series not in `rows` drop to zero.
+    pub fn set_job_depth(&self, rows: &[(String, crate::entities::job::JobState, i64)]) {
+        self.jobs_depth.reset();
+        for (kind, state, n) in rows {
+            self.jobs_depth
+                .with_label_values(&[kind.as_str(), state.as_str()])
+                .set(*n);
+        }
     }
 
     pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

@@ -472,12 +472,24 @@ async fn model_swap_without_restart(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // One training at a time; admins only.
-    let slot = &app.state.training.0;
-    slot.store(true, std::sync::atomic::Ordering::SeqCst);
+    // One training queued or running at a time; admins only.
+    let queued = app
+        .state
+        .jobs
+        .enqueue(
+            &app.state.db,
+            &vitrine::domain::recommendations::TrainRecommender {},
+            vitrine::jobs::Enqueue {
+                run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+                active_key: Some(vitrine::domain::recommendations::TRAINING_KEY.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let busy = app.gql(TRAIN, json!({}), Some(&admin)).await;
     assert_eq!(common::code(&busy), "CONFLICT");
-    slot.store(false, std::sync::atomic::Ordering::SeqCst);
+    app.state.jobs.cancel(queued).await.unwrap();
     let forbidden = app.gql(TRAIN, json!({}), Some(&buyer)).await;
     assert_eq!(common::code(&forbidden), "FORBIDDEN");
 

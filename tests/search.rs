@@ -918,7 +918,7 @@ async fn reindex_gives_identical_results(s: Setup) {
     assert!(before[0]["products"]["totalCount"].as_u64().unwrap() >= 4);
 
     // A full rebuild in place (what `vitrine search reindex` runs).
-    vitrine::domain::search::rebuild(&app.state.db, backend.as_ref(), &|_| {})
+    vitrine::domain::search_index::rebuild(&app.state.db, backend.as_ref(), &|_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -933,7 +933,7 @@ async fn reindex_gives_identical_results(s: Setup) {
     assert_eq!(backend.count().await.unwrap(), 0);
     let found = search(app, None, "linen", json!({ "types": ["PRODUCT"] })).await;
     assert_eq!(found["products"]["totalCount"], 0);
-    vitrine::domain::search::rebuild(&app.state.db, backend.as_ref(), &|_| {})
+    vitrine::domain::search_index::rebuild(&app.state.db, backend.as_ref(), &|_| {})
         .await
         .unwrap();
     assert_eq!(snapshot().await, before, "identical after drop + rebuild");

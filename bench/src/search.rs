@@ -200,7 +200,8 @@ async fn main() -> anyhow::Result<()> {
     let backend = state.search.clone();
     backend.drop_all().await?;
     let started = Instant::now();
-    let documents = vitrine::domain::search::rebuild(&state.db, backend.as_ref(), &|_| {}).await?;
+    let documents =
+        vitrine::domain::search_index::rebuild(&state.db, backend.as_ref(), &|_| {}).await?;
     let index_secs = started.elapsed().as_secs_f64();
     let throughput = documents as f64 / index_secs;
     eprintln!("{documents} documents in {index_secs:.1}s ({throughput:.0}/s)");

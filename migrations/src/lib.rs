@@ -10,6 +10,7 @@ mod m20261122_000005_create_realtime;
 mod m20261122_000006_create_idempotency_keys;
 mod m20261122_000007_create_partners;
 mod m20261123_000008_create_recommendation_feedback;
+mod m20261130_000009_create_jobs;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_idempotency_keys::Migration),
             Box::new(m20261122_000007_create_partners::Migration),
             Box::new(m20261123_000008_create_recommendation_feedback::Migration),
+            Box::new(m20261130_000009_create_jobs::Migration),
         ]
     }
 }

@@ -11,8 +11,8 @@
 //! - same key, same input, still running: `IN_PROGRESS` (retry later);
 //! - same key, other input: `IDEMPOTENCY_KEY_REUSED`.
 //!
-//! Keys are kept for 24 hours ([`RETENTION`]); [`spawn_cleanup`] deletes
-//! expired ones. A claim left IN_PROGRESS by a crashed process can be taken
+//! Keys are kept for 24 hours ([`RETENTION`]); [`cleanup`] (an hourly
+//! job, `IDEMPOTENCY_CLEANUP`) deletes expired ones. A claim left IN_PROGRESS by a crashed process can be taken
 //! over after [`LEASE`].
 use std::time::Duration;
 
@@ -194,19 +194,4 @@ pub async fn cleanup(db: &DatabaseConnection) -> AppResult<u64> {
         .exec(db)
         .await?
         .rows_affected)
-}
-
-/// Runs [`cleanup`] every hour for as long as the process lives.
-pub fn spawn_cleanup(db: DatabaseConnection) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            match cleanup(&db).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "expired idempotency keys deleted"),
-                Err(e) => tracing::warn!(error = ?e, "idempotency key cleanup failed"),
-            }
-        }
-    });
 }

@@ -9,6 +9,7 @@ pub mod partners;
 pub mod realtime;
 pub mod recommendations;
 pub mod search;
+pub mod search_index;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};
 

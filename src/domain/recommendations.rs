@@ -1,4 +1,6 @@
-//! Recommendations (ML-3, ML-5) and the training job (ML-2).
+//! Recommendations (ML-3, ML-5) and the training job (ML-2). Rules only:
+//! functions take a connection and the recommender; the job's wiring is in
+//! `jobs::kinds`, the serving loop is owned by `jobs::Background`.
 //!
 //! `recommended`: the viewer's vector from their recent activity against
 //! every ACTIVE product, minus what they bought, hid or rejected, at most
@@ -7,7 +9,8 @@
 //! favouring categories they touched; anonymous callers get popular ones.
 use std::{
     collections::HashSet,
-    sync::atomic::{AtomicBool, Ordering},
+    path::Path,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -15,31 +18,27 @@ use chrono::Utc;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{
-        execute_sql,
-        realtime::notifications::{self, NewNotification},
-    },
+    config::MlConfig,
+    domain::execute_sql,
     entities::{
-        notification::NotificationKind,
         order::{self, OrderStatus},
         product::{self, ProductGender, ProductStatus},
         recommendation_feedback as feedback,
         user::{self, Gender},
     },
     error::{AppError, AppResult},
+    jobs::{Backoff, Enqueue, JobContext, JobKind, JobQueue, KindOptions, permanent},
     ml::{
         index::{TopKQuery, top_k_of_scores},
         pipeline,
         profile::{Touch, user_vector},
-        serving::Served,
+        serving::{Recommender, Served},
         source,
         train::TrainConfig,
     },
-    realtime::{JobProgress, JobState},
-    state::AppState,
 };
 
 /// Touches of the viewer read per request (most recent first).
@@ -200,10 +199,18 @@ pub fn diversified_page(
     (page, has_next)
 }
 
+/// What recommending needs: the database, the served model and its settings.
+#[derive(Clone, Copy)]
+pub struct Recommending<'a> {
+    pub db: &'a DatabaseConnection,
+    pub recommender: &'a Recommender,
+    pub config: &'a MlConfig,
+}
+
 /// `recommendedProducts`: see the module docs. `after` is (rank, page size)
 /// of the last item the client has.
 pub async fn recommended(
-    state: &AppState,
+    state: Recommending<'_>,
     viewer: Option<&user::Model>,
     first: usize,
     after: Option<(usize, usize)>,
@@ -212,21 +219,21 @@ pub async fn recommended(
     let page_size = after.map_or(first, |(_, size)| size.max(1));
     let served = state.recommender.current();
     let Some(viewer) = viewer else {
-        return popular(&state.db, None, &[], &[], start, first).await;
+        return popular(state.db, None, &[], &[], start, first).await;
     };
-    let profile = viewer_profile(&state.db, viewer.id, served.as_deref()).await?;
+    let profile = viewer_profile(state.db, viewer.id, served.as_deref()).await?;
     let vector = served.as_ref().and_then(|s| {
         user_vector(
             s.index.vectors(),
             &profile.touches,
             &profile.negatives,
             Utc::now().timestamp(),
-            state.config.ml.half_life.as_secs_f64(),
+            state.config.half_life.as_secs_f64(),
         )
     });
     let (Some(served), Some(vector)) = (served, vector) else {
         return popular(
-            &state.db,
+            state.db,
             Some(viewer),
             &profile.touched_ids,
             &profile.excluded_ids,
@@ -235,7 +242,7 @@ pub async fn recommended(
         )
         .await;
     };
-    let per_store = state.config.ml.max_per_store;
+    let per_store = state.config.max_per_store;
     let (rows, has_next) = {
         let served = served.clone();
         tokio::task::spawn_blocking(move || {
@@ -347,14 +354,14 @@ async fn popular(
 /// viewer's hidden and rejected products left out). Without a model, or for
 /// a product it cannot place, the most popular of the same category.
 pub async fn similar(
-    state: &AppState,
+    state: Recommending<'_>,
     product: &product::Model,
     viewer: Option<&user::Model>,
     first: usize,
     start: usize,
 ) -> AppResult<Page> {
     let mut excluded: Vec<i64> = match viewer {
-        Some(v) => reactions(&state.db, v.id)
+        Some(v) => reactions(state.db, v.id)
             .await?
             .into_iter()
             .map(|r| r.product_id)
@@ -367,7 +374,7 @@ pub async fn similar(
         .as_ref()
         .and_then(|s| s.index.row(product.id).map(|row| (s.clone(), row)));
     let Some((served, row)) = placed else {
-        let mut page = popular(&state.db, None, &[product.id], &excluded, start, first).await?;
+        let mut page = popular(state.db, None, &[product.id], &excluded, start, first).await?;
         page.strategy = Strategy::Popular;
         return Ok(page);
     };
@@ -440,127 +447,90 @@ pub async fn clear_reaction(
     Ok(done.rows_affected > 0)
 }
 
-/// At most one training job per process.
-#[derive(Default)]
-pub struct TrainingSlot(pub AtomicBool);
+/// Trains a new model on the platform's activity (ML-2), a durable job:
+/// progress on `jobProgress(jobId)`, the new version served when it ends.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TrainRecommender {}
 
-/// Frees the slot when the job ends, however it ends.
-struct SlotGuard(AppState);
+impl JobKind for TrainRecommender {
+    const KIND: &'static str = "RECOMMENDER_TRAINING";
 
-impl Drop for SlotGuard {
-    fn drop(&mut self) {
-        self.0.training.0.store(false, Ordering::SeqCst);
+    fn options() -> KindOptions {
+        KindOptions {
+            // libtorch uses the cores; two trainings would only fight.
+            concurrency: 1,
+            timeout: Duration::from_secs(4 * 3600),
+            max_attempts: 3,
+            backoff: Backoff {
+                base: Duration::from_secs(60),
+                cap: Duration::from_secs(3600),
+                jitter: 0.2,
+            },
+        }
     }
 }
 
-pub const JOB_KIND: &str = "RECOMMENDER_TRAINING";
+/// One training queued or running at a time, across all instances.
+pub const TRAINING_KEY: &str = "recommender-training";
 
-/// Starts training on the platform's data in the background; progress on
-/// `jobProgress(jobId)`, the new version served when it finishes, an
-/// ADMIN_ALERT to `owner_id` either way. CONFLICT while one is running.
-pub fn start_training(state: &AppState, owner_id: Option<i64>) -> AppResult<String> {
-    if state
-        .training
-        .0
-        .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
-        .is_err()
-    {
-        return Err(AppError::conflict(
-            "job",
-            "a recommender training job is already running",
-        ));
-    }
-    let guard = SlotGuard(state.clone());
-    let job_id = uuid::Uuid::new_v4().to_string();
-    let state = state.clone();
-    let id = job_id.clone();
-    tokio::spawn(async move {
-        let _guard = guard;
-        let started = Instant::now();
-        let outcome = run_training(&state, owner_id, &id).await;
-        let (job_state, message) = match &outcome {
-            Ok(version) => (
-                JobState::Succeeded,
-                format!("model {version} trained and served"),
-            ),
-            Err(e) => (JobState::Failed, format!("training failed: {e:#}")),
-        };
-        match &outcome {
-            Ok(_) => tracing::info!(job = %id, secs = started.elapsed().as_secs_f64(), "{message}"),
-            Err(_) => tracing::error!(job = %id, "{message}"),
-        }
-        state
-            .metrics
-            .jobs_finished(JOB_KIND, job_state == JobState::Succeeded);
-        if let Some(owner) = owner_id {
-            publish(&state, owner, &id, job_state, 1.0, &message).await;
-            let sent = notifications::send(
-                &state.db,
-                &state.events,
-                NewNotification {
-                    recipient_id: owner,
-                    kind: NotificationKind::AdminAlert,
-                    actor_id: None,
-                    subject: None,
-                    data: json!({ "job": JOB_KIND, "jobId": id, "state": job_state, "message": message }),
-                },
-            )
-            .await;
-            if let Err(e) = sent {
-                tracing::warn!(error = ?e, "could not notify the training job's owner");
-            }
-        }
-    });
-    Ok(job_id)
-}
-
-async fn publish(
-    state: &AppState,
-    owner: i64,
-    job_id: &str,
-    job_state: JobState,
-    progress: f64,
-    message: &str,
-) {
-    state
-        .realtime
-        .job_progress(
-            owner,
-            &JobProgress {
-                job_id: job_id.to_owned(),
-                kind: JOB_KIND.to_owned(),
-                state: job_state,
-                progress,
-                message: Some(message.to_owned()),
-                at: Utc::now(),
+/// Queues a training job for `owner_id` (who gets progress and an
+/// ADMIN_ALERT); CONFLICT while one is queued or running.
+pub async fn start_training(
+    queue: &JobQueue,
+    db: &DatabaseConnection,
+    owner_id: Option<i64>,
+) -> AppResult<i64> {
+    let id = queue
+        .enqueue(
+            db,
+            &TrainRecommender {},
+            Enqueue {
+                owner_id,
+                active_key: Some(TRAINING_KEY.into()),
+                ..Enqueue::default()
             },
         )
-        .await;
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict { .. } => AppError::conflict(
+                "job",
+                "a recommender training job is already queued or running",
+            ),
+            other => other,
+        })?;
+    queue.wake();
+    Ok(id)
 }
 
-async fn run_training(
-    state: &AppState,
-    owner: Option<i64>,
-    job_id: &str,
+/// Whether there is any activity to learn from.
+pub async fn has_activity(db: &DatabaseConnection) -> AppResult<bool> {
+    Ok(!source::activity(db, None, Some(1)).await?.is_empty())
+}
+
+/// The training job's work: read the activity, train and save a version
+/// (on a blocking thread, reporting progress), and serve it.
+pub async fn train(
+    db: &DatabaseConnection,
+    recommender: &Recommender,
+    config: &MlConfig,
+    ctx: &JobContext,
 ) -> anyhow::Result<String> {
-    let (dataset, _) = source::dataset(&state.db)
-        .await
-        .map_err(AppError::into_anyhow)?;
-    anyhow::ensure!(
-        !dataset.interactions.is_empty(),
-        "there is no activity to learn from yet"
-    );
-    let config = TrainConfig {
-        dim: state.config.ml.dim,
-        epochs: state.config.ml.epochs,
-        seed: state.config.ml.seed,
+    ctx.progress(0.0, "reading activity").await;
+    let (dataset, _) = source::dataset(db).await.map_err(AppError::into_anyhow)?;
+    if dataset.interactions.is_empty() {
+        return Err(permanent("there is no activity to learn from yet"));
+    }
+    let train_config = TrainConfig {
+        dim: config.dim,
+        epochs: config.epochs,
+        seed: config.seed,
         ..TrainConfig::default()
     };
-    let root = state.config.ml.dir.clone();
+    let root = config.dir.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(f64, String)>(16);
     let training = tokio::task::spawn_blocking(move || {
         let mut last = Instant::now() - Duration::from_secs(1);
-        pipeline::train_and_save(&dataset, &config, &root, &mut |p| {
+        pipeline::train_and_save(&dataset, &train_config, &root, &mut |p| {
             if last.elapsed() >= Duration::from_millis(500) || p.done == p.total {
                 last = Instant::now();
                 let overall = ((p.epoch - 1) as f64 + p.done as f64 / p.total.max(1) as f64)
@@ -575,37 +545,20 @@ async fn run_training(
             }
         })
     });
-    if let Some(owner) = owner {
-        publish(
-            state,
-            owner,
-            job_id,
-            JobState::Running,
-            0.0,
-            "reading activity",
-        )
-        .await;
-    }
     while let Some((progress, message)) = rx.recv().await {
-        if let Some(owner) = owner {
-            publish(state, owner, job_id, JobState::Running, progress, &message).await;
-        }
+        ctx.progress(progress, message).await;
     }
     let meta = training.await??;
-    state.recommender.reload(&state.db).await?;
+    recommender.reload(db).await?;
     Ok(meta.version)
 }
 
-/// Loads the current model (before the server takes requests), then keeps
-/// serving in step: a version trained elsewhere is picked up within
-/// `VITRINE_ML_RELOAD_INTERVAL`, product changes re-index within a second,
-/// and with `VITRINE_ML_TRAIN_ON_START` a first model is trained when there
-/// is none and there is activity.
-pub async fn start_serving(state: &AppState) {
-    match state.recommender.reload(&state.db).await {
+/// Loads the current model, if any (before the server takes requests).
+pub async fn load_current(recommender: &Recommender, db: &DatabaseConnection, dir: &Path) {
+    match recommender.reload(db).await {
         Ok(Some(version)) => tracing::info!(%version, "recommender ready"),
         Ok(None) => tracing::info!(
-            dir = %state.config.ml.dir.display(),
+            dir = %dir.display(),
             "no recommender model yet: recommendations are popular products until one is trained"
         ),
         Err(e) => tracing::error!(
@@ -613,50 +566,45 @@ pub async fn start_serving(state: &AppState) {
             "recommender model could not be loaded"
         ),
     }
-    if state.recommender.current().is_none() && state.config.ml.train_on_start {
-        match source::activity(&state.db, None, Some(1)).await {
-            Ok(rows) if !rows.is_empty() => match start_training(state, None) {
-                Ok(job) => {
-                    tracing::info!(%job, "training a first recommender model in the background")
+}
+
+/// Keeps serving in step (a background loop): a version trained elsewhere
+/// is picked up within `reload_interval`, and product changes re-index
+/// within a second.
+pub async fn keep_serving(
+    recommender: Arc<Recommender>,
+    db: DatabaseConnection,
+    reload_interval: Duration,
+    mut events: tokio::sync::broadcast::Receiver<Arc<crate::events::DomainEvent>>,
+) {
+    let mut tick = tokio::time::interval(reload_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Re-index one second after the first product change seen (a
+    // deadline, so a steady stream of other events cannot postpone it).
+    let mut reindex_at: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = recommender.reload(&db).await {
+                    tracing::warn!(error = format!("{e:#}"), "recommender reload failed");
                 }
-                Err(e) => tracing::warn!(error = %e.message(), "could not start training"),
-            },
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = ?e, "could not read activity"),
-        }
-    }
-    let state = state.clone();
-    let mut events = state.events.subscribe();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(state.config.ml.reload_interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Re-index one second after the first product change seen (a
-        // deadline, so a steady stream of other events cannot postpone it).
-        let mut reindex_at: Option<tokio::time::Instant> = None;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {
-                    if let Err(e) = state.recommender.reload(&state.db).await {
-                        tracing::warn!(error = format!("{e:#}"), "recommender reload failed");
-                    }
+            }
+            event = events.recv() => {
+                let changed = match event {
+                    Ok(event) => matches!(*event, crate::events::DomainEvent::ProductChanged { .. }),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                if changed && reindex_at.is_none() {
+                    reindex_at = Some(tokio::time::Instant::now() + Duration::from_secs(1));
                 }
-                event = events.recv() => {
-                    let changed = match event {
-                        Ok(event) => matches!(*event, crate::events::DomainEvent::ProductChanged { .. }),
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                    };
-                    if changed && reindex_at.is_none() {
-                        reindex_at = Some(tokio::time::Instant::now() + Duration::from_secs(1));
-                    }
-                }
-                _ = crate::realtime::sleep_until(reindex_at) => {
-                    reindex_at = None;
-                    if let Err(e) = state.recommender.refresh_catalogue(&state.db).await {
-                        tracing::warn!(error = format!("{e:#}"), "recommender re-index failed");
-                    }
+            }
+            _ = crate::realtime::sleep_until(reindex_at) => {
+                reindex_at = None;
+                if let Err(e) = recommender.refresh_catalogue(&db).await {
+                    tracing::warn!(error = format!("{e:#}"), "recommender re-index failed");
                 }
             }
         }
-    });
+    }
 }

@@ -1,18 +1,17 @@
 //! Search over the domain (SEARCH-1 … SEARCH-4): what each row looks like
-//! in the index ([`documents`] and friends), the concurrent per-kind queries
-//! behind `search` and `searchSuggestions`, the indexing worker that follows
-//! the domain event bus, and the full rebuild from the database.
+//! in the index ([`documents`] and friends) and the concurrent per-kind
+//! queries behind `search` and `searchSuggestions`. Keeping the index in
+//! step (the indexer, rebuilds, the reindex job) is `search_index`.
 //!
 //! The database is the only source of truth: the worker treats events as
 //! "this row may have changed", re-reads the committed row and writes (or
 //! removes) its document; a rebuild can run at any time, while serving.
-use std::{collections::BTreeSet, collections::HashMap, sync::Arc, time::Duration};
+use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::ExprTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::ExprTrait,
 };
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     domain::commerce::catalog::{self, ProductFilter},
@@ -24,7 +23,6 @@ use crate::{
         user::{self, Role, UserStatus},
     },
     error::{AppError, AppResult},
-    events::{DomainEvent, EventBus},
     infra::search::{
         Audience, Change, DocKind, FacetFilter, Hits, ProductFacets, SearchBackend, SearchDoc,
         SearchRequest, SuggestRequest, Suggestion, analysis, interpret, now_generation,
@@ -40,8 +38,6 @@ pub const MIN_PREFIX_CHARS: usize = 2;
 /// Hits of one section reachable by paging (Elasticsearch's default
 /// `index.max_result_window`; the same on tantivy, for the same behaviour).
 pub const MAX_RESULT_WINDOW: usize = 10_000;
-/// Rows read per page by a rebuild.
-const REBUILD_PAGE: u64 = 2_000;
 
 // ---------------------------------------------------------------- documents
 
@@ -172,7 +168,10 @@ async fn product_docs(
         .collect())
 }
 
-async fn short_docs(db: &impl ConnectionTrait, rows: &[short::Model]) -> AppResult<Vec<SearchDoc>> {
+pub(crate) async fn short_docs(
+    db: &impl ConnectionTrait,
+    rows: &[short::Model],
+) -> AppResult<Vec<SearchDoc>> {
     let store_ids: Vec<i64> = rows.iter().map(|s| s.store_id).collect();
     let owners = owners(db, &store_ids).await?;
     // A short is public while its product is ACTIVE.
@@ -204,7 +203,7 @@ fn indexable(kind: DocKind) -> Condition {
 }
 
 /// Documents of the indexable rows of `kind` matching `cond`, by id.
-async fn documents(
+pub(crate) async fn documents(
     db: &impl ConnectionTrait,
     kind: DocKind,
     cond: Condition,
@@ -231,7 +230,7 @@ async fn documents(
     })
 }
 
-fn id_column(kind: DocKind) -> sea_orm::sea_query::Expr {
+pub(crate) fn id_column(kind: DocKind) -> sea_orm::sea_query::Expr {
     use sea_orm::sea_query::Expr;
     match kind {
         DocKind::User => Expr::col((user::Entity, user::Column::Id)),
@@ -284,245 +283,6 @@ pub async fn indexable_counts(db: &impl ConnectionTrait) -> AppResult<Vec<(DocKi
         out.push((kind, count_kind(db, kind).await?));
     }
     Ok(out)
-}
-
-// ------------------------------------------------------------------ rebuild
-
-/// Progress of a rebuild, for a progress bar.
-#[derive(Clone, Copy, Debug)]
-pub struct RebuildProgress {
-    pub kind: DocKind,
-    pub done: u64,
-    pub total: u64,
-}
-
-/// Rewrites every document from the database, then removes what the
-/// database no longer has. Searches keep working throughout; writes made
-/// meanwhile are kept (they are newer than the rebuild's start).
-pub async fn rebuild(
-    db: &DatabaseConnection,
-    backend: &dyn SearchBackend,
-    progress: &(dyn Fn(RebuildProgress) + Send + Sync),
-) -> anyhow::Result<u64> {
-    let started = now_generation();
-    let mut written = 0;
-    for (kind, total) in indexable_counts(db).await.map_err(app_error)? {
-        let mut after = 0_i64;
-        let mut done = 0;
-        progress(RebuildProgress { kind, done, total });
-        loop {
-            let cond = Condition::all().add(id_column(kind).gt(after));
-            let docs = documents(db, kind, cond, Some(REBUILD_PAGE))
-                .await
-                .map_err(app_error)?;
-            let Some(last) = docs.last() else { break };
-            after = last.id;
-            done += docs.len() as u64;
-            backend
-                .apply(
-                    docs.into_iter()
-                        .map(|d| Change::Upsert(Box::new(d)))
-                        .collect(),
-                    false,
-                )
-                .await?;
-            progress(RebuildProgress { kind, done, total });
-        }
-        written += done;
-    }
-    backend.delete_older_than(started).await?;
-    Ok(written)
-}
-
-fn app_error(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Internal(e) => e,
-        other => anyhow::anyhow!("{}", other.message()),
-    }
-}
-
-/// At start: rebuilds when the index does not hold as many documents as the
-/// database has indexable rows (a new or dropped index, a new layout, rows
-/// written by another process such as `seed-demo`).
-pub async fn sync_on_start(
-    db: &DatabaseConnection,
-    backend: &dyn SearchBackend,
-) -> anyhow::Result<()> {
-    let expected: u64 = indexable_counts(db)
-        .await
-        .map_err(app_error)?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    let indexed = backend.count().await?;
-    if expected != indexed {
-        tracing::info!(
-            expected,
-            indexed,
-            backend = backend.name(),
-            "search index out of step with the database; rebuilding"
-        );
-        let started = std::time::Instant::now();
-        let written = rebuild(db, backend, &|_| {}).await?;
-        tracing::info!(written, elapsed = ?started.elapsed(), "search index rebuilt");
-    }
-    Ok(())
-}
-
-// ------------------------------------------------------------------- worker
-
-/// What an event may have changed.
-#[derive(Default)]
-struct Dirty {
-    docs: BTreeSet<(DocKind, i64)>,
-    /// Products whose shorts follow their visibility.
-    shorts_of_products: BTreeSet<i64>,
-}
-
-impl Dirty {
-    fn note(&mut self, event: &DomainEvent) {
-        use DomainEvent as E;
-        match event {
-            E::UserRegistered { user_id }
-            | E::UserUpdated { user_id }
-            | E::UserDeleted { user_id }
-            | E::UserKicked { user_id, .. } => {
-                self.docs.insert((DocKind::User, *user_id));
-            }
-            E::StoreApplied { store_id, .. } | E::StoreReviewed { store_id, .. } => {
-                self.docs.insert((DocKind::Store, *store_id));
-            }
-            E::ProductChanged { product_id } => {
-                self.docs.insert((DocKind::Product, *product_id));
-                self.shorts_of_products.insert(*product_id);
-            }
-            E::ShortAdded { short_id, .. } => {
-                self.docs.insert((DocKind::Short, *short_id));
-            }
-            E::Liked {
-                target_type,
-                target_id,
-                ..
-            }
-            | E::Unliked {
-                target_type,
-                target_id,
-                ..
-            } if target_type == "POST" => {
-                self.docs.insert((DocKind::Post, *target_id));
-            }
-            E::Commented { post_id, .. }
-            | E::CommentDeleted { post_id, .. }
-            | E::PostCreated { post_id, .. }
-            | E::PostDeleted { post_id } => {
-                self.docs.insert((DocKind::Post, *post_id));
-            }
-            E::DesignCreated { design_id, .. } => {
-                self.docs.insert((DocKind::Design, *design_id));
-            }
-            _ => {}
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.docs.is_empty() && self.shorts_of_products.is_empty()
-    }
-
-    async fn changes(&self, db: &DatabaseConnection) -> AppResult<Vec<Change>> {
-        let mut changes = Vec::new();
-        for kind in DocKind::ALL {
-            let ids: Vec<i64> = self
-                .docs
-                .iter()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, id)| *id)
-                .collect();
-            if !ids.is_empty() {
-                changes.extend(changes_for(db, kind, &ids).await?);
-            }
-        }
-        if !self.shorts_of_products.is_empty() {
-            let shorts = short::Entity::find()
-                .filter(short::Column::ProductId.is_in(self.shorts_of_products.iter().copied()))
-                .all(db)
-                .await?;
-            changes.extend(
-                short_docs(db, &shorts)
-                    .await?
-                    .into_iter()
-                    .map(|d| Change::Upsert(Box::new(d))),
-            );
-        }
-        Ok(changes)
-    }
-}
-
-/// Events folded into one batch at most.
-const BATCH: usize = 1_000;
-
-/// Starts the indexing worker: brings the index in line with the database,
-/// then applies every batch of domain events as they arrive (one commit or
-/// `_bulk` per batch). Subscribes before the start-up sync, so nothing
-/// published meanwhile is missed.
-pub fn spawn_indexer(
-    db: DatabaseConnection,
-    backend: Arc<dyn SearchBackend>,
-    events: &EventBus,
-) -> tokio::task::JoinHandle<()> {
-    let mut rx = events.subscribe();
-    tokio::spawn(async move {
-        if let Err(e) = sync_on_start(&db, backend.as_ref()).await {
-            tracing::error!(error = %format!("{e:#}"), "search: start-up sync failed");
-        }
-        loop {
-            let mut dirty = Dirty::default();
-            match rx.recv().await {
-                Ok(event) => dirty.note(&event),
-                Err(RecvError::Closed) => break,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "search: indexer fell behind; rebuilding");
-                    if let Err(e) = rebuild(&db, backend.as_ref(), &|_| {}).await {
-                        tracing::error!(error = %format!("{e:#}"), "search: rebuild failed");
-                    }
-                    continue;
-                }
-            }
-            let mut folded = 1;
-            while folded < BATCH {
-                match rx.try_recv() {
-                    Ok(event) => dirty.note(&event),
-                    Err(_) => break,
-                }
-                folded += 1;
-            }
-            if dirty.is_empty() {
-                continue;
-            }
-            apply_with_retry(&db, backend.as_ref(), &dirty).await;
-        }
-    })
-}
-
-async fn apply_with_retry(db: &DatabaseConnection, backend: &dyn SearchBackend, dirty: &Dirty) {
-    let mut delay = Duration::from_millis(100);
-    for attempt in 1..=5 {
-        let result = match dirty.changes(db).await {
-            Ok(changes) => backend.apply(changes, true).await,
-            Err(e) => Err(app_error(e)),
-        };
-        match result {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(attempt, error = %format!("{e:#}"), "search: indexing failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-        }
-    }
-    tracing::error!(
-        documents = dirty.docs.len(),
-        "search: giving up on a batch; `vitrine search reindex` repairs the index"
-    );
 }
 
 // ------------------------------------------------------------------ queries
@@ -680,33 +440,6 @@ pub async fn suggest(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn events_mark_what_they_may_change() {
-        let mut dirty = Dirty::default();
-        dirty.note(&DomainEvent::ProductChanged { product_id: 3 });
-        dirty.note(&DomainEvent::Liked {
-            user_id: 1,
-            target_type: "DESIGN".into(),
-            target_id: 9,
-            owner_id: 2,
-        });
-        dirty.note(&DomainEvent::Liked {
-            user_id: 1,
-            target_type: "POST".into(),
-            target_id: 8,
-            owner_id: 2,
-        });
-        dirty.note(&DomainEvent::Followed {
-            follower_id: 1,
-            followee_id: 2,
-        });
-        assert_eq!(
-            dirty.docs.iter().copied().collect::<Vec<_>>(),
-            vec![(DocKind::Post, 8), (DocKind::Product, 3)]
-        );
-        assert_eq!(dirty.shorts_of_products.len(), 1);
-    }
 
     #[test]
     fn product_filters_follow_the_catalogue() {

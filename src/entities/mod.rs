@@ -12,6 +12,7 @@ pub mod feed_hide;
 pub mod follow;
 pub mod idempotency_key;
 pub mod inquiry;
+pub mod job;
 pub mod like;
 pub mod message;
 pub mod notification;

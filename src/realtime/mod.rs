@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 use crate::{
     entities::{message, notification},
-    events::{DomainEvent, EventBus},
+    events::DomainEvent,
     infra::{kv::Kv, pubsub::PubSub},
 };
 
@@ -126,13 +126,8 @@ pub struct JobProgress {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum JobState {
-    Running,
-    Succeeded,
-    Failed,
-}
+/// A job's state, as stored (`jobs.state`) and as published.
+pub use crate::entities::job::JobState;
 
 /// The real-time services of one instance.
 #[derive(Clone)]
@@ -181,24 +176,25 @@ impl Realtime {
     }
 
     /// Forwards committed domain events to their topics, in order, until the
-    /// bus closes. Falling behind the bus means publications were dropped, so
-    /// replaying subscribers are told to resync.
-    pub fn spawn_bridge(&self, events: &EventBus, on_lag: impl Fn() + Send + 'static) {
-        let mut rx = events.subscribe();
-        let realtime = self.clone();
-        tokio::spawn(async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                match rx.recv().await {
-                    Ok(event) => realtime.forward(&event).await,
-                    Err(RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "real-time bridge fell behind the event bus");
-                        on_lag();
-                    }
-                    Err(RecvError::Closed) => break,
+    /// bus closes (a background loop owned by `jobs::Background`). Falling
+    /// behind the bus means publications were dropped, so replaying
+    /// subscribers are told to resync.
+    pub async fn bridge(
+        self,
+        mut rx: tokio::sync::broadcast::Receiver<Arc<crate::events::DomainEvent>>,
+        on_lag: impl Fn() + Send + 'static,
+    ) {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match rx.recv().await {
+                Ok(event) => self.forward(&event).await,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "real-time bridge fell behind the event bus");
+                    on_lag();
                 }
+                Err(RecvError::Closed) => break,
             }
-        });
+        }
     }
 
     async fn forward(&self, event: &DomainEvent) {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod commerce;
 pub mod community;
+pub mod jobs;
 pub mod loaders;
 pub mod partners;
 pub mod realtime;
@@ -20,6 +21,7 @@ pub struct Query(
     accounts::AccountsQuery,
     commerce::CommerceQuery,
     community::CommunityQuery,
+    jobs::JobsQuery,
     realtime::RealtimeQuery,
     partners::PartnersQuery,
     recommendations::RecommendationsQuery,
@@ -31,6 +33,7 @@ pub struct Mutation(
     accounts::AccountsMutation,
     commerce::CommerceMutation,
     community::CommunityMutation,
+    jobs::JobsMutation,
     realtime::RealtimeMutation,
     partners::PartnersMutation,
     recommendations::RecommendationsMutation,

@@ -320,12 +320,19 @@ fn typing(conversation_id: i64, user_id: i64, typing: bool) -> Typing {
     }
 }
 
+/// Where a background job stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::realtime::JobState")]
 pub enum JobState {
+    /// Waiting for its time or a worker (also after a failed attempt, until
+    /// its retry).
+    Queued,
     Running,
     Succeeded,
-    Failed,
+    /// Failed on its last attempt; an admin may retry it.
+    Dead,
+    /// Cancelled by an admin.
+    Cancelled,
 }
 
 pub struct JobProgress(JobProgressEvent);
@@ -868,27 +875,10 @@ impl RealtimeSubscription {
         job_id: ID,
     ) -> Result<impl Stream<Item = JobProgress> + use<>> {
         let viewer = Box::pin(viewer(ctx)).await?;
-        if job_id.is_empty() || job_id.len() > 128 {
-            return Err(
-                AppError::validation("jobId", "`jobId` must be 1 to 128 characters").into(),
-            );
-        }
-        let live = state(ctx)
-            .realtime
-            .pubsub
-            .subscribe(&topics::job(viewer.id(), &job_id));
-        let mut live = live;
-        Ok(async_stream::stream! {
-            while let Some(delivery) = live.next().await {
-                let Delivery::Message(p) = delivery else { continue };
-                let Ok(event) = serde_json::from_str::<JobProgressEvent>(&p) else { continue };
-                let finished = event.state != crate::realtime::JobState::Running;
-                yield JobProgress(event);
-                if finished {
-                    break;
-                }
-            }
-        })
+        let state = state(ctx);
+        let stream =
+            crate::jobs::watch::watch(&state.jobs, &state.realtime, &viewer.user, &job_id).await?;
+        Ok(stream.map(JobProgress))
     }
 }
 

@@ -139,7 +139,7 @@ impl RecommendationsQuery {
         let after: Option<RankCursor> = page.after_key()?;
         let viewer = optional_viewer(ctx).await?.map(|v| v.user);
         let first = page.first as usize;
-        let result = domain::recommended(state(ctx), viewer.as_ref(), first, after).await?;
+        let result = domain::recommended(recommending(ctx), viewer.as_ref(), first, after).await?;
         into_connection(ctx, result, after.map_or(first, |(_, size)| size)).await
     }
 
@@ -166,7 +166,8 @@ impl RecommendationsQuery {
         };
         let first = page.first as usize;
         let start = after.map_or(0, |(rank, _)| rank + 1);
-        let result = domain::similar(state(ctx), &product, viewer.as_ref(), first, start).await?;
+        let result =
+            domain::similar(recommending(ctx), &product, viewer.as_ref(), first, start).await?;
         Ok(Some(into_connection(ctx, result, first).await?))
     }
 
@@ -188,6 +189,15 @@ impl RecommendationsQuery {
             feature_only_items: s.feature_only as i64,
             device: s.meta.device.clone(),
         }))
+    }
+}
+
+fn recommending<'a>(ctx: &'a Context<'_>) -> domain::Recommending<'a> {
+    let state = state(ctx);
+    domain::Recommending {
+        db: &state.db,
+        recommender: &state.recommender,
+        config: &state.config.ml,
     }
 }
 
@@ -230,7 +240,10 @@ impl RecommendationsMutation {
     #[graphql(guard = "RoleGuard::admin()")]
     async fn train_recommender(&self, ctx: &Context<'_>) -> Result<TrainingJob> {
         let me = viewer(ctx).await?;
-        let job = domain::start_training(state(ctx), Some(me.user.id))?;
-        Ok(TrainingJob { job_id: ID(job) })
+        let state = state(ctx);
+        let job = domain::start_training(&state.jobs, &state.db, Some(me.user.id)).await?;
+        Ok(TrainingJob {
+            job_id: ID(crate::jobs::public_id(job)),
+        })
     }
 }

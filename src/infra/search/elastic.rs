@@ -309,6 +309,10 @@ impl ElasticBackend {
 
 #[async_trait::async_trait]
 impl SearchBackend for ElasticBackend {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn name(&self) -> &'static str {
         "elasticsearch"
     }

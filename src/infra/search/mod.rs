@@ -209,6 +209,21 @@ pub trait SearchBackend: Send + Sync {
     /// Releases what another instance would need (tantivy's writer lock);
     /// called when the server stops.
     async fn close(&self) {}
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// An empty index beside the live one, for a full rebuild to fill and
+    /// [`Self::swap_in`] to make live; `None` where the backend rebuilds in
+    /// place (newer generation written over the live index, older
+    /// documents removed at the end).
+    async fn fresh(&self) -> anyhow::Result<Option<std::sync::Arc<dyn SearchBackend>>> {
+        Ok(None)
+    }
+    /// Makes `fresh` (from [`Self::fresh`]) the live index at once.
+    async fn swap_in(&self, _fresh: std::sync::Arc<dyn SearchBackend>) -> anyhow::Result<()> {
+        anyhow::bail!(
+            "{} rebuilds in place; there is nothing to swap",
+            self.name()
+        )
+    }
 }
 
 /// The backend `config` names: the tantivy index under the data directory,

@@ -3,10 +3,15 @@
 //! lock); a second process on the same data directory opens it read-only
 //! and follows the writer's commits. Several writing instances need the
 //! Elasticsearch backend.
+//!
+//! A full rebuild writes a fresh index in a directory of its own beside the
+//! live one ([`SearchBackend::fresh`]) and then swaps it in: `CURRENT`
+//! names the live directory (replaced by rename), searches move to the new
+//! index at once, and the old directory is removed.
 use std::{
     ops::Bound,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, PoisonError, RwLock},
 };
 
 use anyhow::Context as _;
@@ -33,6 +38,8 @@ use crate::domain::community::{ROOM_TYPES, STYLES};
 /// from the database on start.
 const LAYOUT: &str = "tantivy-v1";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Names the live index directory under the search root.
+const CURRENT: &str = "CURRENT";
 
 /// Tokens computed up front by [`analysis`], replayed to tantivy.
 #[derive(Clone, Copy)]
@@ -149,26 +156,32 @@ struct Inner {
     read_only: bool,
     fields: Fields,
     kind_stored: Field,
+    /// The index's own directory (none in memory).
+    dir: Option<PathBuf>,
 }
 
 #[derive(Clone)]
 pub struct TantivyBackend {
-    inner: Arc<Inner>,
+    /// The live index; replaced whole when a rebuilt one is swapped in.
+    slot: Arc<RwLock<Arc<Inner>>>,
+    /// The directory holding the index directories and `CURRENT` (none for
+    /// an in-memory index, or a fresh one not yet swapped in).
+    root: Option<PathBuf>,
 }
 
 impl TantivyBackend {
-    /// Opens (or creates) the index under `dir`; an index written with
-    /// another layout is removed (the caller rebuilds it from the database).
-    pub fn open(dir: &Path) -> anyhow::Result<Self> {
-        let path: PathBuf = dir.join(LAYOUT);
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                if name.to_string_lossy().starts_with("tantivy-") && name != LAYOUT {
-                    let _ = std::fs::remove_dir_all(entry.path());
-                }
-            }
-        }
+    /// Opens (or creates) the live index under `root`; an index written
+    /// with another layout is removed (the caller rebuilds it from the
+    /// database).
+    pub fn open(root: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("VITRINE_DATA_DIR: cannot create {}", root.display()))?;
+        let live = std::fs::read_to_string(root.join(CURRENT))
+            .ok()
+            .map(|name| name.trim().to_owned())
+            .filter(|name| name.starts_with(LAYOUT) && root.join(name).is_dir())
+            .unwrap_or_else(|| LAYOUT.to_owned());
+        let path: PathBuf = root.join(&live);
         std::fs::create_dir_all(&path)
             .with_context(|| format!("VITRINE_DATA_DIR: cannot create {}", path.display()))?;
         let (schema, fields) = schema();
@@ -183,17 +196,35 @@ impl TantivyBackend {
                 Index::create_in_dir(&path, schema)?
             }
         };
-        Self::with_index(index, fields, kind_stored)
+        let inner = Self::inner_for(index, fields, kind_stored, Some(path))?;
+        if !inner.read_only {
+            // Only the writer tidies: old layouts, and rebuilds that never
+            // got swapped in (a reader must not remove a rebuild in flight).
+            remove_other_indexes(root, &live);
+        }
+        Ok(Self {
+            slot: Arc::new(RwLock::new(Arc::new(inner))),
+            root: Some(root.to_owned()),
+        })
     }
 
     /// An index in memory (tests, the Elasticsearch fake's reference).
     pub fn in_memory() -> anyhow::Result<Self> {
         let (schema, fields) = schema();
         let kind_stored = schema.get_field("kind_stored")?;
-        Self::with_index(Index::create_in_ram(schema), fields, kind_stored)
+        let inner = Self::inner_for(Index::create_in_ram(schema), fields, kind_stored, None)?;
+        Ok(Self {
+            slot: Arc::new(RwLock::new(Arc::new(inner))),
+            root: None,
+        })
     }
 
-    fn with_index(index: Index, fields: Fields, kind_stored: Field) -> anyhow::Result<Self> {
+    fn inner_for(
+        index: Index,
+        fields: Fields,
+        kind_stored: Field,
+        dir: Option<PathBuf>,
+    ) -> anyhow::Result<Inner> {
         index
             .tokenizers()
             .register("vt_text", TextAnalyzer::from(Analyzed { ngrams: false }));
@@ -216,24 +247,100 @@ impl TantivyBackend {
             ReloadPolicy::OnCommitWithDelay
         };
         let reader = index.reader_builder().reload_policy(policy).try_into()?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                index,
-                reader,
-                read_only: writer.is_none(),
-                writer: Mutex::new(writer),
-                fields,
-                kind_stored,
-            }),
+        Ok(Inner {
+            index,
+            reader,
+            read_only: writer.is_none(),
+            writer: Mutex::new(writer),
+            fields,
+            kind_stored,
+            dir,
         })
+    }
+
+    /// The live index (a cheap handle; a swap does not disturb its users).
+    fn inner(&self) -> Arc<Inner> {
+        self.slot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Inner) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let inner = self.inner.clone();
+        let inner = self.inner();
         tokio::task::spawn_blocking(move || f(&inner)).await?
+    }
+
+    /// A new, empty index in its own directory under the root.
+    fn create_fresh(root: &Path) -> anyhow::Result<Self> {
+        let name = format!("{LAYOUT}.{}", chrono::Utc::now().timestamp_millis());
+        let path = root.join(name);
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let (schema, fields) = schema();
+        let kind_stored = schema.get_field("kind_stored")?;
+        let index = Index::create_in_dir(&path, schema)?;
+        let inner = Self::inner_for(index, fields, kind_stored, Some(path))?;
+        Ok(Self {
+            slot: Arc::new(RwLock::new(Arc::new(inner))),
+            root: None,
+        })
+    }
+
+    /// Makes `fresh`'s index the live one: `CURRENT` first (so a restart
+    /// opens the new index), then the slot; the old index's writer is
+    /// closed and its directory removed.
+    fn swap_in_blocking(&self, fresh: &TantivyBackend) -> anyhow::Result<()> {
+        let root = self
+            .root
+            .as_ref()
+            .context("an in-memory index has nothing to swap")?;
+        let new = fresh.inner();
+        let name = new
+            .dir
+            .as_ref()
+            .and_then(|d| d.file_name())
+            .context("the fresh index has no directory")?
+            .to_string_lossy()
+            .into_owned();
+        let tmp = root.join(format!("{CURRENT}.tmp"));
+        std::fs::write(&tmp, &name)?;
+        std::fs::rename(&tmp, root.join(CURRENT))?;
+        let old = std::mem::replace(
+            &mut *self.slot.write().unwrap_or_else(PoisonError::into_inner),
+            new,
+        );
+        let writer = old
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(writer) = writer {
+            writer.wait_merging_threads()?;
+        }
+        if let Some(dir) = &old.dir {
+            // Searches still holding the old index keep their open files.
+            if let Err(e) = std::fs::remove_dir_all(dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "old search index not removed");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Removes every index directory under `root` but `live`.
+fn remove_other_indexes(root: &Path, live: &str) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("tantivy-") && name != live {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -568,7 +675,33 @@ impl SearchBackend for TantivyBackend {
     }
 
     fn read_only(&self) -> bool {
-        self.inner.read_only
+        self.inner().read_only
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    async fn fresh(&self) -> anyhow::Result<Option<std::sync::Arc<dyn SearchBackend>>> {
+        let Some(root) = self.root.clone() else {
+            return Ok(None);
+        };
+        anyhow::ensure!(
+            !self.read_only(),
+            "the search index is written by another process"
+        );
+        let fresh = tokio::task::spawn_blocking(move || Self::create_fresh(&root)).await??;
+        Ok(Some(std::sync::Arc::new(fresh)))
+    }
+
+    async fn swap_in(&self, fresh: std::sync::Arc<dyn SearchBackend>) -> anyhow::Result<()> {
+        let fresh = fresh
+            .as_any()
+            .downcast_ref::<TantivyBackend>()
+            .context("only a tantivy index can replace a tantivy index")?
+            .clone();
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.swap_in_blocking(&fresh)).await?
     }
 
     async fn close(&self) {

@@ -1,0 +1,222 @@
+//! The application's job kinds and periodic jobs, wired to the state they
+//! need. Each kind's payload type and work live with its domain
+//! (`domain::recommendations::TrainRecommender`,
+//! `domain::search_index::ReindexSearch`, …); this is the one place that
+//! lists them all.
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    kind::{JobKind, KindOptions, Registry},
+    queue::Enqueue,
+    scheduler::{Periodic, Schedule},
+};
+use crate::{
+    config::Config,
+    domain::{
+        idempotency,
+        realtime::notifications::{self, NewNotification},
+        recommendations::{self, TRAINING_KEY, TrainRecommender},
+        search_index::{self, ReindexSearch},
+    },
+    entities::notification::NotificationKind,
+    state::AppState,
+};
+
+/// Deletes expired idempotency keys (API-5), hourly.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CleanIdempotencyKeys {}
+
+impl JobKind for CleanIdempotencyKeys {
+    const KIND: &'static str = "IDEMPOTENCY_CLEANUP";
+    fn options() -> KindOptions {
+        small_chore()
+    }
+}
+
+/// Refreshes SQLite's query-planner statistics (`PRAGMA optimize`), hourly
+/// (SQLite only; PostgreSQL's autovacuum does this itself).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct OptimizeSqlite {}
+
+impl JobKind for OptimizeSqlite {
+    const KIND: &'static str = "SQLITE_OPTIMIZE";
+    fn options() -> KindOptions {
+        small_chore()
+    }
+}
+
+/// Deletes finished jobs older than `VITRINE_JOBS_RETENTION`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PurgeJobs {}
+
+impl JobKind for PurgeJobs {
+    const KIND: &'static str = "JOBS_PURGE";
+    fn options() -> KindOptions {
+        small_chore()
+    }
+}
+
+fn small_chore() -> KindOptions {
+    KindOptions {
+        concurrency: 1,
+        timeout: Duration::from_secs(600),
+        max_attempts: 3,
+        ..KindOptions::default()
+    }
+}
+
+/// Every kind this instance runs, with its handler.
+pub fn registry(state: &AppState) -> Registry {
+    let mut registry = Registry::new();
+    let s = state.clone();
+    registry.register::<TrainRecommender, _, _>(move |ctx, _job| {
+        let s = s.clone();
+        async move {
+            let outcome = recommendations::train(&s.db, &s.recommender, &s.config.ml, &ctx).await;
+            let last = outcome.is_ok()
+                || ctx.is_last_attempt()
+                || outcome
+                    .as_ref()
+                    .err()
+                    .is_some_and(|e| e.downcast_ref::<super::Permanent>().is_some());
+            if let (Some(owner), true) = (ctx.owner_id, last) {
+                let message = match &outcome {
+                    Ok(version) => format!("model {version} trained and served"),
+                    Err(e) => format!("training failed: {e:#}"),
+                };
+                let state = if outcome.is_ok() { "SUCCEEDED" } else { "DEAD" };
+                let sent = notifications::send(
+                    &s.db,
+                    &s.events,
+                    NewNotification {
+                        recipient_id: owner,
+                        kind: NotificationKind::AdminAlert,
+                        actor_id: None,
+                        subject: None,
+                        data: json!({
+                            "job": TrainRecommender::KIND,
+                            "jobId": super::public_id(ctx.id),
+                            "state": state,
+                            "message": message,
+                        }),
+                    },
+                )
+                .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = ?e, "could not notify the training job's owner");
+                }
+            }
+            outcome.map(|version| format!("model {version} trained and served"))
+        }
+    });
+    if let Some(indexing) = state.indexing.clone() {
+        registry.register::<ReindexSearch, _, _>(move |ctx, _job| {
+            let indexing = indexing.clone();
+            async move { search_index::reindex_job(&indexing, &ctx).await }
+        });
+    }
+    let db = state.db.clone();
+    registry.register::<CleanIdempotencyKeys, _, _>(move |_ctx, _job| {
+        let db = db.clone();
+        async move {
+            let deleted = idempotency::cleanup(&db)
+                .await
+                .map_err(crate::error::AppError::into_anyhow)?;
+            Ok(format!("{deleted} expired idempotency keys deleted"))
+        }
+    });
+    let db = state.db.clone();
+    registry.register::<OptimizeSqlite, _, _>(move |_ctx, _job| {
+        let db = db.clone();
+        async move {
+            crate::db::optimize(&db, false).await;
+            Ok("PRAGMA optimize done".to_owned())
+        }
+    });
+    let queue = state.jobs.clone();
+    let retention = state.config.jobs.retention;
+    registry.register::<PurgeJobs, _, _>(move |_ctx, _job| {
+        let queue = queue.clone();
+        async move {
+            let before = Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default();
+            let deleted = queue
+                .purge_finished(before)
+                .await
+                .map_err(crate::error::AppError::into_anyhow)?;
+            Ok(format!("{deleted} finished jobs deleted"))
+        }
+    });
+    registry
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// The periodic jobs (each period once across all instances).
+pub fn periodic(config: &Config, backend: sea_orm::DbBackend) -> Vec<Periodic> {
+    let mut out = vec![
+        Periodic::new(
+            "idempotency-cleanup",
+            Schedule::Every(HOUR),
+            CleanIdempotencyKeys {},
+            None,
+        ),
+        Periodic::new("jobs-purge", Schedule::Every(6 * HOUR), PurgeJobs {}, None),
+    ];
+    if backend == sea_orm::DbBackend::Sqlite {
+        out.push(Periodic::new(
+            "sqlite-optimize",
+            Schedule::Every(HOUR),
+            OptimizeSqlite {},
+            None,
+        ));
+    }
+    if let Some(at) = config.ml.retrain_at {
+        out.push(Periodic::new(
+            "recommender-retraining",
+            Schedule::DailyAt(at),
+            TrainRecommender {},
+            Some(TRAINING_KEY.into()),
+        ));
+    }
+    out
+}
+
+/// With `VITRINE_ML_TRAIN_ON_START`, queues a first training when there is
+/// no model yet but there is activity (once across instances: the training
+/// key).
+pub async fn train_first_model_if_missing(state: &AppState) {
+    if !state.config.ml.train_on_start || state.recommender.current().is_some() {
+        return;
+    }
+    match recommendations::has_activity(&state.db).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = ?e, "could not read activity");
+            return;
+        }
+    }
+    let queued = state
+        .jobs
+        .enqueue_if_absent(
+            &state.db,
+            &TrainRecommender {},
+            Enqueue {
+                active_key: Some(TRAINING_KEY.into()),
+                ..Enqueue::default()
+            },
+        )
+        .await;
+    match queued {
+        Ok(Some(job)) => {
+            state.jobs.wake();
+            tracing::info!(job, "no recommender model yet: a first training is queued")
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = ?e, "could not queue a first training"),
+    }
+}
