@@ -319,14 +319,7 @@ async fn reindex(config: Config, drop: bool) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let pb = vitrine::demo::bar(counts.iter().map(|(_, n)| n).sum(), "documents");
-    let before: std::collections::HashMap<_, u64> = counts
-        .iter()
-        .scan(0, |acc, (kind, n)| {
-            let start = *acc;
-            *acc += n;
-            Some((*kind, start))
-        })
-        .collect();
+    let before = search_index::kind_offsets(&counts);
     let started = std::time::Instant::now();
     let indexing = search_index::Indexing::new(db.clone(), backend.clone());
     let written = indexing

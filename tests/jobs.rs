@@ -332,15 +332,7 @@ async fn backoff_dead_retry_and_cancel(app: TestApp) {
     assert_eq!(common::code(&forbidden), "FORBIDDEN");
 
     workers.shutdown(Duration::from_secs(1)).await;
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     for line in [
         "jobs_total{kind=\"TEST_FLAKY\",outcome=\"retried\"} 3",
         "jobs_total{kind=\"TEST_FLAKY\",outcome=\"dead\"} 1",

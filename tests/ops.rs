@@ -49,15 +49,7 @@ async fn metrics_count_requests_and_statements(app: TestApp) {
     app.gql_ok("{ __typename }", json!({}), None).await;
     assert_eq!(app.metric("db_statements_total").await - before, 0.0);
 
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(
         text.contains("http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"),
         "{text}"

@@ -30,7 +30,7 @@ use crate::{
         user::{self, Gender},
     },
     error::{AppError, AppResult},
-    jobs::{Backoff, Enqueue, JobContext, JobKind, JobQueue, KindOptions, permanent},
+    jobs::{Backoff, JobContext, JobKind, JobQueue, KindOptions, permanent},
     ml::{
         index::{TopKQuery, top_k_of_scores},
         pipeline,
@@ -480,26 +480,15 @@ pub async fn start_training(
     db: &DatabaseConnection,
     owner_id: Option<i64>,
 ) -> AppResult<i64> {
-    let id = queue
-        .enqueue(
+    queue
+        .start_exclusive(
             db,
             &TrainRecommender {},
-            Enqueue {
-                owner_id,
-                active_key: Some(TRAINING_KEY.into()),
-                ..Enqueue::default()
-            },
+            TRAINING_KEY,
+            owner_id,
+            "a recommender training job is already queued or running",
         )
         .await
-        .map_err(|e| match e {
-            AppError::Conflict { .. } => AppError::conflict(
-                "job",
-                "a recommender training job is already queued or running",
-            ),
-            other => other,
-        })?;
-    queue.wake();
-    Ok(id)
 }
 
 /// Whether there is any activity to learn from.

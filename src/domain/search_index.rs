@@ -26,7 +26,7 @@ use crate::{
     error::{AppError, AppResult},
     events::DomainEvent,
     infra::search::{Change, DocKind, SearchBackend, now_generation},
-    jobs::{Backoff, Enqueue, JobContext, JobKind, JobQueue, KindOptions},
+    jobs::{Backoff, JobContext, JobKind, JobQueue, KindOptions},
 };
 
 /// Rows read per page by a rebuild.
@@ -384,39 +384,36 @@ pub async fn start_reindex(
     db: &DatabaseConnection,
     owner_id: Option<i64>,
 ) -> AppResult<i64> {
-    let id = queue
-        .enqueue(
+    queue
+        .start_exclusive(
             db,
             &ReindexSearch {},
-            Enqueue {
-                owner_id,
-                active_key: Some(REINDEX_KEY.into()),
-                ..Enqueue::default()
-            },
+            REINDEX_KEY,
+            owner_id,
+            "a search reindex is already queued or running",
         )
-        .await?;
-    queue.wake();
-    Ok(id)
+        .await
 }
 
-/// The reindex job's work, with progress on `jobProgress`.
-pub async fn reindex_job(indexing: &Indexing, ctx: &JobContext) -> anyhow::Result<String> {
-    let total: u64 = indexable_counts(&indexing.db)
-        .await
-        .map_err(app_error)?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    let (tx, mut rx) = watch::channel(0u64);
-    let counts = indexable_counts(&indexing.db).await.map_err(app_error)?;
-    let before: std::collections::HashMap<DocKind, u64> = counts
+/// Where each kind's documents start in a rebuild's overall count (kinds
+/// are rebuilt one after another), for one progress figure.
+pub fn kind_offsets(counts: &[(DocKind, u64)]) -> std::collections::HashMap<DocKind, u64> {
+    counts
         .iter()
         .scan(0, |acc, (kind, n)| {
             let start = *acc;
             *acc += n;
             Some((*kind, start))
         })
-        .collect();
+        .collect()
+}
+
+/// The reindex job's work, with progress on `jobProgress`.
+pub async fn reindex_job(indexing: &Indexing, ctx: &JobContext) -> anyhow::Result<String> {
+    let counts = indexable_counts(&indexing.db).await.map_err(app_error)?;
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    let before = kind_offsets(&counts);
+    let (tx, mut rx) = watch::channel(0u64);
     let started = std::time::Instant::now();
     let report = move |p: RebuildProgress| {
         tx.send_replace(before.get(&p.kind).copied().unwrap_or(0) + p.done);

@@ -110,6 +110,31 @@ impl JobQueue {
         }
     }
 
+    /// Enqueues `job` for `owner_id` as the only QUEUED-or-RUNNING job with
+    /// `key`, and wakes this instance's workers; CONFLICT (with `busy` as
+    /// its message) while another holds the key.
+    pub async fn start_exclusive<J: JobKind>(
+        &self,
+        db: &DatabaseConnection,
+        job: &J,
+        key: &str,
+        owner_id: Option<i64>,
+        busy: &str,
+    ) -> AppResult<i64> {
+        let options = Enqueue {
+            owner_id,
+            active_key: Some(key.to_owned()),
+            ..Enqueue::default()
+        };
+        match self.enqueue_if_absent(db, job, options).await? {
+            Some(id) => {
+                self.wake();
+                Ok(id)
+            }
+            None => Err(AppError::conflict("job", busy)),
+        }
+    }
+
     /// Like [`Self::enqueue`], but `None` (and no error, so the caller's
     /// transaction stays usable) when a key is taken.
     pub async fn enqueue_if_absent<J: JobKind>(
@@ -232,6 +257,18 @@ impl JobQueue {
         Ok(leases)
     }
 
+    /// The UPDATE that only the holder of `lease` may run, giving the lease
+    /// up (every settling statement does).
+    fn settle(lease: &Lease, now: DateTime<Utc>) -> sea_orm::UpdateMany<job::Entity> {
+        Self::held(lease)
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .col_expr(job::Column::LeaseToken, Expr::value(Value::String(None)))
+            .col_expr(
+                job::Column::LeaseUntil,
+                Expr::value(Value::ChronoDateTimeUtc(None)),
+            )
+    }
+
     /// The UPDATE that only the holder of `lease` may run.
     fn held(lease: &Lease) -> sea_orm::UpdateMany<job::Entity> {
         job::Entity::update_many()
@@ -266,18 +303,12 @@ impl JobQueue {
     /// SUCCEEDED with `result`; `false` when the lease was lost first.
     pub async fn complete(&self, lease: &Lease, result: &str) -> AppResult<bool> {
         let now = self.now();
-        let done = Self::held(lease)
+        let done = Self::settle(lease, now)
             .col_expr(job::Column::State, Expr::value(JobState::Succeeded))
             .col_expr(job::Column::Result, Expr::value(result.to_owned()))
             .col_expr(job::Column::Progress, Expr::value(1.0f64))
             .col_expr(job::Column::Message, Expr::value(result.to_owned()))
             .col_expr(job::Column::FinishedAt, Expr::value(now))
-            .col_expr(job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(job::Column::LeaseToken, Expr::value(Value::String(None)))
-            .col_expr(
-                job::Column::LeaseUntil,
-                Expr::value(Value::ChronoDateTimeUtc(None)),
-            )
             .col_expr(job::Column::ActiveKey, Expr::value(Value::String(None)))
             .exec(&self.db)
             .await?;
@@ -292,14 +323,8 @@ impl JobQueue {
         retry_at: Option<DateTime<Utc>>,
     ) -> AppResult<bool> {
         let now = self.now();
-        let mut update = Self::held(lease)
-            .col_expr(job::Column::LastError, Expr::value(error.to_owned()))
-            .col_expr(job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(job::Column::LeaseToken, Expr::value(Value::String(None)))
-            .col_expr(
-                job::Column::LeaseUntil,
-                Expr::value(Value::ChronoDateTimeUtc(None)),
-            );
+        let mut update = Self::settle(lease, now)
+            .col_expr(job::Column::LastError, Expr::value(error.to_owned()));
         update = match retry_at {
             Some(at) => update
                 .col_expr(job::Column::State, Expr::value(JobState::Queued))
@@ -316,18 +341,12 @@ impl JobQueue {
     /// the attempt does not count against the job.
     pub async fn release(&self, lease: &Lease) -> AppResult<bool> {
         let now = self.now();
-        let done = Self::held(lease)
+        let done = Self::settle(lease, now)
             .col_expr(job::Column::State, Expr::value(JobState::Queued))
             .col_expr(job::Column::RunAt, Expr::value(now))
             .col_expr(
                 job::Column::Attempts,
                 Expr::col(job::Column::Attempts).sub(1),
-            )
-            .col_expr(job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(job::Column::LeaseToken, Expr::value(Value::String(None)))
-            .col_expr(
-                job::Column::LeaseUntil,
-                Expr::value(Value::ChronoDateTimeUtc(None)),
             )
             .exec(&self.db)
             .await?;

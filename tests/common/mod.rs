@@ -437,16 +437,20 @@ impl TestApp {
         (seller, store_id)
     }
 
-    pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .http
+    /// The Prometheus exposition of `/metrics`.
+    pub async fn metrics_text(&self) -> String {
+        self.http
             .get(self.url("/metrics"))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.metrics_text().await;
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{name} ")))
             .and_then(|v| v.trim().parse().ok())
