@@ -132,7 +132,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         ))
     };
     let recommender = std::sync::Arc::new(ml::serving::Recommender::new(config.ml.dir.clone()));
-    let jobs = jobs::JobQueue::new(db.clone());
+    // The workers' polls and the scheduler get a small pool of their own:
+    // they never wait for (nor add to the statement counts of) requests.
+    // Jobs caused by a write are enqueued on that write's own connection.
+    let jobs_db = db::connect(
+        &Config {
+            db_max_connections: 3,
+            ..config.clone()
+        },
+        &Metrics::new(),
+    )
+    .await?;
+    let jobs = jobs::JobQueue::new(jobs_db);
     let state = AppState::new(StateInner {
         search,
         indexing,

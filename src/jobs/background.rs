@@ -94,6 +94,18 @@ impl Background {
         bg
     }
 
+    /// Abort handles of everything running, for an owner that cannot await
+    /// a shutdown (a test app dropped at the end of its test, whose
+    /// database and data directory go right after).
+    pub fn abort_handles(&self) -> AbortHandles {
+        let mut handles: Vec<tokio::task::AbortHandle> =
+            self.loops.iter().map(|(_, h, _)| h.abort_handle()).collect();
+        if let Some(workers) = &self.workers {
+            handles.extend(workers.abort_handle());
+        }
+        AbortHandles(handles)
+    }
+
     /// Turns true when the instance starts shutting down.
     pub fn stop_signal(&self) -> watch::Receiver<bool> {
         self.stop.subscribe()
@@ -133,6 +145,17 @@ impl Background {
             if graceful {
                 tracing::warn!(task = name, "background task did not stop in time; aborted");
             }
+            handle.abort();
+        }
+    }
+}
+
+/// See [`Background::abort_handles`].
+pub struct AbortHandles(Vec<tokio::task::AbortHandle>);
+
+impl AbortHandles {
+    pub fn abort(&self) {
+        for handle in &self.0 {
             handle.abort();
         }
     }

@@ -53,7 +53,7 @@ pub mod scheduler;
 pub mod watch;
 pub mod worker;
 
-pub use background::Background;
+pub use background::{AbortHandles, Background};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{JobContext, ProgressSink, parse_public_id, public_id};
 pub use kind::{Backoff, HandlerResult, JobKind, KindOptions, Permanent, Registry, permanent};

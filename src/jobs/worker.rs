@@ -86,6 +86,10 @@ impl Workers {
         }
     }
 
+    pub fn abort_handle(&self) -> Option<tokio::task::AbortHandle> {
+        self.task.as_ref().map(|t| t.abort_handle())
+    }
+
     /// Stops claiming; running jobs have `grace` to finish, then they are
     /// stopped and their leases given back (QUEUED, the attempt not counted).
     pub async fn shutdown(mut self, grace: Duration) {

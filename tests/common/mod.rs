@@ -149,6 +149,9 @@ pub struct TestApp {
     pub vars: HashMap<String, String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Stops the background work at once when the app is dropped, before
+    /// its database and data directory are removed.
+    background: vitrine::jobs::AbortHandles,
     db: std::sync::Arc<TestDatabase>,
 }
 
@@ -218,6 +221,7 @@ impl TestApp {
         vitrine::telemetry::init_logging(&config);
         let app = vitrine::build(config).await.expect("build app");
         let state = app.state.clone();
+        let background = app.background.abort_handles();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -235,6 +239,7 @@ impl TestApp {
             vars,
             shutdown: Some(tx),
             server: Some(server),
+            background,
             db,
         }
     }
@@ -477,6 +482,7 @@ impl Drop for TestApp {
         if let Some(handle) = self.server.take() {
             handle.abort();
         }
+        self.background.abort();
     }
 }
 
