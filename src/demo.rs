@@ -483,17 +483,15 @@ pub async fn seed(
             .map_err(fail)?;
             for p in products.choose_multiple(&mut rng, 3) {
                 let option = catalog::json_list::<String>(&p.options).get(1).cloned();
-                custom_carts::add_item(
-                    db,
-                    buyer.id,
-                    cart.id,
-                    p.id,
-                    option.as_deref(),
-                    1,
-                    Some("같이 입으면 예뻐요"),
-                )
-                .await
-                .map_err(fail)?;
+                let item = custom_carts::NewItem {
+                    product_id: p.id,
+                    option: option.as_deref(),
+                    quantity: 1,
+                    note: Some("같이 입으면 예뻐요"),
+                };
+                custom_carts::add_item(db, buyer.id, cart.id, item)
+                    .await
+                    .map_err(fail)?;
             }
             summary.custom_carts += 1;
             if b > 0 {

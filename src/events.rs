@@ -114,6 +114,13 @@ pub enum DomainEvent {
     NotificationCreated(crate::entities::notification::Model),
     /// A stored chat message, to push to the conversation's subscribers.
     MessageSent(crate::entities::message::Model),
+    /// A conversation member started or stopped typing (not stored).
+    TypingChanged(crate::realtime::TypingEvent),
+    /// One device of `user_id` read something; the user's other devices mirror it.
+    DeviceSynced {
+        user_id: i64,
+        sync: crate::realtime::SyncEvent,
+    },
 }
 
 #[derive(Clone)]

@@ -33,7 +33,7 @@ use crate::{
     auth::{Credentials, guard::RequestAuth},
     error::AuthFailure,
     realtime::ws::Protocol,
-    resolvers::{AppSchema, accounts::ClientInfo, loaders::RequestLoaders},
+    resolvers::{AppSchema, context::ClientInfo, loaders::RequestLoaders},
     state::AppState,
 };
 

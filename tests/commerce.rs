@@ -1,5 +1,6 @@
-//! The shop over HTTP (COM-1 … COM-11), on SQLite and PostgreSQL: the whole
-//! buyer and seller journey, bad input, concurrency and query cost.
+//! The shop over HTTP (COM-1 … COM-11), on SQLite and PostgreSQL: the buyer
+//! and seller journey as named cases (each from its own fresh shop), bad
+//! input, concurrency and query cost.
 mod common;
 
 use std::sync::Arc;
@@ -8,11 +9,25 @@ use common::{SignedIn, TestApp, code};
 use serde_json::{Value, json};
 
 on_both_databases!(
-    buyer_and_seller_journey,
-    every_mutation_rejects_bad_input,
+    store_application_is_reviewed_by_admins,
+    product_detail_keeps_its_attributes,
+    shorts_have_sentiment_likes_and_views,
+    wishlist_is_idempotent,
+    cart_checks_options_and_stock,
+    custom_carts_are_shared_copied_and_hidden,
+    order_from_cart_is_idempotent,
+    lines_advance_to_delivery_then_one_review,
+    seller_views_and_admin_moderation,
+    platform_stats_count_the_day,
+    product_input_is_validated,
+    cart_input_is_validated,
+    order_input_is_validated,
+    review_short_store_and_inquiry_input_is_validated,
     concurrent_orders_never_oversell,
     one_idempotency_key_one_effect,
-    listing_filters_sorts_and_pages,
+    listing_filters_narrow_the_catalogue,
+    popularity_follows_wishlists,
+    pages_walk_every_product_once,
     cancellation_restores_stock_and_inquiries_flow,
     demo_seed_is_consistent,
 );
@@ -66,11 +81,83 @@ async fn product_state(app: &TestApp, id: &str, token: Option<&str>) -> Value {
         .clone()
 }
 
-async fn buyer_and_seller_journey(app: TestApp) {
+/// An approved store with the journey's wool coat on sale, and a buyer.
+struct Shop {
+    admin: SignedIn,
+    buyer: SignedIn,
+    seller: SignedIn,
+    store_id: String,
+    product_id: String,
+}
+
+async fn open_shop(app: &TestApp) -> Shop {
     let admin = app.user_with_role("ADMIN").await;
     let buyer = app.register("buyer@example.com", "buyer").await;
+    let (seller, store_id) = app
+        .approved_seller(&admin, "Maison Kim", "123-45-67890")
+        .await;
+    let coat = category_id(app, "01outer_01coat").await;
+    let product_id = product(
+        app,
+        &seller,
+        json!({
+            "name": "울 캐시미어 코트", "description": "Double-faced wool coat", "price": 289000, "stock": 5,
+            "categoryId": coat, "gender": "FEMALE", "colors": ["black", "Beige"], "seasons": ["WINTER"],
+            "fiberComposition": [{ "fiber": "Wool", "percent": 90 }, { "fiber": "Cashmere", "percent": 10 }],
+            "elasticity": "NONE", "transparency": "NONE_AT_ALL", "fleece": false,
+            "specTags": ["long", "double-breasted"], "options": ["S", "M", "L"],
+            "images": ["https://cdn.example.com/coat-1.jpg", "https://cdn.example.com/coat-2.jpg"]
+        }),
+    )
+    .await;
+    Shop {
+        admin,
+        buyer,
+        seller,
+        store_id,
+        product_id,
+    }
+}
 
-    // Apply → pending queue → only admins review → approval grants SELLER.
+const ADD_TO_CART: &str = "mutation($id: ID!, $o: String, $q: Int) { addToCart(productId: $id, option: $o, quantity: $q) { subtotal totalQuantity items { id option quantity lineTotal available } } }";
+
+async fn add_coat_to_cart(app: &TestApp, shop: &Shop, option: &str, quantity: i64) -> Value {
+    app.gql_ok(
+        ADD_TO_CART,
+        json!({ "id": shop.product_id, "o": option, "q": quantity }),
+        Some(&shop.buyer.access),
+    )
+    .await
+}
+
+const ORDER_KEY: &str = "journey-order-0001";
+
+/// The buyer's order from the cart: the coat M×2 and S×1 (two lines).
+async fn place_coat_order(app: &TestApp, shop: &Shop) -> (String, Vec<Value>) {
+    add_coat_to_cart(app, shop, "M", 2).await;
+    add_coat_to_cart(app, shop, "S", 1).await;
+    let placed = app
+        .gql_ok(
+            PLACE_ORDER,
+            json!({ "i": { "from": { "cart": true }, "shipping": shipping() }, "k": ORDER_KEY }),
+            Some(&shop.buyer.access),
+        )
+        .await;
+    let order = &placed["placeOrder"];
+    let lines = order["lines"].as_array().unwrap().clone();
+    (order["id"].as_str().unwrap().to_owned(), lines)
+}
+
+const ADVANCE_LINE: &str =
+    "mutation($id: ID!, $s: OrderStatus!) { advanceOrderLine(id: $id, status: $s) { status } }";
+const SET_PRODUCT_STATUS: &str =
+    "mutation($id: ID!, $s: ProductStatus!) { setProductStatus(id: $id, status: $s) { status } }";
+const STORE: &str = "query($id: ID!) { store(id: $id) { name status rating } }";
+
+/// Apply → pending queue → only admins review → approval grants SELLER.
+async fn store_application_is_reviewed_by_admins(app: TestApp) {
+    let admin = app.user_with_role("ADMIN").await;
+    let buyer = app.register("buyer@example.com", "buyer").await;
     let seller = app.register("seller@example.com", "Seller").await;
     let applied = app
         .gql_ok(
@@ -100,10 +187,9 @@ async fn buyer_and_seller_journey(app: TestApp) {
         .await;
     assert_eq!(code(&body), "FORBIDDEN");
     // Public cannot see a pending store; the owner can.
-    let store_q = "query($id: ID!) { store(id: $id) { name status rating } }";
-    assert!(app.gql_ok(store_q, json!({ "id": store_id }), None).await["store"].is_null());
+    assert!(app.gql_ok(STORE, json!({ "id": store_id }), None).await["store"].is_null());
     assert_eq!(
-        app.gql_ok(store_q, json!({ "id": store_id }), Some(&seller.access))
+        app.gql_ok(STORE, json!({ "id": store_id }), Some(&seller.access))
             .await["store"]["status"],
         "PENDING"
     );
@@ -138,27 +224,17 @@ async fn buyer_and_seller_journey(app: TestApp) {
             .await["me"]["role"],
         "SELLER"
     );
+}
 
-    // Seller creates a product with the seed's attributes.
-    let product_id = product(
-        &app,
-        &seller,
-        json!({
-            "name": "울 캐시미어 코트", "description": "Double-faced wool coat", "price": 289000, "stock": 5,
-            "categoryId": coat, "gender": "FEMALE", "colors": ["black", "Beige"], "seasons": ["WINTER"],
-            "fiberComposition": [{ "fiber": "Wool", "percent": 90 }, { "fiber": "Cashmere", "percent": 10 }],
-            "elasticity": "NONE", "transparency": "NONE_AT_ALL", "fleece": false,
-            "specTags": ["long", "double-breasted"], "options": ["S", "M", "L"],
-            "images": ["https://cdn.example.com/coat-1.jpg", "https://cdn.example.com/coat-2.jpg"]
-        }),
-    )
-    .await;
+/// A seller's product keeps the seed's attributes, normalised.
+async fn product_detail_keeps_its_attributes(app: TestApp) {
+    let shop = open_shop(&app).await;
     let detail = app
         .gql_ok(
             "query($id: ID!) { product(id: $id) { name price colors seasons options gender elasticity
                 fiberComposition { fiber percent } images { url position } category { code parent { code } }
                 store { name } rating } }",
-            json!({ "id": product_id }),
+            json!({ "id": shop.product_id }),
             None,
         )
         .await;
@@ -170,14 +246,18 @@ async fn buyer_and_seller_journey(app: TestApp) {
     assert_eq!(p["images"][1]["position"], 1);
     assert_eq!(p["store"]["name"], "Maison Kim");
     assert!(p["rating"].is_null());
+}
 
-    // Shorts with sentiment, likes and views.
+/// Shorts with sentiment, likes and views, on the feed and the store page.
+async fn shorts_have_sentiment_likes_and_views(app: TestApp) {
+    let shop = open_shop(&app).await;
+    let buyer = &shop.buyer;
     let short = app
         .gql_ok(
             "mutation($i: AddShortInput!) { addShort(input: $i) { id sentiment { label score provider } } }",
-            json!({ "i": { "productId": product_id, "title": "정말 따뜻하고 예쁜 겨울 코트 추천",
+            json!({ "i": { "productId": shop.product_id, "title": "정말 따뜻하고 예쁜 겨울 코트 추천",
                 "videoUrl": "https://video.example.com/s1.mp4", "durationSecs": 30, "source": "UPLOAD" } }),
-            Some(&seller.access),
+            Some(&shop.seller.access),
         )
         .await;
     assert_eq!(short["addShort"]["sentiment"]["label"], "POSITIVE");
@@ -215,14 +295,33 @@ async fn buyer_and_seller_journey(app: TestApp) {
         .gql_ok("{ shortsFeed(first: 5) { edges { node { id viewCount likeCount product { name } } } } }", json!({}), None)
         .await;
     assert_eq!(feed["shortsFeed"]["edges"][0]["node"]["viewCount"], 2);
+    let page = app
+        .gql_ok(
+            "query($id: ID!) { store(id: $id) { products { edges { node { id } } } shorts { edges { node { id } } } } }",
+            json!({ "id": shop.store_id }),
+            None,
+        )
+        .await;
+    assert_eq!(page["store"]["shorts"]["edges"][0]["node"]["id"], short_id);
+}
 
-    // Wishlist: idempotent, exact count.
+/// Wishlist: idempotent, exact count.
+async fn wishlist_is_idempotent(app: TestApp) {
+    let shop = open_shop(&app).await;
     let wish =
         "mutation($id: ID!) { addToWishlist(productId: $id) { wishlistCount inMyWishlist } }";
-    app.gql_ok(wish, json!({ "id": product_id }), Some(&buyer.access))
-        .await;
+    app.gql_ok(
+        wish,
+        json!({ "id": shop.product_id }),
+        Some(&shop.buyer.access),
+    )
+    .await;
     let w = app
-        .gql_ok(wish, json!({ "id": product_id }), Some(&buyer.access))
+        .gql_ok(
+            wish,
+            json!({ "id": shop.product_id }),
+            Some(&shop.buyer.access),
+        )
         .await;
     assert_eq!(
         w["addToWishlist"],
@@ -232,20 +331,24 @@ async fn buyer_and_seller_journey(app: TestApp) {
         .gql_ok(
             "{ myWishlist { edges { node { product { id } } } } }",
             json!({}),
-            Some(&buyer.access),
+            Some(&shop.buyer.access),
         )
         .await;
     assert_eq!(
         mine["myWishlist"]["edges"][0]["node"]["product"]["id"],
-        product_id
+        shop.product_id
     );
+}
 
-    // Cart: options and stock are checked.
-    let add = "mutation($id: ID!, $o: String, $q: Int) { addToCart(productId: $id, option: $o, quantity: $q) { subtotal totalQuantity items { id option quantity lineTotal available } } }";
+/// Cart: options and stock are checked.
+async fn cart_checks_options_and_stock(app: TestApp) {
+    let shop = open_shop(&app).await;
+    let buyer = &shop.buyer;
+    let product_id = &shop.product_id;
     assert_eq!(
         code(
             &app.gql(
-                add,
+                ADD_TO_CART,
                 json!({ "id": product_id, "o": "XXL", "q": 1 }),
                 Some(&buyer.access)
             )
@@ -256,7 +359,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     assert_eq!(
         code(
             &app.gql(
-                add,
+                ADD_TO_CART,
                 json!({ "id": product_id, "o": "M", "q": 6 }),
                 Some(&buyer.access)
             )
@@ -264,17 +367,16 @@ async fn buyer_and_seller_journey(app: TestApp) {
         ),
         "OUT_OF_STOCK"
     );
-    let cart = app
-        .gql_ok(
-            add,
-            json!({ "id": product_id, "o": "m", "q": 2 }),
-            Some(&buyer.access),
-        )
-        .await;
+    let cart = add_coat_to_cart(&app, &shop, "m", 2).await;
     assert_eq!(cart["addToCart"]["subtotal"], 578000);
     assert_eq!(cart["addToCart"]["items"][0]["option"], "M");
+}
 
-    // Custom cart shared by slug and copied into another buyer's cart.
+/// Custom cart shared by slug and copied into another buyer's cart.
+async fn custom_carts_are_shared_copied_and_hidden(app: TestApp) {
+    let shop = open_shop(&app).await;
+    let (buyer, seller, product_id) = (&shop.buyer, &shop.seller, &shop.product_id);
+    add_coat_to_cart(&app, &shop, "M", 2).await;
     let curator = app.register("curator@example.com", "curator").await;
     let created = app
         .gql_ok(
@@ -371,13 +473,20 @@ async fn buyer_and_seller_journey(app: TestApp) {
             .await["product"]["customCartCount"]
             .is_null()
     );
+}
 
-    // Order from the cart: one transaction, cart cleared, stock taken.
+/// Order from the cart: one transaction, cart cleared, stock taken; the
+/// idempotency key replays and refuses other input.
+async fn order_from_cart_is_idempotent(app: TestApp) {
+    let shop = open_shop(&app).await;
+    let (buyer, product_id) = (&shop.buyer, &shop.product_id);
+    add_coat_to_cart(&app, &shop, "M", 2).await;
+    add_coat_to_cart(&app, &shop, "S", 1).await;
     let order_input = json!({ "from": { "cart": true }, "shipping": shipping() });
     let placed = app
         .gql_ok(
             PLACE_ORDER,
-            json!({ "i": order_input, "k": "journey-order-0001" }),
+            json!({ "i": order_input, "k": ORDER_KEY }),
             Some(&buyer.access),
         )
         .await;
@@ -387,7 +496,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     let order_id = order["id"].as_str().unwrap().to_owned();
     let lines: Vec<Value> = order["lines"].as_array().unwrap().clone();
     assert_eq!(lines.len(), 2, "M×2 and S×1 are two lines");
-    let state = product_state(&app, &product_id, None).await;
+    let state = product_state(&app, product_id, None).await;
     assert_eq!(
         (state["stock"].as_i64(), state["soldCount"].as_i64()),
         (Some(2), Some(3))
@@ -404,7 +513,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     let replay = app
         .gql_ok(
             PLACE_ORDER,
-            json!({ "i": order_input, "k": "journey-order-0001" }),
+            json!({ "i": order_input, "k": ORDER_KEY }),
             Some(&buyer.access),
         )
         .await;
@@ -413,16 +522,26 @@ async fn buyer_and_seller_journey(app: TestApp) {
     let body = app
         .gql(
             PLACE_ORDER,
-            json!({ "i": other, "k": "journey-order-0001" }),
+            json!({ "i": other, "k": ORDER_KEY }),
             Some(&buyer.access),
         )
         .await;
     assert_eq!(code(&body), "IDEMPOTENCY_KEY_REUSED");
     assert_eq!(
-        product_state(&app, &product_id, None).await["stock"],
+        product_state(&app, product_id, None).await["stock"],
         2,
         "nothing taken twice"
     );
+}
+
+/// The seller advances each line one step at a time (others cannot); a
+/// review is possible once, after delivery, with exact aggregates.
+async fn lines_advance_to_delivery_then_one_review(app: TestApp) {
+    let shop = open_shop(&app).await;
+    let (admin, buyer, seller) = (&shop.admin, &shop.buyer, &shop.seller);
+    let product_id = &shop.product_id;
+    let curator = app.register("curator@example.com", "curator").await;
+    let (order_id, lines) = place_coat_order(&app, &shop).await;
 
     // No review before delivery.
     let review_m = "mutation($i: CreateReviewInput!) { createReview(input: $i) { id rating author { nickname } } }";
@@ -436,15 +555,12 @@ async fn buyer_and_seller_journey(app: TestApp) {
         "FORBIDDEN"
     );
 
-    // Seller advances each line one step at a time; others cannot.
-    let (other_seller, _) = app.approved_seller(&admin, "Other Brand", "99887766").await;
-    let advance =
-        "mutation($id: ID!, $s: OrderStatus!) { advanceOrderLine(id: $id, status: $s) { status } }";
+    let (other_seller, _) = app.approved_seller(admin, "Other Brand", "99887766").await;
     let line_id = lines[0]["id"].as_str().unwrap();
     assert_eq!(
         code(
             &app.gql(
-                advance,
+                ADVANCE_LINE,
                 json!({ "id": line_id, "s": "SHIPPED" }),
                 Some(&seller.access)
             )
@@ -455,7 +571,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     assert_eq!(
         code(
             &app.gql(
-                advance,
+                ADVANCE_LINE,
                 json!({ "id": line_id, "s": "PAID" }),
                 Some(&other_seller.access)
             )
@@ -466,7 +582,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     assert_eq!(
         code(
             &app.gql(
-                advance,
+                ADVANCE_LINE,
                 json!({ "id": line_id, "s": "PAID" }),
                 Some(&buyer.access)
             )
@@ -478,7 +594,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
         for status in ["PAID", "SHIPPED", "DELIVERED"] {
             let moved = app
                 .gql_ok(
-                    advance,
+                    ADVANCE_LINE,
                     json!({ "id": line["id"], "s": status }),
                     Some(&seller.access),
                 )
@@ -488,7 +604,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     }
     let body = app
         .gql(
-            advance,
+            ADVANCE_LINE,
             json!({ "id": line_id, "s": "DELIVERED" }),
             Some(&seller.access),
         )
@@ -521,24 +637,32 @@ async fn buyer_and_seller_journey(app: TestApp) {
         code(&app.gql(review_m, review_input, Some(&buyer.access)).await),
         "CONFLICT"
     );
-    let state = product_state(&app, &product_id, None).await;
+    let state = product_state(&app, product_id, None).await;
     assert_eq!(state["reviewCount"], 1);
     assert_eq!(state["rating"], 4.0);
     assert_eq!(
-        app.gql_ok(store_q, json!({ "id": store_id }), None).await["store"]["rating"],
+        app.gql_ok(STORE, json!({ "id": shop.store_id }), None)
+            .await["store"]["rating"],
         4.0
     );
     let page = app
         .gql_ok(
-            "query($id: ID!) { store(id: $id) { products { edges { node { id } } } shorts { edges { node { id } } } reviews { edges { node { rating } } } } }",
-            json!({ "id": store_id }),
+            "query($id: ID!) { store(id: $id) { products { edges { node { id } } } reviews { edges { node { rating } } } } }",
+            json!({ "id": shop.store_id }),
             None,
         )
         .await;
     assert_eq!(page["store"]["reviews"]["edges"][0]["node"]["rating"], 4);
-    assert_eq!(page["store"]["shorts"]["edges"][0]["node"]["id"], short_id);
+}
 
-    // Seller views: orders with only their lines, every product including hidden.
+/// Seller views (orders with only their lines, every product including
+/// hidden ones) and admin moderation.
+async fn seller_views_and_admin_moderation(app: TestApp) {
+    let shop = open_shop(&app).await;
+    let (admin, seller, product_id) = (&shop.admin, &shop.seller, &shop.product_id);
+    let (other_seller, _) = app.approved_seller(admin, "Other Brand", "99887766").await;
+    let (order_id, _) = place_coat_order(&app, &shop).await;
+
     let mine = app
         .gql_ok(
             "{ myStoreOrders { edges { node { id lines { productName } } } } }",
@@ -547,9 +671,8 @@ async fn buyer_and_seller_journey(app: TestApp) {
         )
         .await;
     assert_eq!(mine["myStoreOrders"]["edges"][0]["node"]["id"], order_id);
-    let hide = "mutation($id: ID!, $s: ProductStatus!) { setProductStatus(id: $id, status: $s) { status } }";
     app.gql_ok(
-        hide,
+        SET_PRODUCT_STATUS,
         json!({ "id": product_id, "s": "HIDDEN" }),
         Some(&seller.access),
     )
@@ -577,7 +700,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     assert_eq!(
         code(
             &app.gql(
-                hide,
+                SET_PRODUCT_STATUS,
                 json!({ "id": product_id, "s": "ACTIVE" }),
                 Some(&other_seller.access)
             )
@@ -586,15 +709,15 @@ async fn buyer_and_seller_journey(app: TestApp) {
         "FORBIDDEN"
     );
     app.gql_ok(
-        hide,
+        SET_PRODUCT_STATUS,
         json!({ "id": product_id, "s": "ACTIVE" }),
         Some(&seller.access),
     )
     .await;
 
-    // Admin moderation and statistics.
+    // Admin moderation.
     app.gql_ok(
-        hide,
+        SET_PRODUCT_STATUS,
         json!({ "id": product_id, "s": "BLOCKED" }),
         Some(&admin.access),
     )
@@ -602,7 +725,7 @@ async fn buyer_and_seller_journey(app: TestApp) {
     assert_eq!(
         code(
             &app.gql(
-                hide,
+                SET_PRODUCT_STATUS,
                 json!({ "id": product_id, "s": "ACTIVE" }),
                 Some(&seller.access)
             )
@@ -641,8 +764,17 @@ async fn buyer_and_seller_journey(app: TestApp) {
         .await;
     assert_eq!(
         blocked["adminProducts"]["edges"][0]["node"]["id"],
-        product_id
+        *product_id
     );
+}
+
+/// Platform statistics for a day (admins only).
+async fn platform_stats_count_the_day(app: TestApp) {
+    let shop = open_shop(&app).await;
+    let (admin, seller) = (&shop.admin, &shop.seller);
+    app.register("curator@example.com", "curator").await;
+    app.approved_seller(admin, "Other Brand", "99887766").await;
+    place_coat_order(&app, &shop).await;
     let today = chrono::Utc::now().date_naive().to_string();
     let stats = app
         .gql_ok(
@@ -672,7 +804,22 @@ async fn buyer_and_seller_journey(app: TestApp) {
     );
 }
 
-async fn every_mutation_rejects_bad_input(app: TestApp) {
+/// Two approved sellers, two buyers and one product ("Coat", stock 3) to
+/// send bad input against.
+struct BadInput {
+    seller: SignedIn,
+    rival: SignedIn,
+    buyer: SignedIn,
+    other: SignedIn,
+    coat: String,
+    good: Value,
+    pid: String,
+}
+
+/// A product id that does not exist.
+const GHOST: &str = "UHJvZHVjdDo5OTk5OTk";
+
+async fn bad_input_setup(app: &TestApp) -> BadInput {
     let admin = app.user_with_role("ADMIN").await;
     let (seller, _) = app
         .approved_seller(&admin, "Bad Input Co", "11223344")
@@ -680,10 +827,30 @@ async fn every_mutation_rejects_bad_input(app: TestApp) {
     let (rival, _) = app.approved_seller(&admin, "Rival Co", "55667788").await;
     let buyer = app.register("b@example.com", "bee").await;
     let other = app.register("o@example.com", "oscar").await;
-    let coat = category_id(&app, "01outer_01coat").await;
+    let coat = category_id(app, "01outer_01coat").await;
     let good = json!({ "name": "Coat", "price": 10000, "stock": 3, "categoryId": coat });
-    let pid = product(&app, &seller, good.clone()).await;
+    let pid = product(app, &seller, good.clone()).await;
+    BadInput {
+        seller,
+        rival,
+        buyer,
+        other,
+        coat,
+        good,
+        pid,
+    }
+}
 
+/// Product input, someone else's product, and a refused update writing nothing.
+async fn product_input_is_validated(app: TestApp) {
+    let BadInput {
+        seller,
+        rival,
+        buyer,
+        good,
+        pid,
+        ..
+    } = bad_input_setup(&app).await;
     // Product input.
     let with = |patch: Value| {
         let mut v = good.clone();
@@ -784,19 +951,24 @@ async fn every_mutation_rejects_bad_input(app: TestApp) {
         )
         .await;
     assert_eq!(name["product"]["name"], "Coat");
-    let ghost = "UHJvZHVjdDo5OTk5OTk";
     assert_eq!(
         code(
             &app.gql(
                 update,
-                json!({ "id": ghost, "i": { "price": 5 } }),
+                json!({ "id": GHOST, "i": { "price": 5 } }),
                 Some(&seller.access)
             )
             .await
         ),
         "NOT_FOUND"
     );
+}
 
+/// Cart input and someone else's cart items.
+async fn cart_input_is_validated(app: TestApp) {
+    let BadInput {
+        buyer, other, pid, ..
+    } = bad_input_setup(&app).await;
     // Cart input.
     let add =
         "mutation($id: ID!, $q: Int) { addToCart(productId: $id, quantity: $q) { itemCount } }";
@@ -812,7 +984,7 @@ async fn every_mutation_rejects_bad_input(app: TestApp) {
     }
     assert_eq!(
         code(
-            &app.gql(add, json!({ "id": ghost, "q": 1 }), Some(&buyer.access))
+            &app.gql(add, json!({ "id": GHOST, "q": 1 }), Some(&buyer.access))
                 .await
         ),
         "NOT_FOUND"
@@ -856,7 +1028,13 @@ async fn every_mutation_rejects_bad_input(app: TestApp) {
         ),
         "NOT_FOUND"
     );
+}
 
+/// Order input: nothing is taken by a refused order; someone else's order does not exist.
+async fn order_input_is_validated(app: TestApp) {
+    let BadInput {
+        buyer, other, pid, ..
+    } = bad_input_setup(&app).await;
     // Orders.
     let order = |from: Value| json!({ "from": from, "shipping": shipping() });
     for (input, key, expected) in [
@@ -871,7 +1049,7 @@ async fn every_mutation_rejects_bad_input(app: TestApp) {
             "VALIDATION",
         ),
         (
-            order(json!({ "lines": [{ "productId": ghost, "quantity": 1 }] })),
+            order(json!({ "lines": [{ "productId": GHOST, "quantity": 1 }] })),
             "bad-order-0003",
             "NOT_FOUND",
         ),
@@ -948,7 +1126,19 @@ async fn every_mutation_rejects_bad_input(app: TestApp) {
         .await["order"]
             .is_null()
     );
+}
 
+/// Reviews, shorts, store applications and inquiries.
+async fn review_short_store_and_inquiry_input_is_validated(app: TestApp) {
+    let BadInput {
+        seller,
+        rival,
+        buyer,
+        other,
+        coat,
+        pid,
+        ..
+    } = bad_input_setup(&app).await;
     // Reviews, shorts, stores, inquiries.
     let review = "mutation($i: CreateReviewInput!) { createReview(input: $i) { id } }";
     for rating in [0, 6] {
@@ -1235,13 +1425,27 @@ async fn one_idempotency_key_one_effect(app: TestApp) {
     assert_eq!(vitrine::domain::idempotency::cleanup(db).await.unwrap(), 1);
 }
 
-async fn listing_filters_sorts_and_pages(app: TestApp) {
+const LIST_PRODUCTS: &str = "query($f: ProductFilterInput, $s: ProductSort, $first: Int, $after: String) {
+        products(filter: $f, sort: $s, first: $first, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name price } } } }";
+
+fn names(data: &Value) -> Vec<String> {
+    data["products"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A store with five products across coats, jackets and tees: its id, the
+/// id of the outerwear category, and the product ids in creation order.
+async fn catalogue(app: &TestApp) -> (String, String, Vec<String>) {
     let admin = app.user_with_role("ADMIN").await;
     let (seller, store_id) = app.approved_seller(&admin, "Catalogue", "27182818").await;
-    let coat = category_id(&app, "01outer_01coat").await;
-    let jacket = category_id(&app, "01outer_02jacket").await;
-    let tee = category_id(&app, "02top_02tshirt").await;
-    let outer = category_id(&app, "01outer").await;
+    let coat = category_id(app, "01outer_01coat").await;
+    let jacket = category_id(app, "01outer_02jacket").await;
+    let tee = category_id(app, "02top_02tshirt").await;
+    let outer = category_id(app, "01outer").await;
     let specs = [
         (
             "Navy coat",
@@ -1288,23 +1492,21 @@ async fn listing_filters_sorts_and_pages(app: TestApp) {
     for (name, price, cat, gender, colors, seasons) in &specs {
         ids.push(
             product(
-                &app,
+                app,
                 &seller,
                 json!({ "name": name, "price": price, "stock": 5, "categoryId": cat, "gender": gender, "colors": colors, "seasons": seasons }),
             )
             .await,
         );
     }
-    let q = "query($f: ProductFilterInput, $s: ProductSort, $first: Int, $after: String) {
-        products(filter: $f, sort: $s, first: $first, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name price } } } }";
-    let names = |data: &Value| -> Vec<String> {
-        data["products"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"]["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    (store_id, outer, ids)
+}
+
+/// Filters narrow the catalogue (category subtree, colours, gender with
+/// UNISEX, season, price range, text, store); a bad range is refused.
+async fn listing_filters_narrow_the_catalogue(app: TestApp) {
+    let (store_id, outer, _) = catalogue(&app).await;
+    let q = LIST_PRODUCTS;
     let run = |f: Value, s: &str| {
         let app = &app;
         let f = f.clone();
@@ -1354,8 +1556,19 @@ async fn listing_filters_sorts_and_pages(app: TestApp) {
         .gql(q, json!({ "f": { "minPrice": 10, "maxPrice": 5 } }), None)
         .await;
     assert_eq!(code(&body), "VALIDATION");
+}
 
-    // Popularity: wishlists move it.
+/// Popularity: wishlists move it.
+async fn popularity_follows_wishlists(app: TestApp) {
+    let (_, _, ids) = catalogue(&app).await;
+    let run = |f: Value, s: &str| {
+        let app = &app;
+        let s = s.to_owned();
+        async move {
+            app.gql_ok(LIST_PRODUCTS, json!({ "f": f, "s": s, "first": 20 }), None)
+                .await
+        }
+    };
     let fan = app.register("fan@example.com", "fan").await;
     app.gql_ok(
         "mutation($id: ID!) { addToWishlist(productId: $id) { id } }",
@@ -1364,7 +1577,13 @@ async fn listing_filters_sorts_and_pages(app: TestApp) {
     )
     .await;
     assert_eq!(names(&run(json!({}), "POPULAR").await)[0], "White tee");
+}
 
+/// Walking every page by price shows each product once, in order; a cursor
+/// from one sort order is refused by another.
+async fn pages_walk_every_product_once(app: TestApp) {
+    catalogue(&app).await;
+    let q = LIST_PRODUCTS;
     // Walk every page by price, two at a time: each product once, in order.
     let mut seen = Vec::new();
     let mut after: Option<String> = None;

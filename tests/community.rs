@@ -10,10 +10,16 @@ use serde_json::{Value, json};
 
 on_both_databases!(
     uploads_are_checked_and_served,
-    posts_comments_likes_and_follows,
+    posts_carry_images_and_only_visible_designs,
+    comments_are_one_level_deep,
+    likes_on_every_target_kind,
+    follows_are_counted_and_listed,
+    deleting_is_for_authors_and_counts_follow,
     feed_ranking_follows_the_formula,
     feed_pages_are_stable_within_a_session,
-    behaviour_ingest_and_insights,
+    behaviour_batches_are_deduplicated,
+    bad_behaviour_batches_store_nothing,
+    insights_make_the_style_dna,
     concurrent_likes_keep_counts_exact,
 );
 
@@ -193,12 +199,23 @@ async fn uploads_over_the_limit_are_refused() {
     assert_eq!(stored_files(&app), 0);
 }
 
-async fn posts_comments_likes_and_follows(app: TestApp) {
+/// Three members; ana's design and her post about it, with two images.
+struct Board {
+    ana: SignedIn,
+    ben: SignedIn,
+    cho: SignedIn,
+    design_id: String,
+    post_id: String,
+    /// The whole `createPost` response.
+    created: Value,
+}
+
+async fn board(app: &TestApp) -> Board {
     let ana = app.register("ana@example.com", "ana").await;
     let ben = app.register("ben@example.com", "ben").await;
     let cho = app.register("cho@example.com", "cho").await;
-    let design_id = design(&app, &ana, "Japandi bedroom", "JAPANDI", "BEDROOM").await;
-    let (_, body) = app
+    let design_id = design(app, &ana, "Japandi bedroom", "JAPANDI", "BEDROOM").await;
+    let (_, created) = app
         .gql_upload(
             CREATE_POST,
             json!({ "i": { "body": "새로 꾸민 침실이에요", "designId": design_id, "images": [null, null] } }),
@@ -206,10 +223,69 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
             Some(&ana.access),
         )
         .await;
+    let post_id = created["data"]["createPost"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Board {
+        ana,
+        ben,
+        cho,
+        design_id,
+        post_id,
+        created,
+    }
+}
+
+const ADD_COMMENT: &str = "mutation($p: ID!, $b: String!, $parent: ID) { addComment(postId: $p, body: $b, parentId: $parent) { id } }";
+
+async fn comment(
+    app: &TestApp,
+    user: &SignedIn,
+    post_id: &str,
+    body: &str,
+    parent: &Value,
+) -> Value {
+    app.gql_ok(
+        ADD_COMMENT,
+        json!({ "p": post_id, "b": body, "parent": parent }),
+        Some(&user.access),
+    )
+    .await["addComment"]["id"]
+        .clone()
+}
+
+/// The board with a thread under the post: ben's comment `c1` with ana's
+/// reply, and cho's question (three comments, two top-level). Returns `c1`
+/// too.
+async fn board_with_thread(app: &TestApp) -> (Board, Value) {
+    let b = board(app).await;
+    let c1 = comment(app, &b.ben, &b.post_id, "예뻐요!", &Value::Null).await;
+    comment(app, &b.ana, &b.post_id, "감사해요", &c1).await;
+    comment(
+        app,
+        &b.cho,
+        &b.post_id,
+        "조명 정보 알 수 있을까요?",
+        &Value::Null,
+    )
+    .await;
+    (b, c1)
+}
+
+/// A post carries its images and design; someone else's private design
+/// cannot be attached; an empty post is refused.
+async fn posts_carry_images_and_only_visible_designs(app: TestApp) {
+    let Board {
+        ben,
+        cho,
+        design_id,
+        created: body,
+        ..
+    } = board(&app).await;
     let p = &body["data"]["createPost"];
     assert_eq!(p["images"].as_array().unwrap().len(), 2, "{body}");
     assert_eq!(p["design"]["id"], design_id);
-    let post_id = p["id"].as_str().unwrap().to_owned();
     // Someone else's private design cannot be attached.
     let (_, body) = app
         .gql_upload(
@@ -251,25 +327,20 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
         ),
         "VALIDATION"
     );
+}
 
-    // Comments one level deep.
-    let add = "mutation($p: ID!, $b: String!, $parent: ID) { addComment(postId: $p, body: $b, parentId: $parent) { id } }";
-    let c1 = app
-        .gql_ok(
-            add,
-            json!({ "p": post_id, "b": "예뻐요!" }),
-            Some(&ben.access),
-        )
-        .await["addComment"]["id"]
-        .clone();
-    let r1 = app
-        .gql_ok(
-            add,
-            json!({ "p": post_id, "b": "감사해요", "parent": c1 }),
-            Some(&ana.access),
-        )
-        .await["addComment"]["id"]
-        .clone();
+/// Comments one level deep.
+async fn comments_are_one_level_deep(app: TestApp) {
+    let Board {
+        ana,
+        ben,
+        cho,
+        post_id,
+        ..
+    } = board(&app).await;
+    let add = ADD_COMMENT;
+    let c1 = comment(&app, &ben, &post_id, "예뻐요!", &Value::Null).await;
+    let r1 = comment(&app, &ana, &post_id, "감사해요", &c1).await;
     let deep = app
         .gql(
             add,
@@ -285,10 +356,12 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
         ),
         "VALIDATION"
     );
-    app.gql_ok(
-        add,
-        json!({ "p": post_id, "b": "조명 정보 알 수 있을까요?" }),
-        Some(&cho.access),
+    comment(
+        &app,
+        &cho,
+        &post_id,
+        "조명 정보 알 수 있을까요?",
+        &Value::Null,
     )
     .await;
     let thread = app
@@ -307,8 +380,19 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
         t["comments"]["edges"][0]["node"]["replies"]["edges"][0]["node"]["parentId"],
         c1
     );
+}
 
-    // Likes on every target kind; exact counts; engagement = ln(1 + 2L + 3C).
+/// Likes on every target kind; exact counts; engagement = ln(1 + 2L + 3C).
+async fn likes_on_every_target_kind(app: TestApp) {
+    let (b, c1) = board_with_thread(&app).await;
+    let Board {
+        ana,
+        ben,
+        cho,
+        design_id,
+        post_id,
+        ..
+    } = b;
     assert_eq!(
         like(&app, &ben, "POST", &post_id).await,
         json!({ "likeCount": 1, "liked": true })
@@ -353,8 +437,13 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
         "VALIDATION",
         "a post id is not a design id"
     );
+}
 
-    // Follows.
+/// Follows: idempotent, not oneself, listed most recent first, counted.
+async fn follows_are_counted_and_listed(app: TestApp) {
+    let ana = app.register("ana@example.com", "ana").await;
+    let ben = app.register("ben@example.com", "ben").await;
+    let cho = app.register("cho@example.com", "cho").await;
     let follow = "mutation($u: ID!) { follow(userId: $u) { followerCount followedByMe } }";
     assert_eq!(
         app.gql_ok(follow, json!({ "u": ana.id }), Some(&ben.access))
@@ -401,8 +490,20 @@ async fn posts_comments_likes_and_follows(app: TestApp) {
         .gql_ok("{ me { followingCount } }", json!({}), Some(&ben.access))
         .await;
     assert_eq!(me["me"]["followingCount"], 1);
+}
 
-    // Deleting: only the author (or an admin); comment counts follow.
+/// Deleting: only the author (or an admin); comment counts follow.
+async fn deleting_is_for_authors_and_counts_follow(app: TestApp) {
+    let (
+        Board {
+            ana,
+            ben,
+            cho,
+            post_id,
+            ..
+        },
+        c1,
+    ) = board_with_thread(&app).await;
     let del_c = "mutation($id: ID!) { deleteComment(id: $id) }";
     assert_eq!(
         code(&app.gql(del_c, json!({ "id": c1 }), Some(&cho.access)).await),
@@ -684,23 +785,54 @@ async fn feed_pages_are_stable_within_a_session(app: TestApp) {
     );
 }
 
-async fn behaviour_ingest_and_insights(app: TestApp) {
+/// dana, and maker's two Scandinavian designs, an industrial one and a post
+/// about the industrial one.
+struct Tracking {
+    dana: SignedIn,
+    scandi: String,
+    scandi2: String,
+    post_id: String,
+}
+
+async fn tracking(app: &TestApp) -> Tracking {
     let dana = app.register("dana@example.com", "dana").await;
     let maker = app.register("maker@example.com", "maker").await;
-    let scandi = design(&app, &maker, "Scandi living", "SCANDINAVIAN", "LIVING_ROOM").await;
-    let scandi2 = design(&app, &maker, "Scandi bedroom", "SCANDINAVIAN", "BEDROOM").await;
-    let industrial = design(&app, &maker, "Loft kitchen", "INDUSTRIAL", "KITCHEN").await;
-    let post_id = post(&app, &maker, "loft", Some(&industrial)).await;
+    let scandi = design(app, &maker, "Scandi living", "SCANDINAVIAN", "LIVING_ROOM").await;
+    let scandi2 = design(app, &maker, "Scandi bedroom", "SCANDINAVIAN", "BEDROOM").await;
+    let industrial = design(app, &maker, "Loft kitchen", "INDUSTRIAL", "KITCHEN").await;
+    let post_id = post(app, &maker, "loft", Some(&industrial)).await;
+    Tracking {
+        dana,
+        scandi,
+        scandi2,
+        post_id,
+    }
+}
+
+const TRACK: &str =
+    "mutation($e: [BehaviorEventInput!]!) { trackEvents(events: $e) { accepted duplicates } }";
+
+fn event(id: &str, kind: &str, target_type: &str, target: &str, value: Option<f64>) -> Value {
     let now = chrono::Utc::now().to_rfc3339();
-    let event = |id: &str, kind: &str, target_type: &str, target: &str, value: Option<f64>| json!({ "clientEventId": id, "type": kind, "targetType": target_type, "targetId": target, "value": value, "occurredAt": now });
-    let track =
-        "mutation($e: [BehaviorEventInput!]!) { trackEvents(events: $e) { accepted duplicates } }";
-    let batch = vec![
-        event("e-1", "VIEW", "DESIGN", &scandi, None),
-        event("e-2", "DWELL", "DESIGN", &scandi, Some(42.0)),
-        event("e-3", "SAVE", "DESIGN", &scandi2, None),
-        event("e-3", "SAVE", "DESIGN", &scandi2, None),
-    ];
+    json!({ "clientEventId": id, "type": kind, "targetType": target_type, "targetId": target, "value": value, "occurredAt": now })
+}
+
+/// dana viewed and dwelt on `scandi` and saved `scandi2` (sent twice).
+fn first_batch(t: &Tracking) -> Vec<Value> {
+    vec![
+        event("e-1", "VIEW", "DESIGN", &t.scandi, None),
+        event("e-2", "DWELL", "DESIGN", &t.scandi, Some(42.0)),
+        event("e-3", "SAVE", "DESIGN", &t.scandi2, None),
+        event("e-3", "SAVE", "DESIGN", &t.scandi2, None),
+    ]
+}
+
+/// Behaviour batches are de-duplicated by client event id, also on retry.
+async fn behaviour_batches_are_deduplicated(app: TestApp) {
+    let t = tracking(&app).await;
+    let (dana, post_id) = (&t.dana, &t.post_id);
+    let track = TRACK;
+    let batch = first_batch(&t);
     let done = app
         .gql_ok(track, json!({ "e": batch }), Some(&dana.access))
         .await;
@@ -709,7 +841,7 @@ async fn behaviour_ingest_and_insights(app: TestApp) {
         json!({ "accepted": 3, "duplicates": 1 })
     );
     let mut retry = batch.clone();
-    retry.push(event("e-4", "SCROLL_DEPTH", "POST", &post_id, Some(70.0)));
+    retry.push(event("e-4", "SCROLL_DEPTH", "POST", post_id, Some(70.0)));
     let done = app
         .gql_ok(track, json!({ "e": retry }), Some(&dana.access))
         .await;
@@ -718,7 +850,17 @@ async fn behaviour_ingest_and_insights(app: TestApp) {
         json!({ "accepted": 1, "duplicates": 4 }),
         "a retried batch is harmless"
     );
+}
 
+/// A batch with one bad event (or too many) is refused whole and stores nothing.
+async fn bad_behaviour_batches_store_nothing(app: TestApp) {
+    let Tracking {
+        dana,
+        scandi,
+        post_id,
+        ..
+    } = tracking(&app).await;
+    let track = TRACK;
     for (bad, field, needle) in [
         (
             event("b-1", "TELEPORT", "DESIGN", &scandi, None),
@@ -790,8 +932,19 @@ async fn behaviour_ingest_and_insights(app: TestApp) {
         )
         .await;
     assert_eq!(again["trackEvents"]["accepted"], 1);
+}
 
-    // Insights: likes and saves make the style DNA.
+/// Insights: likes and saves make the style DNA.
+async fn insights_make_the_style_dna(app: TestApp) {
+    let t = tracking(&app).await;
+    app.gql_ok(TRACK, json!({ "e": first_batch(&t) }), Some(&t.dana.access))
+        .await;
+    let Tracking {
+        dana,
+        scandi,
+        post_id,
+        ..
+    } = t;
     like(&app, &dana, "DESIGN", &scandi).await;
     like(&app, &dana, "POST", &post_id).await;
     let insights = app

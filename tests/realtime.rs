@@ -51,10 +51,18 @@ on_both_stacks!(
     notifications_arrive_live_and_are_listed,
     replay_after_disconnect_has_no_gap_and_no_duplicate,
     device_sync_reaches_the_other_devices_only,
-    chat_members_only_with_unread_counts,
+    one_direct_conversation_per_pair,
+    messages_reach_members_only,
+    conversations_list_history_and_read_markers,
+    group_messages_notify_the_others,
+    store_inquiries_get_one_conversation,
     typing_is_ephemeral_and_expires,
     presence_follows_sockets,
-    close_codes_of_the_protocol,
+    misuse_of_the_protocol_closes_with_its_code,
+    slow_and_forged_connections_are_closed,
+    kicks_expiry_and_logout_close_sockets,
+    the_subscription_cap_refuses_the_extra_one,
+    keep_alive_pings_and_the_legacy_subprotocol,
     unauthorised_subscriptions_are_refused,
     job_progress_reaches_its_owner_only,
 );
@@ -333,10 +341,18 @@ async fn device_sync_reaches_the_other_devices_only(app: TestApp) {
     assert_eq!(code(&body), "NOT_FOUND");
 }
 
-async fn chat_members_only_with_unread_counts(app: TestApp) {
-    let ana = user(&app, "ana").await;
-    let ben = user(&app, "ben").await;
-    let eve = user(&app, "eve").await;
+/// Ana's direct conversation with ben; eve is not in it.
+struct Chat {
+    ana: SignedIn,
+    ben: SignedIn,
+    eve: SignedIn,
+    conv: String,
+}
+
+async fn chat(app: &TestApp) -> Chat {
+    let ana = user(app, "ana").await;
+    let ben = user(app, "ben").await;
+    let eve = user(app, "eve").await;
     let started = app
         .gql_ok(START_DIRECT, json!({ "u": ben.id }), Some(&ana.access))
         .await;
@@ -344,6 +360,32 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
+    Chat {
+        ana,
+        ben,
+        eve,
+        conv,
+    }
+}
+
+const CHAT_TEXTS: [&str; 3] = ["안녕 hello", "두번째", "third"];
+
+async fn send_chat_texts(app: &TestApp, c: &Chat) {
+    for text in CHAT_TEXTS {
+        app.gql_ok(SEND, json!({ "c": c.conv, "b": text }), Some(&c.ana.access))
+            .await;
+    }
+}
+
+const HISTORY: &str = "query($c: ID!, $before: String) { messages(conversationId: $c, first: 2, before: $before) { edges { cursor node { body } } pageInfo { hasNextPage } } }";
+
+/// A pair has one direct conversation, whoever starts it, also when starts race.
+async fn one_direct_conversation_per_pair(app: TestApp) {
+    let Chat { ana, ben, conv, .. } = chat(&app).await;
+    let started = app
+        .gql_ok(START_DIRECT, json!({ "u": ben.id }), Some(&ana.access))
+        .await;
+    assert_eq!(started["startConversation"]["id"], conv.as_str());
     assert_eq!(started["startConversation"]["kind"], "DIRECT");
     // The pair has one direct conversation, whoever starts it.
     let again = app
@@ -371,7 +413,17 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
         })
         .collect();
     assert_eq!(ids.len(), 1);
+}
 
+/// Members receive messages live; outsiders can neither subscribe, read nor write.
+async fn messages_reach_members_only(app: TestApp) {
+    let c = chat(&app).await;
+    let Chat {
+        ana,
+        ben,
+        eve,
+        conv,
+    } = &c;
     let mut client = NodeClient::spawn().await;
     client
         .connect("ben", &app.ws_url(), Some(&ben.access))
@@ -399,10 +451,7 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
     assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    for text in ["안녕 hello", "두번째", "third"] {
-        app.gql_ok(SEND, json!({ "c": conv, "b": text }), Some(&ana.access))
-            .await;
-    }
+    send_chat_texts(&app, &c).await;
     let got = client.next("m").await;
     assert_eq!(got["data"]["messageReceived"]["body"], "안녕 hello");
     assert_eq!(
@@ -410,6 +459,28 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
         ana.id.as_str()
     );
 
+    // Outsiders can neither read nor write.
+    let body = app
+        .gql(HISTORY, json!({ "c": conv }), Some(&eve.access))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let body = app
+        .gql(SEND, json!({ "c": conv, "b": "hi" }), Some(&eve.access))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    client.assert_quiet("spy", Duration::from_millis(300)).await;
+    let body = app
+        .gql(SEND, json!({ "c": conv, "b": "   " }), Some(&ana.access))
+        .await;
+    assert_eq!(code(&body), "VALIDATION");
+}
+
+/// Conversation lists with unread counts, history newest first, and read
+/// markers that clear the conversation's MESSAGE notifications.
+async fn conversations_list_history_and_read_markers(app: TestApp) {
+    let c = chat(&app).await;
+    send_chat_texts(&app, &c).await;
+    let Chat { ana, ben, conv, .. } = &c;
     let mine = "{ myConversations { edges { node { id unreadCount lastMessage { body } members { id } } } } }";
     let list = app.gql_ok(mine, json!({}), Some(&ben.access)).await;
     let node = &list["myConversations"]["edges"][0]["node"];
@@ -423,9 +494,8 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
     );
 
     // History newest first, continued with `before`.
-    let history = "query($c: ID!, $before: String) { messages(conversationId: $c, first: 2, before: $before) { edges { cursor node { body } } pageInfo { hasNextPage } } }";
     let page = app
-        .gql_ok(history, json!({ "c": conv }), Some(&ben.access))
+        .gql_ok(HISTORY, json!({ "c": conv }), Some(&ben.access))
         .await;
     let bodies: Vec<&str> = page["messages"]["edges"]
         .as_array()
@@ -438,7 +508,7 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
     let cursor = page["messages"]["edges"][1]["cursor"].clone();
     let older = app
         .gql_ok(
-            history,
+            HISTORY,
             json!({ "c": conv, "before": cursor }),
             Some(&ben.access),
         )
@@ -448,7 +518,7 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
 
     // Reading the conversation clears its unread count and its MESSAGE
     // notifications.
-    assert_eq!(unread(&app, &ben).await, 3);
+    assert_eq!(unread(&app, ben).await, 3);
     let read = app
         .gql_ok(
             "mutation($c: ID!) { markConversationRead(conversationId: $c, deviceId: \"web\") { unreadCount } }",
@@ -457,24 +527,12 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
         )
         .await;
     assert_eq!(read["markConversationRead"]["unreadCount"], 0);
-    assert_eq!(unread(&app, &ben).await, 0);
+    assert_eq!(unread(&app, ben).await, 0);
+}
 
-    // Outsiders can neither read nor write.
-    let body = app
-        .gql(history, json!({ "c": conv }), Some(&eve.access))
-        .await;
-    assert_eq!(code(&body), "NOT_FOUND");
-    let body = app
-        .gql(SEND, json!({ "c": conv, "b": "hi" }), Some(&eve.access))
-        .await;
-    assert_eq!(code(&body), "NOT_FOUND");
-    client.assert_quiet("spy", Duration::from_millis(300)).await;
-    let body = app
-        .gql(SEND, json!({ "c": conv, "b": "   " }), Some(&ana.access))
-        .await;
-    assert_eq!(code(&body), "VALIDATION");
-
-    // A group of three; a message notifies the two others.
+/// A group of three; a message notifies the two others.
+async fn group_messages_notify_the_others(app: TestApp) {
+    let Chat { ana, ben, eve, .. } = chat(&app).await;
     let group = app
         .gql_ok(
             "mutation($m: [ID!]!) { startConversation(input: { kind: GROUP, memberIds: $m, title: \"거실 꾸미기\" }) { id title members { id } } }",
@@ -498,8 +556,11 @@ async fn chat_members_only_with_unread_counts(app: TestApp) {
     .await;
     assert_eq!(unread(&app, &ben).await, 1);
     assert_eq!(unread(&app, &eve).await, 1);
+}
 
-    // A store inquiry gets one conversation between the buyer and the store.
+/// A store inquiry gets one conversation between the buyer and the store.
+async fn store_inquiries_get_one_conversation(app: TestApp) {
+    let Chat { ben, eve, .. } = chat(&app).await;
     let admin = app.user_with_role("ADMIN").await;
     let seller = user(&app, "seller").await;
     let store = app
@@ -677,7 +738,8 @@ async fn presence_follows_sockets(app: TestApp) {
     assert_eq!(code(&body), "FORBIDDEN");
 }
 
-async fn close_codes_of_the_protocol(app: TestApp) {
+/// Protocol misuse closes the socket with its code (4400, 4401, 4429, 4409).
+async fn misuse_of_the_protocol_closes_with_its_code(app: TestApp) {
     let ana = user(&app, "ana").await;
     let url = app.ws_url();
 
@@ -719,7 +781,11 @@ async fn close_codes_of_the_protocol(app: TestApp) {
     raw_send(&mut raw, sub).await;
     let (code_, reason) = raw_close_code(&mut raw).await;
     assert_eq!(code_, 4409, "{reason}");
+}
 
+/// 4408 for a client too slow to initialise, 4403 for a forged token.
+async fn slow_and_forged_connections_are_closed(app: TestApp) {
+    let url = app.ws_url();
     // 4408: no connection_init within 3 s (a graphql-ws client that takes 4 s
     // to produce its connection params).
     let mut client = NodeClient::spawn().await;
@@ -728,11 +794,20 @@ async fn close_codes_of_the_protocol(app: TestApp) {
         .await;
     assert_eq!(client.closed("slow").await.0, 4408);
 
-    // 4403: a forged token, and a kick while connected.
+    // 4403: a forged token.
     client
         .send(json!({ "op": "connect", "conn": "forged", "url": url, "token": "not-a-jwt" }))
         .await;
     assert_eq!(client.closed("forged").await.0, 4403);
+}
+
+/// 4403 when the user is kicked, the access token runs out, or the session
+/// logs out.
+async fn kicks_expiry_and_logout_close_sockets(app: TestApp) {
+    let ana = user(&app, "ana").await;
+    let url = app.ws_url();
+    let mut client = NodeClient::spawn().await;
+    // 4403: a kick while connected.
     let victim = user(&app, "victim").await;
     client.connect("victim", &url, Some(&victim.access)).await;
     let admin = app.user_with_role("ADMIN").await;
@@ -765,8 +840,11 @@ async fn close_codes_of_the_protocol(app: TestApp) {
     app.gql_ok("mutation { logout }", json!({}), Some(&ana.access))
         .await;
     assert_eq!(client.closed("ana").await.0, 4403);
+}
 
-    // The per-socket subscription cap refuses the extra one with a code.
+/// The per-socket subscription cap refuses the extra one with a code.
+async fn the_subscription_cap_refuses_the_extra_one(app: TestApp) {
+    let mut client = NodeClient::spawn().await;
     let capped = app.sibling(&[("VITRINE_WS_MAX_SUBSCRIPTIONS", "2")]).await;
     let bob = user(&app, "bob").await;
     client
@@ -789,8 +867,12 @@ async fn close_codes_of_the_protocol(app: TestApp) {
         refused["error"]["errors"][0]["extensions"]["code"],
         "SUBSCRIPTION_LIMIT"
     );
+}
 
-    // Server keep-alive pings, and the legacy subprotocol end to end.
+/// Server keep-alive pings, and the legacy subprotocol end to end.
+async fn keep_alive_pings_and_the_legacy_subprotocol(app: TestApp) {
+    let url = app.ws_url();
+    let bob = user(&app, "bob").await;
     let pinging = app.sibling(&[("VITRINE_WS_PING_INTERVAL", "1s")]).await;
     let mut raw = raw_socket(&pinging.ws_url(), "graphql-transport-ws").await;
     raw_send(&mut raw, json!({ "type": "connection_init" })).await;

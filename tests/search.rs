@@ -79,7 +79,8 @@ macro_rules! on_both_search_backends {
 on_both_search_backends!(
     ranking_follows_the_rules,
     korean_english_and_mixed_queries,
-    product_filters_and_pagination,
+    product_filters_narrow_the_hits,
+    search_pages_walk_every_hit_once,
     suggestions_by_prefix,
     writes_are_searchable_within_a_second,
     hidden_content_stays_hidden,
@@ -422,8 +423,16 @@ async fn korean_english_and_mixed_queries(s: Setup) {
     assert_eq!(code(&body), "VALIDATION");
 }
 
-async fn product_filters_and_pagination(s: Setup) {
-    let app = &s.app;
+/// Three indexed "linen" products: two of one store, one of another.
+struct Linen {
+    store: String,
+    top: String,
+    cheap_black_female: String,
+    dear_navy_male: String,
+    mid_black_unisex: String,
+}
+
+async fn linen_products(app: &TestApp) -> Linen {
     let admin = app.user_with_role("ADMIN").await;
     let (seller, store) = app
         .approved_seller(&admin, "Filter House", "3234567890")
@@ -436,16 +445,30 @@ async fn product_filters_and_pagination(s: Setup) {
     let cheap_black_female = product(app, &seller, json!({ "name": "linen one", "price": 10000, "colors": ["Black"], "gender": "FEMALE", "categoryId": top, "seasons": ["SUMMER"] })).await;
     let dear_navy_male = product(app, &seller, json!({ "name": "linen two", "price": 90000, "colors": ["Navy"], "gender": "MALE", "categoryId": bottom })).await;
     let mid_black_unisex = product(app, &other_seller, json!({ "name": "linen three", "price": 50000, "colors": ["Black"], "gender": "UNISEX", "categoryId": top })).await;
-    let all = [
-        cheap_black_female.clone(),
-        dear_navy_male.clone(),
-        mid_black_unisex.clone(),
-    ];
     eventually(Duration::from_secs(2), "all three indexed", || async {
         let f = search(app, None, "linen", json!({ "types": ["PRODUCT"] })).await;
         (f["products"]["totalCount"] == 3).then_some(())
     })
     .await;
+    Linen {
+        store,
+        top,
+        cheap_black_female,
+        dear_navy_male,
+        mid_black_unisex,
+    }
+}
+
+/// The catalogue's filters narrow the product hits; bad filters are refused.
+async fn product_filters_narrow_the_hits(s: Setup) {
+    let app = &s.app;
+    let Linen {
+        store,
+        top,
+        cheap_black_female,
+        dear_navy_male,
+        mid_black_unisex,
+    } = linen_products(app).await;
     let filtered = |f: Value| async move {
         let found = search(
             app,
@@ -507,8 +530,22 @@ async fn product_filters_and_pagination(s: Setup) {
         )
         .await;
     assert_eq!(code(&body), "VALIDATION");
+}
 
-    // Pagination: pages of one walk every hit once, in rank order.
+/// Pages of one walk every hit once, in rank order; cursors continue their
+/// own section only; page sizes and depth are bounded.
+async fn search_pages_walk_every_hit_once(s: Setup) {
+    let app = &s.app;
+    let linen = linen_products(app).await;
+    let all = [
+        linen.cheap_black_female,
+        linen.dear_navy_male,
+        linen.mid_black_unisex,
+    ];
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
     let full = ids(&search(
         app,
         None,

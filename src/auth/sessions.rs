@@ -8,8 +8,8 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, SqlErr, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 
@@ -374,6 +374,35 @@ fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("rt_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// One page of the live sessions of `user_id` (neither revoked nor expired),
+/// most recently used first; `after` is the `(last_seen_at, id)` of the last
+/// row of the previous page. Only the user's own sessions are ever listed.
+pub async fn active_sessions(
+    db: &DatabaseConnection,
+    user_id: i64,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: u64,
+) -> AppResult<Vec<session::Model>> {
+    let mut query = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(session::Column::LastSeenAt)
+        .order_by_desc(session::Column::Id);
+    if let Some((seen, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(session::Column::LastSeenAt.lt(seen))
+                .add(
+                    Condition::all()
+                        .add(session::Column::LastSeenAt.eq(seen))
+                        .add(session::Column::Id.lt(id)),
+                ),
+        );
+    }
+    Ok(query.limit(limit).all(db).await?)
 }
 
 pub fn hash_refresh_token(token: &str) -> String {

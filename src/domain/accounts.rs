@@ -276,6 +276,28 @@ fn filter_condition(filter: &UserFilter) -> AppResult<Condition> {
     Ok(cond)
 }
 
+/// Whether `viewer` may see account `user` at all: active accounts are
+/// public, kicked ones are seen by admins only, deleted ones by no one.
+pub fn visible_to(user: &user::Model, viewer: Option<&user::Model>) -> bool {
+    match user.status {
+        UserStatus::Active => true,
+        UserStatus::Kicked => is_admin(viewer),
+        UserStatus::Deleted => false,
+    }
+}
+
+/// Whether `viewer` sees the private fields (email, gender, birth date,
+/// status) of account `user_id`: the account itself and admins.
+pub fn sees_private_fields(user_id: i64, viewer: Option<&user::Model>) -> bool {
+    viewer.is_some_and(|v| v.id == user_id) || is_admin(viewer)
+}
+
+/// Whether `viewer` is an admin (who alone sees moderation details such as
+/// why an account was kicked).
+pub fn is_admin(viewer: Option<&user::Model>) -> bool {
+    viewer.is_some_and(|v| v.role == Role::Admin)
+}
+
 /// One page of users, newest first, keyset-paginated on id.
 pub async fn list_users(
     db: &impl ConnectionTrait,

@@ -98,8 +98,11 @@ impl Background {
     /// a shutdown (a test app dropped at the end of its test, whose
     /// database and data directory go right after).
     pub fn abort_handles(&self) -> AbortHandles {
-        let mut handles: Vec<tokio::task::AbortHandle> =
-            self.loops.iter().map(|(_, h, _)| h.abort_handle()).collect();
+        let mut handles: Vec<tokio::task::AbortHandle> = self
+            .loops
+            .iter()
+            .map(|(_, h, _)| h.abort_handle())
+            .collect();
         if let Some(workers) = &self.workers {
             handles.extend(workers.abort_handle());
         }

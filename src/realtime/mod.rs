@@ -1,10 +1,12 @@
 //! The real-time channel (RT-1 … RT-7): the WebSocket protocol server
-//! ([`ws`]), presence ([`presence`]), the topics events travel on, and the
-//! bridge that turns committed domain events into publications.
+//! ([`ws`]), presence ([`presence`]), the delivery streams subscriptions map
+//! ([`delivery`]), the topics events travel on, and the bridge that turns
+//! committed domain events into publications.
 //!
 //! Every topic is scoped so that subscribing to it needs no further
 //! filtering: a user's notifications, device-sync and control messages, a
 //! conversation's messages and typing, a user's presence, a user's job.
+pub mod delivery;
 pub mod presence;
 pub mod ws;
 
@@ -206,6 +208,12 @@ impl Realtime {
             DomainEvent::MessageSent(m) => {
                 self.publish::<message::Model>(&topics::messages(m.conversation_id), m)
                     .await
+            }
+            DomainEvent::TypingChanged(t) => {
+                self.publish(&topics::typing(t.conversation_id), t).await
+            }
+            DomainEvent::DeviceSynced { user_id, sync } => {
+                self.publish(&topics::device_sync(*user_id), sync).await
             }
             DomainEvent::UserKicked { user_id, reason } => {
                 self.publish(

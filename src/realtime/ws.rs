@@ -27,7 +27,7 @@ use crate::{
         guard::{RequestAuth, Viewer, load_viewer},
     },
     infra::pubsub::{Delivery, TopicStream},
-    resolvers::{AppSchema, accounts::ClientInfo, loaders::RequestLoaders},
+    resolvers::{AppSchema, context::ClientInfo, loaders::RequestLoaders},
     state::AppState,
 };
 

@@ -5,29 +5,23 @@ use async_graphql::{
     connection::{Connection, ConnectionNameType, EdgeNameType, EmptyFields},
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::relay::{PageArgs, connection, decode_id, encode_id};
+use super::{
+    context::{client_info, in_viewer_set, loaders, state, viewer, viewer_user},
+    loaders::ViewerSet,
+    relay::{PageArgs, connection, decode_id, encode_id},
+};
 use crate::{
     auth::{
         RoleGuard, sessions,
         sessions::{DeviceInfo, IssuedTokens, Registration},
-        viewer,
     },
     domain::accounts::{self, ProfileUpdate, UserFilter},
     entities::{
         session::{self as session_entity, RevokedReason},
         user::{self as user_entity},
     },
-    state::AppState,
 };
-
-/// Where the HTTP request came from; recorded on new sessions.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::entities::user::Role")]
@@ -85,9 +79,11 @@ impl User {
         if self.own {
             return Ok(true);
         }
-        Ok(crate::auth::guard::optional_viewer(ctx)
-            .await?
-            .is_some_and(|v| v.id() == self.model.id || v.is_admin()))
+        let viewer = viewer_user(ctx).await?;
+        Ok(accounts::sees_private_fields(
+            self.model.id,
+            viewer.as_ref(),
+        ))
     }
 }
 
@@ -136,22 +132,11 @@ impl User {
     }
     /// Whether the caller follows this account (false when anonymous).
     async fn followed_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
-        match crate::auth::guard::optional_viewer(ctx).await? {
-            None => Ok(false),
-            Some(v) => Ok(ctx
-                .data_unchecked::<crate::resolvers::loaders::RequestLoaders>()
-                .get()
-                .following
-                .load_one((v.id(), self.model.id))
-                .await?
-                .unwrap_or(false)),
-        }
+        in_viewer_set(ctx, ViewerSet::Following, self.model.id).await
     }
     /// Why an admin kicked the account (admins only).
     async fn status_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        let admin = crate::auth::guard::optional_viewer(ctx)
-            .await?
-            .is_some_and(|v| v.is_admin());
+        let admin = accounts::is_admin(viewer_user(ctx).await?.as_ref());
         Ok(admin
             .then_some(self.model.status_reason.as_deref())
             .flatten())
@@ -278,7 +263,7 @@ fn device_info(
     device_id: Option<String>,
     device_type: Option<DeviceType>,
 ) -> DeviceInfo {
-    let client = ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default();
+    let client = client_info(ctx);
     DeviceInfo {
         device_id,
         device_type: device_type.map(Into::into),
@@ -301,24 +286,11 @@ impl AccountsQuery {
     /// A public profile; `null` when unknown, deleted or kicked (admins still see kicked accounts).
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
         let id = decode_id("User", "id", &id)?;
-        let Some(found) = ctx
-            .data_unchecked::<crate::resolvers::loaders::RequestLoaders>()
-            .get()
-            .users
-            .load_one(id)
-            .await?
-        else {
+        let Some(found) = loaders(ctx).users.load_one(id).await? else {
             return Ok(None);
         };
-        let is_admin = crate::auth::guard::optional_viewer(ctx)
-            .await?
-            .is_some_and(|v| v.is_admin());
-        let visible = match found.status {
-            user_entity::UserStatus::Active => true,
-            user_entity::UserStatus::Kicked => is_admin,
-            user_entity::UserStatus::Deleted => false,
-        };
-        Ok(visible.then_some(User::new(found)))
+        let viewer = viewer_user(ctx).await?;
+        Ok(accounts::visible_to(&found, viewer.as_ref()).then_some(User::new(found)))
     }
 
     /// Every account, newest first (admins).
@@ -339,7 +311,7 @@ impl AccountsQuery {
             status: status.map(Into::into),
             search,
         };
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         let (rows, total) =
             accounts::list_users(&state.db, &filter, after_id, page.fetch_limit()).await?;
         Ok(connection(
@@ -364,25 +336,9 @@ impl AccountsQuery {
         let page = PageArgs::new(first, after)?;
         let after_key: Option<(DateTime<Utc>, i64)> = page.after_key()?;
         let me = viewer(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
-        let mut query = session_entity::Entity::find()
-            .filter(session_entity::Column::UserId.eq(me.id()))
-            .filter(session_entity::Column::RevokedAt.is_null())
-            .filter(session_entity::Column::ExpiresAt.gt(Utc::now()))
-            .order_by_desc(session_entity::Column::LastSeenAt)
-            .order_by_desc(session_entity::Column::Id);
-        if let Some((seen, id)) = after_key {
-            query = query.filter(
-                sea_orm::Condition::any()
-                    .add(session_entity::Column::LastSeenAt.lt(seen))
-                    .add(
-                        sea_orm::Condition::all()
-                            .add(session_entity::Column::LastSeenAt.eq(seen))
-                            .add(session_entity::Column::Id.lt(id)),
-                    ),
-            );
-        }
-        let rows = query.limit(page.fetch_limit()).all(&state.db).await?;
+        let rows =
+            sessions::active_sessions(&state(ctx).db, me.id(), after_key, page.fetch_limit())
+                .await?;
         let current = me.session_id;
         Ok(connection(
             &page,
@@ -404,7 +360,7 @@ pub struct AccountsMutation;
 impl AccountsMutation {
     /// Creates a BUYER account and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         let device = device_info(ctx, input.device_id, input.device_type);
         let registration = Registration {
             email: input.email,
@@ -420,7 +376,7 @@ impl AccountsMutation {
 
     /// Signs in on a device, opening a session.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         let device = device_info(ctx, input.device_id, input.device_type);
         Ok(
             sessions::login(&state.auth_services(), &input.email, input.password, device)
@@ -432,7 +388,7 @@ impl AccountsMutation {
     /// Exchanges a refresh token for a new pair. A token works once: presenting
     /// it again revokes its session and answers `TOKEN_REUSED`.
     async fn refresh_token(&self, ctx: &Context<'_>, token: String) -> Result<AuthPayload> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         Ok(sessions::refresh(&state.auth_services(), &token)
             .await?
             .into())
@@ -442,7 +398,7 @@ impl AccountsMutation {
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
         let me = viewer(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         sessions::revoke_session(
             &state.db,
             &state.events,
@@ -459,7 +415,7 @@ impl AccountsMutation {
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let session_id = decode_id("Session", "id", &id)?;
         let me = viewer(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         sessions::revoke_session(
             &state.db,
             &state.events,
@@ -476,7 +432,7 @@ impl AccountsMutation {
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<User> {
         let me = viewer(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         let update = ProfileUpdate {
             nickname: input.nickname,
             gender: input.gender.map(Into::into),
@@ -494,7 +450,7 @@ impl AccountsMutation {
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn delete_me(&self, ctx: &Context<'_>, password: String) -> Result<bool> {
         let me = viewer(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         accounts::delete_account(&state.db, &state.events, &me.user, password).await?;
         Ok(true)
     }
@@ -504,7 +460,7 @@ impl AccountsMutation {
     async fn kick_user(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<User> {
         let target = decode_id("User", "id", &id)?;
         let me = viewer(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
+        let state = state(ctx);
         Ok(User::new(
             accounts::kick_user(&state.db, &state.events, &me.user, target, &reason).await?,
         ))

@@ -9,16 +9,20 @@ use chrono::{DateTime, Utc};
 
 use super::{
     accounts::{TotalCount, User, UserConnection},
-    commerce::types::{loaders, state},
-    relay::{PageArgs, connection, decode_id, encode_id, first_page_or},
+    context::{
+        child_connection, in_viewer_set, loaders, optional_viewer, state, viewer, viewer_user,
+    },
+    loaders::ViewerSet,
+    relay::{PageArgs, connection, decode_id, encode_id},
 };
 use crate::{
-    auth::{RoleGuard, guard::optional_viewer, viewer},
+    auth::RoleGuard,
     domain::community::{
         behavior, designs, feed,
         insights::{self, Insights},
         media::{self, CheckedImage},
-        posts, social,
+        posts,
+        social::{self, FollowSide},
     },
     entities::{comment, design as design_entity, like::LikeTarget, post as post_entity},
     error::AppError,
@@ -123,14 +127,7 @@ async fn upload_url(ctx: &Context<'_>, id: Option<&String>) -> Result<Option<Str
 }
 
 async fn liked_by_me(ctx: &Context<'_>, target: LikeTarget, id: i64) -> Result<bool> {
-    match optional_viewer(ctx).await? {
-        None => Ok(false),
-        Some(v) => Ok(loaders(ctx)
-            .liked
-            .load_one((v.id(), target, id))
-            .await?
-            .unwrap_or(false)),
-    }
+    in_viewer_set(ctx, ViewerSet::Liked(target), id).await
 }
 
 /// A room design (COMM-1).
@@ -244,7 +241,7 @@ impl Post {
         let Some(d) = loaders(ctx).designs.load_one(id).await? else {
             return Ok(None);
         };
-        let reader = optional_viewer(ctx).await?.map(|v| v.user);
+        let reader = viewer_user(ctx).await?;
         Ok(designs::visible_to(&d, reader.as_ref()).then_some(Design(d)))
     }
     async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
@@ -285,26 +282,14 @@ async fn comment_page(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Connection<String, Comment>> {
-    let page = PageArgs::new(first, after)?;
-    let first_rows = match parent_id {
-        None => loaders(ctx)
-            .post_comments
-            .load_one((post_id, page.fetch_limit())),
-        Some(parent) => loaders(ctx)
-            .comment_replies
-            .load_one((parent, page.fetch_limit())),
+    let (first_rows, parent) = match parent_id {
+        None => (&loaders(ctx).post_comments, post_id),
+        Some(parent) => (&loaders(ctx).comment_replies, parent),
     };
-    let rows = first_page_or(&page, first_rows, |after_id| {
-        posts::comments(
-            &state(ctx).db,
-            post_id,
-            parent_id,
-            Some(after_id),
-            page.fetch_limit(),
-        )
-    })
-    .await?;
-    Ok(connection(&page, rows, EmptyFields, |c| c.id, Comment))
+    let later = |after_id, limit| {
+        posts::comments(&state(ctx).db, post_id, parent_id, Some(after_id), limit)
+    };
+    child_connection(first, after, first_rows, parent, later, Comment).await
 }
 
 /// A comment; replies are one level deep.
@@ -543,7 +528,7 @@ impl CommunityQuery {
     /// A design: PUBLIC ones for everyone, PRIVATE ones for their owner.
     async fn design(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Design>> {
         let id = decode_id("Design", "id", &id)?;
-        let reader = optional_viewer(ctx).await?.map(|v| v.user);
+        let reader = viewer_user(ctx).await?;
         Ok(designs::find_visible(&state(ctx).db, id, reader.as_ref())
             .await?
             .map(Design))
@@ -568,7 +553,7 @@ impl CommunityQuery {
                 .map(|o| decode_id("User", "ownerId", o))
                 .transpose()?,
         };
-        let reader = optional_viewer(ctx).await?.map(|v| v.user);
+        let reader = viewer_user(ctx).await?;
         let rows = designs::list(
             &state(ctx).db,
             &filter,
@@ -631,7 +616,7 @@ impl CommunityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<UserConnection> {
-        follow_list(ctx, user_id, true, first, after).await
+        follow_list(ctx, user_id, FollowSide::Followers, first, after).await
     }
 
     /// Whom `userId` follows, most recent first.
@@ -642,7 +627,7 @@ impl CommunityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<UserConnection> {
-        follow_list(ctx, user_id, false, first, after).await
+        follow_list(ctx, user_id, FollowSide::Following, first, after).await
     }
 
     /// The personalised home feed (COMM-5). Pages are stable within a feed
@@ -694,10 +679,11 @@ impl CommunityQuery {
 async fn follow_list(
     ctx: &Context<'_>,
     user_id: ID,
-    followers: bool,
+    side: FollowSide,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<UserConnection> {
+    let followers = side == FollowSide::Followers;
     let user_id = decode_id("User", "userId", &user_id)?;
     let page = PageArgs::new(first, after)?;
     let Some(subject) = loaders(ctx).users.load_one(user_id).await? else {
@@ -706,7 +692,7 @@ async fn follow_list(
     let rows = social::follows(
         &state(ctx).db,
         user_id,
-        followers,
+        side,
         page.after_key()?,
         page.fetch_limit(),
     )

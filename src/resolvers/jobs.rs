@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 
 use super::{
     accounts::User,
-    commerce::types::{loaders, state},
+    context::{loaders, state, viewer},
     realtime::JobState,
     relay::{PageArgs, connection},
 };
 use crate::{
-    auth::{RoleGuard, viewer},
+    auth::RoleGuard,
     domain::search_index,
     entities::job,
     error::AppError,

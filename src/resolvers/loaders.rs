@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Statement,
+    QueryOrder, QuerySelect, Statement,
 };
 
 use crate::entities::{
@@ -30,9 +30,7 @@ pub struct Loaders {
     pub store_reviews: DataLoader<FirstRowsLoader<review::Entity>>,
     pub store_products: DataLoader<FirstRowsLoader<product::Entity>>,
     pub category_popular: DataLoader<FirstRowsLoader<product::Entity>>,
-    pub wishlisted: DataLoader<WishlistedLoader>,
-    pub liked: DataLoader<LikedLoader>,
-    pub following: DataLoader<FollowingLoader>,
+    pub in_viewer_set: DataLoader<InViewerSetLoader>,
     pub uploads: DataLoader<UploadLoader>,
     pub post_images: DataLoader<PostImagesLoader>,
     pub designs: DataLoader<ByIdLoader<design::Entity>>,
@@ -98,9 +96,7 @@ impl Loaders {
             store_reviews: loader(FirstRowsLoader::new(&db, &STORE_REVIEWS), delay),
             store_products: loader(FirstRowsLoader::new(&db, &STORE_PRODUCTS), delay),
             category_popular: loader(FirstRowsLoader::new(&db, &CATEGORY_POPULAR), delay),
-            wishlisted: loader(WishlistedLoader { db: db.clone() }, delay),
-            liked: loader(LikedLoader { db: db.clone() }, delay),
-            following: loader(FollowingLoader { db: db.clone() }, delay),
+            in_viewer_set: loader(InViewerSetLoader { db: db.clone() }, delay),
             uploads: loader(UploadLoader { db: db.clone() }, delay),
             post_images: loader(PostImagesLoader { db: db.clone() }, delay),
             designs: loader(ByIdLoader::new(&db), delay),
@@ -150,7 +146,9 @@ macro_rules! has_id {
         }
     )+};
 }
-has_id!(user, store, category, product, short, design, post, message);
+has_id!(
+    user, store, category, product, short, design, post, message, review, comment
+);
 
 impl<E> Loader<i64> for ByIdLoader<E>
 where
@@ -399,86 +397,83 @@ impl Loader<i64> for CategoryChildrenLoader {
     }
 }
 
-/// Whether `(user, product)` is in the user's wishlist.
-pub struct WishlistedLoader {
-    db: DatabaseConnection,
+/// A set of things a viewer has: the products in their wishlist, the
+/// accounts they follow, what they liked (per target type). Output types
+/// ask "is X in the viewer's set" through one [`InViewerSetLoader`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViewerSet {
+    Wishlist,
+    Following,
+    Liked(like::LikeTarget),
 }
 
-impl Loader<(i64, i64)> for WishlistedLoader {
-    type Value = bool;
-    type Error = Arc<sea_orm::DbErr>;
-
-    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<(i64, i64), bool> {
-        let mut out: HashMap<(i64, i64), bool> = keys.iter().map(|k| (*k, false)).collect();
-        for (user_id, products) in group_by_first(keys) {
-            let rows = wishlist_item::Entity::find()
-                .filter(wishlist_item::Column::UserId.eq(user_id))
-                .filter(wishlist_item::Column::ProductId.is_in(products))
-                .all(&self.db)
-                .await
-                .map_err(Arc::new)?;
-            for row in rows {
-                out.insert((user_id, row.product_id), true);
+impl ViewerSet {
+    /// Which of `ids` are in `viewer`'s set.
+    async fn members(
+        self,
+        db: &DatabaseConnection,
+        viewer: i64,
+        ids: Vec<i64>,
+    ) -> Result<Vec<i64>, sea_orm::DbErr> {
+        match self {
+            Self::Wishlist => {
+                wishlist_item::Entity::find()
+                    .select_only()
+                    .column(wishlist_item::Column::ProductId)
+                    .filter(wishlist_item::Column::UserId.eq(viewer))
+                    .filter(wishlist_item::Column::ProductId.is_in(ids))
+                    .into_tuple()
+                    .all(db)
+                    .await
+            }
+            Self::Following => {
+                follow::Entity::find()
+                    .select_only()
+                    .column(follow::Column::FolloweeId)
+                    .filter(follow::Column::FollowerId.eq(viewer))
+                    .filter(follow::Column::FolloweeId.is_in(ids))
+                    .into_tuple()
+                    .all(db)
+                    .await
+            }
+            Self::Liked(target) => {
+                like::Entity::find()
+                    .select_only()
+                    .column(like::Column::TargetId)
+                    .filter(like::Column::UserId.eq(viewer))
+                    .filter(like::Column::TargetType.eq(target))
+                    .filter(like::Column::TargetId.is_in(ids))
+                    .into_tuple()
+                    .all(db)
+                    .await
             }
         }
-        Ok(out)
     }
 }
 
-/// Whether `(user, target type, target id)` is liked by the user.
-pub struct LikedLoader {
+/// Whether `(set, viewer, id)`: `id` is in the viewer's [`ViewerSet`]. One
+/// statement per set and viewer in a batch (in practice one viewer per
+/// request).
+pub struct InViewerSetLoader {
     db: DatabaseConnection,
 }
 
-impl Loader<(i64, like::LikeTarget, i64)> for LikedLoader {
+impl Loader<(ViewerSet, i64, i64)> for InViewerSetLoader {
     type Value = bool;
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(
         &self,
-        keys: &[(i64, like::LikeTarget, i64)],
-    ) -> LoadResult<(i64, like::LikeTarget, i64), bool> {
+        keys: &[(ViewerSet, i64, i64)],
+    ) -> LoadResult<(ViewerSet, i64, i64), bool> {
         let mut out: HashMap<_, bool> = keys.iter().map(|k| (*k, false)).collect();
-        let mut groups: HashMap<(i64, like::LikeTarget), Vec<i64>> = HashMap::new();
-        for (user, target, id) in keys {
-            groups.entry((*user, *target)).or_default().push(*id);
+        let mut groups: HashMap<(ViewerSet, i64), Vec<i64>> = HashMap::new();
+        for (set, viewer, id) in keys {
+            groups.entry((*set, *viewer)).or_default().push(*id);
         }
-        for ((user_id, target), ids) in groups {
-            let rows = like::Entity::find()
-                .filter(like::Column::UserId.eq(user_id))
-                .filter(like::Column::TargetType.eq(target))
-                .filter(like::Column::TargetId.is_in(ids))
-                .all(&self.db)
-                .await
-                .map_err(Arc::new)?;
-            for row in rows {
-                out.insert((user_id, target, row.target_id), true);
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Whether `(follower, followee)` is a follow.
-pub struct FollowingLoader {
-    db: DatabaseConnection,
-}
-
-impl Loader<(i64, i64)> for FollowingLoader {
-    type Value = bool;
-    type Error = Arc<sea_orm::DbErr>;
-
-    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<(i64, i64), bool> {
-        let mut out: HashMap<(i64, i64), bool> = keys.iter().map(|k| (*k, false)).collect();
-        for (follower, followees) in group_by_first(keys) {
-            let rows = follow::Entity::find()
-                .filter(follow::Column::FollowerId.eq(follower))
-                .filter(follow::Column::FolloweeId.is_in(followees))
-                .all(&self.db)
-                .await
-                .map_err(Arc::new)?;
-            for row in rows {
-                out.insert((follower, row.followee_id), true);
+        for ((set, viewer), ids) in groups {
+            for id in set.members(&self.db, viewer, ids).await.map_err(Arc::new)? {
+                out.insert((set, viewer, id), true);
             }
         }
         Ok(out)
@@ -527,15 +522,6 @@ impl Loader<i64> for PostImagesLoader {
         }
         Ok(out)
     }
-}
-
-/// Keys grouped by their first element (in practice one viewer per request).
-fn group_by_first(keys: &[(i64, i64)]) -> HashMap<i64, Vec<i64>> {
-    let mut grouped: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (a, b) in keys {
-        grouped.entry(*a).or_default().push(*b);
-    }
-    grouped
 }
 
 /// How many distinct custom carts include each product (COM-8, for sellers).

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod commerce;
 pub mod community;
+pub mod context;
 pub mod jobs;
 pub mod loaders;
 pub mod partners;

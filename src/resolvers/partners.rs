@@ -7,11 +7,11 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use super::{
-    commerce::types::state,
+    context::{state, viewer},
     relay::{PageArgs, connection, decode_id, encode_id},
 };
 use crate::{
-    auth::{RoleGuard, viewer},
+    auth::RoleGuard,
     domain::partners::{self, NewPartner},
     entities::partner,
 };

@@ -1,27 +1,21 @@
 //! Real time over GraphQL (RT-2 … RT-7): notifications with replay, device
-//! sync, presence, chat and typing, job progress. Subscriptions subscribe to
-//! their topic *before* reading storage, so nothing falls between a replay
-//! and the live stream.
-use std::{
-    collections::{BTreeSet, HashMap},
-    time::Duration,
-};
-
+//! sync, presence, chat and typing, job progress. The subscriptions map the
+//! delivery streams of [`crate::realtime::delivery`] (which own replay,
+//! de-duplication and typing expiry) to output types.
 use async_graphql::{
     Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Subscription,
     connection::{Connection, EmptyFields},
 };
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
-use tokio::time::Instant;
 
 use super::{
     accounts::User,
-    commerce::types::{loaders, state},
+    context::{loaders, state, viewer},
     relay::{PageArgs, connection, decode_cursor, decode_id, encode_cursor, encode_id},
 };
 use crate::{
-    auth::{RoleGuard, viewer},
+    auth::RoleGuard,
     domain::realtime::{
         chat::{self, StartConversation},
         notifications::{self, Selection},
@@ -29,14 +23,8 @@ use crate::{
     },
     entities::{conversation as conversation_entity, message as message_entity, notification},
     error::AppError,
-    infra::pubsub::Delivery,
-    realtime::{
-        JobProgress as JobProgressEvent, PresenceEvent, SyncEvent, TypingEvent, sleep_until, topics,
-    },
+    realtime::{JobProgress as JobProgressEvent, PresenceEvent, SyncEvent, TypingEvent, delivery},
 };
-
-/// A typing indicator lapses after this long without a refresh.
-pub const TYPING_TTL: Duration = Duration::from_secs(5);
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::entities::notification::NotificationKind")]
@@ -184,22 +172,6 @@ impl Presence {
     }
 }
 
-/// The state of each of `user_ids` now.
-fn current_presence(user_ids: &[i64], online: Vec<bool>) -> Vec<Presence> {
-    let now = Utc::now();
-    user_ids
-        .iter()
-        .zip(online)
-        .map(|(user_id, online)| {
-            Presence::from(PresenceEvent {
-                user_id: *user_id,
-                online,
-                at: now,
-            })
-        })
-        .collect()
-}
-
 impl From<PresenceEvent> for Presence {
     fn from(e: PresenceEvent) -> Self {
         Self {
@@ -311,12 +283,14 @@ impl Typing {
     }
 }
 
-fn typing(conversation_id: i64, user_id: i64, typing: bool) -> Typing {
-    Typing {
-        conversation_id: encode_id("Conversation", conversation_id),
-        user_id: encode_id("User", user_id),
-        typing,
-        raw_user_id: user_id,
+impl From<TypingEvent> for Typing {
+    fn from(e: TypingEvent) -> Self {
+        Self {
+            conversation_id: encode_id("Conversation", e.conversation_id),
+            user_id: encode_id("User", e.user_id),
+            typing: e.typing,
+            raw_user_id: e.user_id,
+        }
     }
 }
 
@@ -414,8 +388,8 @@ impl RealtimeQuery {
         let ids = decode_users("userIds", &user_ids)?;
         let app = state(ctx);
         presence_rules::ensure_visible(&app.db, viewer.id(), &ids).await?;
-        let online = app.realtime.presence.online(&ids).await;
-        Ok(current_presence(&ids, online))
+        let now = delivery::presence_now(&app.realtime.presence, &ids).await;
+        Ok(now.into_iter().map(Presence::from).collect())
     }
 
     #[graphql(guard = "RoleGuard::signed_in()")]
@@ -501,15 +475,12 @@ impl RealtimeMutation {
             }
         };
         let app = state(ctx);
-        let (updated, event) =
-            notifications::mark_read(&app.db, viewer.id(), selection, &device_id).await?;
-        let unread = event.unread_notifications;
-        app.realtime
-            .publish(&topics::device_sync(viewer.id()), &event)
-            .await;
+        let marked =
+            notifications::mark_read(&app.db, &app.events, viewer.id(), selection, &device_id)
+                .await?;
         Ok(MarkNotificationsReadPayload {
-            updated: updated as i32,
-            unread_count: unread as i32,
+            updated: marked.updated as i32,
+            unread_count: marked.unread as i32,
         })
     }
 
@@ -574,11 +545,15 @@ impl RealtimeMutation {
             .map(|id| decode_id("Message", "upTo", id))
             .transpose()?;
         let app = state(ctx);
-        let event =
-            chat::mark_read(&app.db, viewer.id(), conversation_id, up_to, &device_id).await?;
-        app.realtime
-            .publish(&topics::device_sync(viewer.id()), &event)
-            .await;
+        chat::mark_read(
+            &app.db,
+            &app.events,
+            viewer.id(),
+            conversation_id,
+            up_to,
+            &device_id,
+        )
+        .await?;
         let (found, _) = chat::membership(&app.db, viewer.id(), conversation_id).await?;
         Ok(Conversation(found))
     }
@@ -595,55 +570,9 @@ impl RealtimeMutation {
         let viewer = viewer(ctx).await?;
         let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
         let app = state(ctx);
-        chat::ensure_member(&app.db, viewer.id(), conversation_id).await?;
-        app.realtime
-            .publish(
-                &topics::typing(conversation_id),
-                &TypingEvent {
-                    conversation_id,
-                    user_id: viewer.id(),
-                    typing,
-                },
-            )
-            .await;
+        chat::set_typing(&app.db, &app.events, viewer.id(), conversation_id, typing).await?;
         Ok(true)
     }
-}
-
-/// Ids delivered to one subscription: everything up to `floor`, and the
-/// recent ones above it (bounded). A replay re-reads above `floor`.
-struct Delivered {
-    floor: i64,
-    recent: BTreeSet<i64>,
-}
-
-const RECENT_IDS: usize = 1024;
-
-impl Delivered {
-    fn new(floor: i64) -> Self {
-        Self {
-            floor,
-            recent: BTreeSet::new(),
-        }
-    }
-
-    /// True the first time `id` is offered.
-    fn insert(&mut self, id: i64) -> bool {
-        if id <= self.floor || !self.recent.insert(id) {
-            return false;
-        }
-        if self.recent.len() > RECENT_IDS
-            && let Some(oldest) = self.recent.pop_first()
-        {
-            self.floor = oldest;
-        }
-        true
-    }
-}
-
-enum Step<T> {
-    Live(Option<T>),
-    Resync(bool),
 }
 
 #[derive(Default)]
@@ -665,72 +594,20 @@ impl RealtimeSubscription {
         after: Option<String>,
     ) -> Result<impl Stream<Item = Notification> + use<>> {
         let viewer = Box::pin(viewer(ctx)).await?;
-        let app = state(ctx).clone();
+        let app = state(ctx);
         let after_id = after
             .as_deref()
             .map(decode_cursor::<i64>)
             .transpose()
             .map_err(|_| AppError::validation("after", "`after` is not a notification cursor"))?;
-        let user_id = viewer.id();
-        // Subscribe first: whatever is stored from here on is either in the
-        // replay, on the live stream, or both (deduplicated).
-        let mut live = app
-            .realtime
-            .pubsub
-            .subscribe(&topics::notifications(user_id));
-        let mut resyncs = app.realtime.pubsub.resyncs();
-        resyncs.mark_unchanged();
-        let floor = match after_id {
-            Some(id) => id,
-            None => Box::pin(notifications::latest_id(&app.db, user_id)).await?,
-        };
-        Ok(async_stream::stream! {
-            let mut delivered = Delivered::new(floor);
-            let mut replay = after_id.is_some();
-            loop {
-                if replay {
-                    replay = false;
-                    let mut from = delivered.floor;
-                    loop {
-                        // Boxed: a query future is large, and the stream's
-                        // state (kept by every idle subscriber) would carry it.
-                        let page = match Box::pin(notifications::after(&app.db, user_id, from, 100)).await {
-                            Ok(page) => page,
-                            Err(_) => {
-                                tracing::warn!(user_id, "notification replay failed; retrying on the next resync");
-                                break;
-                            }
-                        };
-                        let full = page.len() == 100;
-                        for row in page {
-                            from = row.id;
-                            if delivered.insert(row.id) {
-                                yield Notification(row);
-                            }
-                        }
-                        if !full {
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                let step = tokio::select! {
-                    d = live.next() => Step::Live(d),
-                    changed = resyncs.changed() => Step::Resync(changed.is_ok()),
-                };
-                match step {
-                    Step::Live(Some(Delivery::Message(payload))) => {
-                        if let Ok(row) = serde_json::from_str::<notification::Model>(&payload)
-                            && delivered.insert(row.id)
-                        {
-                            yield Notification(row);
-                        }
-                    }
-                    Step::Live(Some(Delivery::Missed(_))) | Step::Resync(true) => replay = true,
-                    Step::Live(None) | Step::Resync(false) => break,
-                }
-            }
-        })
+        let stored = Box::pin(delivery::notifications(
+            app.db.clone(),
+            app.realtime.pubsub.as_ref(),
+            viewer.id(),
+            after_id,
+        ))
+        .await?;
+        Ok(stored.map(Notification))
     }
 
     /// What the viewer's other devices did (read notifications, read a
@@ -742,19 +619,8 @@ impl RealtimeSubscription {
     ) -> Result<impl Stream<Item = DeviceSyncEvent> + use<>> {
         let viewer = Box::pin(viewer(ctx)).await?;
         let device_id = crate::domain::text("deviceId", &device_id, 1, 64, false)?;
-        let live = state(ctx)
-            .realtime
-            .pubsub
-            .subscribe(&topics::device_sync(viewer.id()));
-        Ok(live.filter_map(move |d| {
-            let event = match d {
-                Delivery::Message(p) => serde_json::from_str::<SyncEvent>(&p).ok(),
-                Delivery::Missed(_) => None,
-            }
-            .filter(|e| e.device_id != device_id)
-            .map(DeviceSyncEvent);
-            async move { event }
-        }))
+        let pubsub = state(ctx).realtime.pubsub.as_ref();
+        Ok(delivery::device_sync(pubsub, viewer.id(), device_id).map(DeviceSyncEvent))
     }
 
     /// Online/offline changes of the given users (oneself, followed users,
@@ -766,22 +632,10 @@ impl RealtimeSubscription {
     ) -> Result<impl Stream<Item = Presence> + use<>> {
         let viewer = Box::pin(viewer(ctx)).await?;
         let ids = decode_users("userIds", &user_ids)?;
-        let app = state(ctx).clone();
+        let app = state(ctx);
         Box::pin(presence_rules::ensure_visible(&app.db, viewer.id(), &ids)).await?;
-        let streams: Vec<_> = ids
-            .iter()
-            .map(|u| app.realtime.pubsub.subscribe(&topics::presence(*u)))
-            .collect();
-        let online = Box::pin(app.realtime.presence.online(&ids)).await;
-        let current = current_presence(&ids, online);
-        let changes = futures::stream::select_all(streams).filter_map(|d| {
-            let event = match d {
-                Delivery::Message(p) => serde_json::from_str::<PresenceEvent>(&p).ok(),
-                Delivery::Missed(_) => None,
-            };
-            async move { event.map(Presence::from) }
-        });
-        Ok(futures::stream::iter(current).chain(changes))
+        let changes = Box::pin(delivery::presence(&app.realtime, &ids)).await;
+        Ok(changes.map(Presence::from))
     }
 
     /// New messages of a conversation the viewer is a member of.
@@ -793,18 +647,9 @@ impl RealtimeSubscription {
         let viewer = Box::pin(viewer(ctx)).await?;
         let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
         let app = state(ctx);
-        let live = app
-            .realtime
-            .pubsub
-            .subscribe(&topics::messages(conversation_id));
+        let live = delivery::messages(app.realtime.pubsub.as_ref(), conversation_id);
         Box::pin(chat::ensure_member(&app.db, viewer.id(), conversation_id)).await?;
-        Ok(live.filter_map(|d| {
-            let message = match d {
-                Delivery::Message(p) => serde_json::from_str::<message_entity::Model>(&p).ok(),
-                Delivery::Missed(_) => None,
-            };
-            async move { message.map(Message) }
-        }))
+        Ok(live.map(Message))
     }
 
     /// Other members starting and stopping typing. A member who does not
@@ -817,54 +662,9 @@ impl RealtimeSubscription {
         let viewer = Box::pin(viewer(ctx)).await?;
         let conversation_id = decode_id("Conversation", "conversationId", &conversation_id)?;
         let app = state(ctx);
-        let mut live = app
-            .realtime
-            .pubsub
-            .subscribe(&topics::typing(conversation_id));
+        let live = delivery::typing(app.realtime.pubsub.as_ref(), conversation_id, viewer.id());
         Box::pin(chat::ensure_member(&app.db, viewer.id(), conversation_id)).await?;
-        let me = viewer.id();
-        Ok(async_stream::stream! {
-            let mut typing_until: HashMap<i64, Instant> = HashMap::new();
-            loop {
-                let next_expiry = typing_until.values().min().copied();
-                let step = tokio::select! {
-                    d = live.next() => Some(d),
-                    _ = sleep_until(next_expiry), if next_expiry.is_some() => None,
-                };
-                match step {
-                    Some(Some(Delivery::Message(p))) => {
-                        let Ok(event) = serde_json::from_str::<TypingEvent>(&p) else { continue };
-                        if event.user_id == me {
-                            continue;
-                        }
-                        if event.typing {
-                            let started = typing_until
-                                .insert(event.user_id, Instant::now() + TYPING_TTL)
-                                .is_none();
-                            if started {
-                                yield typing(conversation_id, event.user_id, true);
-                            }
-                        } else if typing_until.remove(&event.user_id).is_some() {
-                            yield typing(conversation_id, event.user_id, false);
-                        }
-                    }
-                    Some(Some(Delivery::Missed(_))) => {}
-                    Some(None) => break,
-                    None => {
-                        let now = Instant::now();
-                        let lapsed: Vec<i64> = typing_until
-                            .iter()
-                            .filter(|(_, until)| **until <= now)
-                            .map(|(user, _)| *user)
-                            .collect();
-                        for user in lapsed {
-                            typing_until.remove(&user);
-                            yield typing(conversation_id, user, false);
-                        }
-                    }
-                }
-            }
-        })
+        Ok(live.map(Typing::from))
     }
 
     /// Progress of one of the viewer's long-running jobs (recommender
@@ -879,25 +679,5 @@ impl RealtimeSubscription {
         let stream =
             crate::jobs::watch::watch(&state.jobs, &state.realtime, &viewer.user, &job_id).await?;
         Ok(stream.map(JobProgress))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delivered_ids_are_offered_once() {
-        let mut d = Delivered::new(10);
-        assert!(!d.insert(10));
-        assert!(d.insert(12));
-        assert!(d.insert(11));
-        assert!(!d.insert(12));
-        for id in 13..(13 + RECENT_IDS as i64) {
-            assert!(d.insert(id));
-        }
-        // The oldest fell below the floor and still counts as delivered.
-        assert!(!d.insert(11));
-        assert!(d.floor >= 11);
     }
 }

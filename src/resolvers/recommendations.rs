@@ -6,7 +6,8 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use super::{
-    commerce::types::{Product, loaders, state},
+    commerce::types::Product,
+    context::{loaders, state},
     relay::{PageArgs, decode_id, encode_cursor},
 };
 use crate::{

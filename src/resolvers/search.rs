@@ -18,24 +18,21 @@ use super::{
     accounts::{TotalCount, User},
     commerce::{
         ProductFilterInput,
-        types::{Product, Short, Store, loaders, state},
+        types::{Product, Short, Store},
     },
     community::{Design, Post},
+    context::{loaders, state, viewer_user},
     loaders::{ByIdLoader, HasId},
     relay::{PageArgs, decode_cursor, encode_cursor, encode_id},
 };
 use crate::{
-    auth::guard::optional_viewer,
     domain::{
-        commerce::{catalog, stores},
-        community::designs,
+        accounts,
+        commerce::{catalog, shorts, stores},
+        community::{designs, posts},
         search::{self, MAX_SUGGESTIONS, PageOf},
     },
-    entities::{
-        product::{self, ProductStatus},
-        short,
-        user::{self, Role, UserStatus},
-    },
+    entities::{product, short, user},
     error::AppError,
     infra::search::{DocKind, Hits},
 };
@@ -122,10 +119,6 @@ where
     conn
 }
 
-fn is_admin(viewer: Option<&user::Model>) -> bool {
-    viewer.is_some_and(|v| v.role == Role::Admin)
-}
-
 impl SearchResults {
     /// The section of `kind` with its rows (through `loader`), or `None`
     /// when it was not asked for.
@@ -164,10 +157,7 @@ impl SearchResults {
 impl SearchResults {
     /// Accounts by nickname (`null` when not asked for).
     async fn users(&self, ctx: &Context<'_>) -> Result<Option<UserResults>> {
-        let admin = is_admin(self.viewer.as_ref());
-        let show = |u: &user::Model| {
-            u.status == UserStatus::Active || (u.status == UserStatus::Kicked && admin)
-        };
+        let show = |u: &user::Model| accounts::visible_to(u, self.viewer.as_ref());
         Ok(self
             .load(DocKind::User, &loaders(ctx).users)
             .await?
@@ -179,7 +169,7 @@ impl SearchResults {
         Ok(self
             .load(DocKind::Post, &loaders(ctx).posts)
             .await?
-            .map(|found| section(DocKind::Post, found, |p| p.deleted_at.is_none(), Post)))
+            .map(|found| section(DocKind::Post, found, posts::visible, Post)))
     }
 
     /// Designs; a named style weighs ×3, a named room type ×2.
@@ -222,13 +212,9 @@ impl SearchResults {
             .load_many(found.2.values().map(|s| s.product_id))
             .await?;
         let owners = Self::owners(ctx, found.2.values().map(|s| s.store_id)).await?;
-        let viewer = self.viewer.as_ref();
         let show = |s: &short::Model| {
-            products
-                .get(&s.product_id)
-                .is_some_and(|p| p.status == ProductStatus::Active)
-                || is_admin(viewer)
-                || viewer.is_some_and(|v| owners.get(&s.store_id) == Some(&v.id))
+            let owner = owners.get(&s.store_id).copied();
+            shorts::visible_to(products.get(&s.product_id), owner, self.viewer.as_ref())
         };
         Ok(Some(section(DocKind::Short, found, show, Short)))
     }
@@ -307,7 +293,7 @@ impl SearchQuery {
             Some(f) => Some(search::facets(&f.into_domain()?)?),
             None => None,
         };
-        let viewer = optional_viewer(ctx).await?.map(|v| v.user);
+        let viewer = viewer_user(ctx).await?;
         let pages: Vec<PageOf> = kinds
             .into_iter()
             .map(|kind| PageOf {
@@ -341,7 +327,7 @@ impl SearchQuery {
         types: Option<Vec<SearchType>>,
         #[graphql(desc = "1 to 10 (default 10).")] first: Option<i32>,
     ) -> Result<Vec<SearchSuggestion>> {
-        let viewer = optional_viewer(ctx).await?.map(|v| v.user);
+        let viewer = viewer_user(ctx).await?;
         let limit = usize::try_from(first.unwrap_or(MAX_SUGGESTIONS as i32))
             .unwrap_or(0)
             .min(MAX_SUGGESTIONS + 1);

@@ -482,8 +482,14 @@ pub fn visible_to(
     store_owner: Option<i64>,
     viewer: Option<&user::Model>,
 ) -> bool {
-    product.status == ProductStatus::Active
-        || viewer.is_some_and(|v| v.role == Role::Admin || Some(v.id) == store_owner)
+    product.status == ProductStatus::Active || managed_by(store_owner, viewer)
+}
+
+/// Whether `viewer` manages the products of the store owned by `store_owner`
+/// (its seller, admins): they see hidden products and seller figures such as
+/// how many custom carts include a product.
+pub fn managed_by(store_owner: Option<i64>, viewer: Option<&user::Model>) -> bool {
+    viewer.is_some_and(|v| v.role == Role::Admin || Some(v.id) == store_owner)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,6 +39,13 @@ fn new_slug() -> String {
 /// Whether `viewer` may read `cart` reached through `by`.
 /// PRIVATE: owner (and admins). UNLISTED: also anyone with the slug.
 /// PUBLIC: anyone.
+/// Whether `viewer` sees the cart's share slug: its owner always, everyone
+/// for carts that are not PRIVATE (a reader holding an UNLISTED cart has it
+/// already).
+pub fn share_slug_visible(cart: &custom_cart::Model, viewer: Option<&user::Model>) -> bool {
+    viewer.is_some_and(|v| v.id == cart.owner_id) || cart.visibility != Visibility::Private
+}
+
 pub fn readable(cart: &custom_cart::Model, by: &CartRef, viewer: Option<&user::Model>) -> bool {
     let privileged = viewer.is_some_and(|v| v.id == cart.owner_id || v.role == Role::Admin);
     match cart.visibility {
@@ -154,16 +161,29 @@ pub async fn delete(db: &DatabaseConnection, owner_id: i64, cart_id: i64) -> App
     Ok(())
 }
 
+/// An item to put into a custom cart.
+#[derive(Clone, Copy, Debug)]
+pub struct NewItem<'a> {
+    pub product_id: i64,
+    /// The product option; required when the product has options.
+    pub option: Option<&'a str>,
+    pub quantity: i32,
+    pub note: Option<&'a str>,
+}
+
 /// Adds a product (merging with the same product and option) with a note.
 pub async fn add_item(
     db: &DatabaseConnection,
     owner_id: i64,
     cart_id: i64,
-    product_id: i64,
-    option: Option<&str>,
-    quantity: i32,
-    note: Option<&str>,
+    new: NewItem<'_>,
 ) -> AppResult<item::Model> {
+    let NewItem {
+        product_id,
+        option,
+        quantity,
+        note,
+    } = new;
     let quantity = check_quantity(quantity)?;
     let note = text("note", note.unwrap_or(""), 0, 500, true)?;
     let txn = begin_write(db).await?;

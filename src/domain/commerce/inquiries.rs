@@ -171,23 +171,29 @@ pub async fn readable_by(
     Ok(inquiry.buyer_id == viewer.id || answers_for(db, viewer, inquiry).await?)
 }
 
+/// Which inquiries [`list`] returns; `None` fields do not narrow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InquiryFilter {
+    pub buyer_id: Option<i64>,
+    pub store_id: Option<i64>,
+    pub status: Option<InquiryStatus>,
+}
+
 /// Inquiries of a buyer or of a store, newest first.
 pub async fn list(
     db: &DatabaseConnection,
-    buyer_id: Option<i64>,
-    store_id: Option<i64>,
-    status: Option<InquiryStatus>,
+    filter: InquiryFilter,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<inquiry::Model>> {
     let mut query = inquiry::Entity::find();
-    if let Some(b) = buyer_id {
+    if let Some(b) = filter.buyer_id {
         query = query.filter(inquiry::Column::BuyerId.eq(b));
     }
-    if let Some(s) = store_id {
+    if let Some(s) = filter.store_id {
         query = query.filter(inquiry::Column::StoreId.eq(s));
     }
-    if let Some(st) = status {
+    if let Some(st) = filter.status {
         query = query.filter(inquiry::Column::Status.eq(st));
     }
     if let Some(after) = after_id {

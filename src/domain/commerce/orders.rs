@@ -566,40 +566,71 @@ pub async fn advance_line(
     Ok(updated)
 }
 
-/// Whether `viewer` may see `order`: its buyer, an admin, or a seller with a
-/// line in it (who sees only their own lines).
-pub async fn readable_by(
+/// Which lines of an order a reader sees: every line (its buyer, admins) or
+/// only one store's (a seller reading an order that mixes stores).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineScope {
+    All,
+    Store(i64),
+}
+
+/// The lines of an order that a reader with `scope` sees, in order.
+pub fn visible_lines(scope: LineScope, lines: Vec<line::Model>) -> Vec<line::Model> {
+    match scope {
+        LineScope::All => lines,
+        LineScope::Store(store_id) => lines
+            .into_iter()
+            .filter(|l| l.store_id == store_id)
+            .collect(),
+    }
+}
+
+/// Order `order_id` as `viewer` may read it, with the lines they see: its
+/// buyer and admins read all of it, a seller with lines in it their lines;
+/// `None` for anyone else (and for unknown ids), so existence is not revealed.
+pub async fn find_for(
     db: &DatabaseConnection,
-    order: &order::Model,
     viewer: &user::Model,
-) -> AppResult<bool> {
-    if order.buyer_id == viewer.id || viewer.role == Role::Admin {
-        return Ok(true);
+    order_id: i64,
+) -> AppResult<Option<(order::Model, LineScope)>> {
+    let Some(found) = order::Entity::find_by_id(order_id).one(db).await? else {
+        return Ok(None);
+    };
+    if found.buyer_id == viewer.id || viewer.role == Role::Admin {
+        return Ok(Some((found, LineScope::All)));
     }
     let Some(store) = super::stores::owned_by(db, viewer.id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
-    Ok(line::Entity::find()
-        .filter(line::Column::OrderId.eq(order.id))
+    let has_lines = line::Entity::find()
+        .filter(line::Column::OrderId.eq(found.id))
         .filter(line::Column::StoreId.eq(store.id))
         .one(db)
         .await?
-        .is_some())
+        .is_some();
+    Ok(has_lines.then_some((found, LineScope::Store(store.id))))
 }
 
-/// A buyer's orders (or every order for `None`), newest first.
+/// Which orders [`list`] returns; `None` fields do not narrow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub buyer_id: Option<i64>,
+    /// Orders with at least one line of this store.
+    pub store_id: Option<i64>,
+}
+
+/// A buyer's orders, a store's, or every order, newest first.
 pub async fn list(
     db: &DatabaseConnection,
-    buyer_id: Option<i64>,
-    store_id: Option<i64>,
+    filter: OrderFilter,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<order::Model>> {
     let mut query = order::Entity::find();
-    if let Some(buyer) = buyer_id {
+    if let Some(buyer) = filter.buyer_id {
         query = query.filter(order::Column::BuyerId.eq(buyer));
     }
-    if let Some(store) = store_id {
+    if let Some(store) = filter.store_id {
         let with_store = Query::select()
             .column(line::Column::OrderId)
             .from(line::Entity)

@@ -120,19 +120,26 @@ pub async fn create(
     Ok(created)
 }
 
+/// Which reviews [`list`] returns; `None` fields do not narrow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReviewFilter {
+    pub product_id: Option<i64>,
+    /// Reviews of every product of the store.
+    pub store_id: Option<i64>,
+}
+
 /// Reviews of a product (or of a whole store), newest first, keyset on id.
 pub async fn list(
     db: &DatabaseConnection,
-    product_id: Option<i64>,
-    store_id: Option<i64>,
+    filter: ReviewFilter,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<review::Model>> {
     let mut query = review::Entity::find();
-    if let Some(p) = product_id {
+    if let Some(p) = filter.product_id {
         query = query.filter(review::Column::ProductId.eq(p));
     }
-    if let Some(s) = store_id {
+    if let Some(s) = filter.store_id {
         query = query.filter(review::Column::StoreId.eq(s));
     }
     if let Some(after) = after_id {

@@ -220,6 +220,17 @@ const FEED_CANDIDATES: u64 = 1000;
 /// `ln(1 + 2·likes + views/10)` engagement, `+1` when the short's product sits
 /// in a category or store of the viewer's wishlist, `+0.5` for positive and
 /// `−1` for negative sentiment, all decayed by `exp(−age_hours / 72)`.
+/// Whether `viewer` may see `short`: while its product is listed (ACTIVE),
+/// everyone; otherwise the product's seller (`store_owner`) and admins.
+pub fn visible_to(
+    product: Option<&product::Model>,
+    store_owner: Option<i64>,
+    viewer: Option<&crate::entities::user::Model>,
+) -> bool {
+    product.is_some_and(|p| p.status == ProductStatus::Active)
+        || super::catalog::managed_by(store_owner, viewer)
+}
+
 pub fn feed_score(s: &short::Model, affinity: bool, now: chrono::DateTime<Utc>) -> f64 {
     let engagement = (1.0 + 2.0 * s.like_count as f64 + s.view_count as f64 / 10.0).ln();
     let sentiment = match s.sentiment_label {

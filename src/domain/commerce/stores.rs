@@ -239,15 +239,25 @@ pub async fn selling_store(
     }
 }
 
-/// Stores with `status`, keyset-paginated on id (newest first, or oldest
-/// first for the review queue).
+/// Which stores [`list`] returns, in which order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreFilter {
+    pub status: StoreStatus,
+    /// Oldest first (the review queue) instead of newest first.
+    pub oldest_first: bool,
+}
+
+/// Stores with the filter's status, keyset-paginated on id.
 pub async fn list(
     db: &DatabaseConnection,
-    status: StoreStatus,
+    filter: StoreFilter,
     after_id: Option<i64>,
     limit: u64,
-    oldest_first: bool,
 ) -> AppResult<Vec<store::Model>> {
+    let StoreFilter {
+        status,
+        oldest_first,
+    } = filter;
     let mut query = store::Entity::find().filter(store::Column::Status.eq(status));
     query = match (oldest_first, after_id) {
         (true, Some(after)) => query.filter(store::Column::Id.gt(after)),
@@ -264,8 +274,13 @@ pub async fn list(
 
 /// Whether `viewer` may see `store` (approved stores are public).
 pub fn visible_to(store: &store::Model, viewer: Option<&user::Model>) -> bool {
-    store.status == StoreStatus::Approved
-        || viewer.is_some_and(|v| v.id == store.owner_id || v.role == Role::Admin)
+    store.status == StoreStatus::Approved || sees_private_fields(store, viewer)
+}
+
+/// Whether `viewer` sees the store's private fields (its license number, why
+/// its application was rejected): its owner and admins.
+pub fn sees_private_fields(store: &store::Model, viewer: Option<&user::Model>) -> bool {
+    viewer.is_some_and(|v| v.id == store.owner_id || v.role == Role::Admin)
 }
 
 #[cfg(test)]

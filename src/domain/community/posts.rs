@@ -22,6 +22,11 @@ use crate::{
     infra::storage::Storage,
 };
 
+/// Whether a post is shown to readers (deleted posts are not).
+pub fn visible(post: &post::Model) -> bool {
+    post.deleted_at.is_none()
+}
+
 pub const MAX_IMAGES: usize = 10;
 
 /// Recomputes a post's engagement score from its current counts, inside the

@@ -335,18 +335,26 @@ pub async fn unfollow(
     Ok(followee)
 }
 
+/// Which side of a user's follows to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FollowSide {
+    /// Who follows the user.
+    Followers,
+    /// Whom the user follows.
+    Following,
+}
+
 /// Follow rows of a user's followers (or of whom they follow), newest first.
 pub async fn follows(
     db: &DatabaseConnection,
     user_id: i64,
-    followers: bool,
+    side: FollowSide,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<follow::Model>> {
-    let mut query = follow::Entity::find().filter(if followers {
-        follow::Column::FolloweeId.eq(user_id)
-    } else {
-        follow::Column::FollowerId.eq(user_id)
+    let mut query = follow::Entity::find().filter(match side {
+        FollowSide::Followers => follow::Column::FolloweeId.eq(user_id),
+        FollowSide::Following => follow::Column::FollowerId.eq(user_id),
     });
     if let Some(after) = after_id {
         query = query.filter(follow::Column::Id.lt(after));

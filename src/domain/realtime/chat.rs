@@ -23,7 +23,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     events::{DomainEvent, EventBus},
-    realtime::{SyncEvent, SyncKind},
+    realtime::{SyncEvent, SyncKind, TypingEvent},
 };
 
 /// Most members of a group conversation, its creator included.
@@ -357,14 +357,16 @@ pub async fn list(
 
 /// Moves the viewer's read marker to `up_to` (default: the newest message;
 /// never backwards), marks the conversation's MESSAGE notifications read,
-/// and returns the device-sync event for the user's other devices.
+/// and, after commit, publishes the device-sync event for the user's other
+/// devices.
 pub async fn mark_read(
     db: &DatabaseConnection,
+    events: &EventBus,
     user_id: i64,
     conversation_id: i64,
     up_to: Option<i64>,
     device_id: &str,
-) -> AppResult<SyncEvent> {
+) -> AppResult<()> {
     let device_id = super::device_id(device_id)?;
     let txn = begin_write(db).await?;
     let (found, member) = membership(&txn, user_id, conversation_id).await?;
@@ -407,15 +409,38 @@ pub async fn mark_read(
     let unread_messages = unread_in(&txn, user_id, conversation_id, read_up_to).await?;
     let unread_notifications = notifications::unread_count(&txn, user_id).await?;
     txn.commit().await?;
-    Ok(SyncEvent {
-        device_id,
-        kind: SyncKind::ConversationRead,
-        notification_ids,
-        all: false,
-        conversation_id: Some(conversation_id),
-        unread_notifications,
-        unread_messages: Some(unread_messages),
-    })
+    events.publish(DomainEvent::DeviceSynced {
+        user_id,
+        sync: SyncEvent {
+            device_id,
+            kind: SyncKind::ConversationRead,
+            notification_ids,
+            all: false,
+            conversation_id: Some(conversation_id),
+            unread_notifications,
+            unread_messages: Some(unread_messages),
+        },
+    });
+    Ok(())
+}
+
+/// Tells the other members of a conversation that `user_id` is (or stopped)
+/// typing. Nothing is stored; a typing state lapses on the subscribers'
+/// side ([`crate::realtime::delivery::typing`]).
+pub async fn set_typing(
+    db: &DatabaseConnection,
+    events: &EventBus,
+    user_id: i64,
+    conversation_id: i64,
+    typing: bool,
+) -> AppResult<()> {
+    ensure_member(db, user_id, conversation_id).await?;
+    events.publish(DomainEvent::TypingChanged(TypingEvent {
+        conversation_id,
+        user_id,
+        typing,
+    }));
+    Ok(())
 }
 
 /// Messages from others after the read marker.

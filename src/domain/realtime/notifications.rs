@@ -152,15 +152,26 @@ pub enum Selection {
 /// Most ids one `markNotificationsRead` may name.
 pub const MAX_MARK_IDS: usize = 500;
 
-/// Marks notifications of `user_id` read and returns the device-sync event
-/// (the unread count after the change, read in the same transaction) for
-/// the user's other devices. Ids of other users' notifications are refused.
+/// What [`mark_read`] changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarkedRead {
+    /// Notifications that changed from unread to read.
+    pub updated: u64,
+    /// The user's unread notifications after the change.
+    pub unread: i64,
+}
+
+/// Marks notifications of `user_id` read and, after commit, publishes the
+/// device-sync event (the unread count after the change, read in the same
+/// transaction) for the user's other devices. Ids of other users'
+/// notifications are refused.
 pub async fn mark_read(
     db: &DatabaseConnection,
+    events: &EventBus,
     user_id: i64,
     selection: Selection,
     device_id: &str,
-) -> AppResult<(u64, SyncEvent)> {
+) -> AppResult<MarkedRead> {
     let device_id = super::device_id(device_id)?;
     let txn = begin_write(db).await?;
     let now = Utc::now();
@@ -204,9 +215,9 @@ pub async fn mark_read(
     };
     let unread = unread_count(&txn, user_id).await?;
     txn.commit().await?;
-    Ok((
-        updated,
-        SyncEvent {
+    events.publish(DomainEvent::DeviceSynced {
+        user_id,
+        sync: SyncEvent {
             device_id,
             kind: SyncKind::NotificationsRead,
             notification_ids: ids,
@@ -215,5 +226,6 @@ pub async fn mark_read(
             unread_notifications: unread,
             unread_messages: None,
         },
-    ))
+    });
+    Ok(MarkedRead { updated, unread })
 }

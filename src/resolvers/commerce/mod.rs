@@ -9,13 +9,16 @@ use async_graphql::{
 use chrono::NaiveDate;
 
 use self::types::*;
+use super::context::{loaders, optional_viewer, state, viewer, viewer_user};
 use crate::{
-    auth::{RoleGuard, guard::optional_viewer, viewer},
+    auth::RoleGuard,
     domain::commerce::{
         carts,
         catalog::{self, ProductFields},
         custom_carts::{self, CartRef},
-        inquiries, orders, reviews, shorts, stats,
+        inquiries,
+        orders::{self, LineScope},
+        reviews, shorts, stats,
         stores::{self, Decision, StoreApplication},
     },
     entities::{
@@ -320,7 +323,7 @@ impl CommerceQuery {
             .load_one(found.store_id)
             .await?
             .map(|s| s.owner_id);
-        let viewer = optional_viewer(ctx).await?.map(|v| v.user);
+        let viewer = viewer_user(ctx).await?;
         Ok(catalog::visible_to(&found, owner, viewer.as_ref()).then_some(Product(found)))
     }
 
@@ -330,7 +333,7 @@ impl CommerceQuery {
         let Some(found) = loaders(ctx).stores.load_one(id).await? else {
             return Ok(None);
         };
-        let viewer = optional_viewer(ctx).await?.map(|v| v.user);
+        let viewer = viewer_user(ctx).await?;
         Ok(stores::visible_to(&found, viewer.as_ref()).then_some(Store(found)))
     }
 
@@ -344,10 +347,12 @@ impl CommerceQuery {
         let page = PageArgs::new(first, after)?;
         let rows = stores::list(
             &state(ctx).db,
-            StoreStatusEntity::Approved,
+            stores::StoreFilter {
+                status: StoreStatusEntity::Approved,
+                oldest_first: false,
+            },
             page.after_key()?,
             page.fetch_limit(),
-            false,
         )
         .await?;
         Ok(connection(&page, rows, EmptyFields, |s| s.id, Store))
@@ -364,10 +369,12 @@ impl CommerceQuery {
         let page = PageArgs::new(first, after)?;
         let rows = stores::list(
             &state(ctx).db,
-            StoreStatusEntity::Pending,
+            stores::StoreFilter {
+                status: StoreStatusEntity::Pending,
+                oldest_first: true,
+            },
             page.after_key()?,
             page.fetch_limit(),
-            true,
         )
         .await?;
         Ok(connection(&page, rows, EmptyFields, |s| s.id, Store))
@@ -414,15 +421,18 @@ impl CommerceQuery {
         let page = PageArgs::new(first, after)?;
         let me = viewer(ctx).await?;
         let store = stores::selling_store(&state(ctx).db, &me.user).await?;
+        let filter = orders::OrderFilter {
+            store_id: Some(store.id),
+            ..Default::default()
+        };
         let rows = orders::list(
             &state(ctx).db,
-            None,
-            Some(store.id),
+            filter,
             page.after_key()?,
             page.fetch_limit(),
         )
         .await?;
-        Ok(order_connection(&page, rows, Some(store.id)))
+        Ok(order_connection(&page, rows, LineScope::Store(store.id)))
     }
 
     /// Every product in any status, for moderation (admins).
@@ -467,7 +477,7 @@ impl CommerceQuery {
                 .map(|s| s.owner_id),
             None => None,
         };
-        let viewer = optional_viewer(ctx).await?.map(|v| v.user);
+        let viewer = viewer_user(ctx).await?;
         if !product.is_some_and(|p| catalog::visible_to(&p, owner, viewer.as_ref())) {
             return Err(AppError::not_found("Product").into());
         }
@@ -515,10 +525,13 @@ impl CommerceQuery {
     ) -> Result<Connection<String, Review>> {
         let product_id = decode_id("Product", "productId", &product_id)?;
         let page = PageArgs::new(first, after)?;
+        let filter = reviews::ReviewFilter {
+            product_id: Some(product_id),
+            ..Default::default()
+        };
         let rows = reviews::list(
             &state(ctx).db,
-            Some(product_id),
-            None,
+            filter,
             page.after_key()?,
             page.fetch_limit(),
         )
@@ -584,7 +597,7 @@ impl CommerceQuery {
         by: CustomCartRefInput,
     ) -> Result<Option<CustomCart>> {
         let by = by.into_domain()?;
-        let viewer = optional_viewer(ctx).await?.map(|v| v.user);
+        let viewer = viewer_user(ctx).await?;
         Ok(
             custom_carts::find_readable(&state(ctx).db, &by, viewer.as_ref())
                 .await?
@@ -601,15 +614,18 @@ impl CommerceQuery {
     ) -> Result<Connection<String, Order>> {
         let page = PageArgs::new(first, after)?;
         let me = viewer(ctx).await?;
+        let filter = orders::OrderFilter {
+            buyer_id: Some(me.id()),
+            ..Default::default()
+        };
         let rows = orders::list(
             &state(ctx).db,
-            Some(me.id()),
-            None,
+            filter,
             page.after_key()?,
             page.fetch_limit(),
         )
         .await?;
-        Ok(order_connection(&page, rows, None))
+        Ok(order_connection(&page, rows, LineScope::All))
     }
 
     /// Every order on the platform, newest first (admins).
@@ -623,13 +639,12 @@ impl CommerceQuery {
         let page = PageArgs::new(first, after)?;
         let rows = orders::list(
             &state(ctx).db,
-            None,
-            None,
+            orders::OrderFilter::default(),
             page.after_key()?,
             page.fetch_limit(),
         )
         .await?;
-        Ok(order_connection(&page, rows, None))
+        Ok(order_connection(&page, rows, LineScope::All))
     }
 
     /// An order for its buyer, an admin, or a seller with lines in it.
@@ -637,27 +652,8 @@ impl CommerceQuery {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
         let id = decode_id("Order", "id", &id)?;
         let me = viewer(ctx).await?;
-        let db = &state(ctx).db;
-        use sea_orm::EntityTrait;
-        let Some(found) = crate::entities::order::Entity::find_by_id(id)
-            .one(db)
-            .await
-            .map_err(AppError::from)?
-        else {
-            return Ok(None);
-        };
-        if !orders::readable_by(db, &found, &me.user).await? {
-            return Ok(None);
-        }
-        let only_store = if found.buyer_id == me.id() || me.is_admin() {
-            None
-        } else {
-            stores::owned_by(db, me.id()).await?.map(|s| s.id)
-        };
-        Ok(Some(Order {
-            model: found,
-            only_store,
-        }))
+        let found = orders::find_for(&state(ctx).db, &me.user, id).await?;
+        Ok(found.map(|(model, lines)| Order { model, lines }))
     }
 
     #[graphql(guard = "RoleGuard::signed_in()")]
@@ -669,11 +665,13 @@ impl CommerceQuery {
     ) -> Result<Connection<String, Inquiry>> {
         let page = PageArgs::new(first, after)?;
         let me = viewer(ctx).await?;
+        let filter = inquiries::InquiryFilter {
+            buyer_id: Some(me.id()),
+            ..Default::default()
+        };
         let rows = inquiries::list(
             &state(ctx).db,
-            Some(me.id()),
-            None,
-            None,
+            filter,
             page.after_key()?,
             page.fetch_limit(),
         )
@@ -699,15 +697,12 @@ impl CommerceQuery {
             (true, None) => None,
             (false, _) => Some(stores::selling_store(db, &me.user).await?.id),
         };
-        let rows = inquiries::list(
-            db,
-            None,
+        let filter = inquiries::InquiryFilter {
             store_id,
-            status.map(Into::into),
-            page.after_key()?,
-            page.fetch_limit(),
-        )
-        .await?;
+            status: status.map(Into::into),
+            ..Default::default()
+        };
+        let rows = inquiries::list(db, filter, page.after_key()?, page.fetch_limit()).await?;
         Ok(connection(&page, rows, EmptyFields, |i| i.id, Inquiry))
     }
 
@@ -1035,16 +1030,13 @@ impl CommerceMutation {
         let product_id = decode_id("Product", "productId", &input.product_id)?;
         let me = viewer(ctx).await?;
         let db = &state(ctx).db;
-        custom_carts::add_item(
-            db,
-            me.id(),
-            cart_id,
+        let item = custom_carts::NewItem {
             product_id,
-            input.option.as_deref(),
-            input.quantity,
-            input.note.as_deref(),
-        )
-        .await?;
+            option: input.option.as_deref(),
+            quantity: input.quantity,
+            note: input.note.as_deref(),
+        };
+        custom_carts::add_item(db, me.id(), cart_id, item).await?;
         let cart = custom_carts::find_readable(db, &CartRef::Id(cart_id), Some(&me.user))
             .await?
             .ok_or_else(|| AppError::not_found("CustomCart"))?;
@@ -1131,10 +1123,7 @@ impl CommerceMutation {
         let s = state(ctx);
         let placed =
             orders::place(&s.db, &s.events, &me.user, from, shipping, &idempotency_key).await?;
-        Ok(Order {
-            model: placed,
-            only_store: None,
-        })
+        Ok(Order::whole(placed))
     }
 
     /// Cancels an order that has not shipped; stock is restored.
@@ -1143,10 +1132,9 @@ impl CommerceMutation {
         let id = decode_id("Order", "id", &id)?;
         let me = viewer(ctx).await?;
         let s = state(ctx);
-        Ok(Order {
-            model: orders::cancel(&s.db, &s.events, &me.user, id).await?,
-            only_store: None,
-        })
+        Ok(Order::whole(
+            orders::cancel(&s.db, &s.events, &me.user, id).await?,
+        ))
     }
 
     /// Moves a line one step (PENDING_PAYMENT → PAID → SHIPPED → DELIVERED):

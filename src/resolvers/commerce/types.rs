@@ -7,33 +7,26 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    auth::guard::optional_viewer,
     domain::commerce::{
         catalog::{self, Fiber, ProductCursor, ProductSort as DomainSort, json_list},
-        reviews, shorts as short_domain, stats,
+        custom_carts,
+        orders::{self, LineScope},
+        reviews, shorts as short_domain, stats, stores,
     },
     entities::{
         cart_item, category,
         custom_cart::{self as custom_cart_entity},
-        inquiry, order as order_entity, product, product_image, review, short, store,
-        user::Role as UserRole,
+        inquiry,
+        like::LikeTarget,
+        order as order_entity, product, product_image, review, short, store,
     },
     resolvers::{
         accounts::User,
-        loaders::Loaders,
-        relay::{PageArgs, connection, encode_id, first_page_or},
+        context::{child_connection, in_viewer_set, loaders, state, viewer_user},
+        loaders::ViewerSet,
+        relay::{PageArgs, connection, encode_id},
     },
-    state::AppState,
 };
-
-pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
-    ctx.data_unchecked::<super::super::loaders::RequestLoaders>()
-        .get()
-}
-
-pub fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
-}
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::entities::store::StoreStatus")]
@@ -166,10 +159,6 @@ pub enum InquiryStatus {
     Closed,
 }
 
-async fn viewer_model(ctx: &Context<'_>) -> Result<Option<crate::entities::user::Model>> {
-    Ok(optional_viewer(ctx).await?.map(|v| v.user))
-}
-
 /// A brand page (COM-1).
 pub struct Store(pub store::Model);
 
@@ -257,23 +246,11 @@ impl Store {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Short>> {
-        let page = PageArgs::new(first, after)?;
-        let rows = first_page_or(
-            &page,
-            loaders(ctx)
-                .store_shorts
-                .load_one((self.0.id, page.fetch_limit())),
-            |after_id| {
-                short_domain::of_store(
-                    &state(ctx).db,
-                    self.0.id,
-                    Some(after_id),
-                    page.fetch_limit(),
-                )
-            },
-        )
-        .await?;
-        Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
+        let later = |after_id, limit| {
+            short_domain::of_store(&state(ctx).db, self.0.id, Some(after_id), limit)
+        };
+        let first_rows = &loaders(ctx).store_shorts;
+        child_connection(first, after, first_rows, self.0.id, later, Short).await
     }
     /// Reviews of every product of the store, newest first.
     async fn reviews(
@@ -282,32 +259,22 @@ impl Store {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
-        let page = PageArgs::new(first, after)?;
-        let rows = first_page_or(
-            &page,
-            loaders(ctx)
-                .store_reviews
-                .load_one((self.0.id, page.fetch_limit())),
-            |after_id| {
-                reviews::list(
-                    &state(ctx).db,
-                    None,
-                    Some(self.0.id),
-                    Some(after_id),
-                    page.fetch_limit(),
-                )
-            },
-        )
-        .await?;
-        Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
+        let later = |after_id, limit| {
+            let filter = reviews::ReviewFilter {
+                store_id: Some(self.0.id),
+                ..Default::default()
+            };
+            reviews::list(&state(ctx).db, filter, Some(after_id), limit)
+        };
+        let first_rows = &loaders(ctx).store_reviews;
+        child_connection(first, after, first_rows, self.0.id, later, Review).await
     }
 }
 
 impl Store {
     async fn privileged(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(viewer_model(ctx)
-            .await?
-            .is_some_and(|v| v.id == self.0.owner_id || v.role == UserRole::Admin))
+        let viewer = viewer_user(ctx).await?;
+        Ok(stores::sees_private_fields(&self.0, viewer.as_ref()))
     }
 }
 
@@ -487,23 +454,11 @@ impl Product {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Short>> {
-        let page = PageArgs::new(first, after)?;
-        let rows = first_page_or(
-            &page,
-            loaders(ctx)
-                .product_shorts
-                .load_one((self.0.id, page.fetch_limit())),
-            |after_id| {
-                short_domain::of_product(
-                    &state(ctx).db,
-                    self.0.id,
-                    Some(after_id),
-                    page.fetch_limit(),
-                )
-            },
-        )
-        .await?;
-        Ok(connection(&page, rows, EmptyFields, |s| s.id, Short))
+        let later = |after_id, limit| {
+            short_domain::of_product(&state(ctx).db, self.0.id, Some(after_id), limit)
+        };
+        let first_rows = &loaders(ctx).product_shorts;
+        child_connection(first, after, first_rows, self.0.id, later, Short).await
     }
     /// Newest first.
     async fn reviews(
@@ -512,24 +467,15 @@ impl Product {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
-        let page = PageArgs::new(first, after)?;
-        let rows = first_page_or(
-            &page,
-            loaders(ctx)
-                .product_reviews
-                .load_one((self.0.id, page.fetch_limit())),
-            |after_id| {
-                reviews::list(
-                    &state(ctx).db,
-                    Some(self.0.id),
-                    None,
-                    Some(after_id),
-                    page.fetch_limit(),
-                )
-            },
-        )
-        .await?;
-        Ok(connection(&page, rows, EmptyFields, |r| r.id, Review))
+        let later = |after_id, limit| {
+            let filter = reviews::ReviewFilter {
+                product_id: Some(self.0.id),
+                ..Default::default()
+            };
+            reviews::list(&state(ctx).db, filter, Some(after_id), limit)
+        };
+        let first_rows = &loaders(ctx).product_reviews;
+        child_connection(first, after, first_rows, self.0.id, later, Review).await
     }
     /// Up to 20 ACTIVE products of the same category, most popular first.
     async fn related_products(
@@ -552,27 +498,19 @@ impl Product {
     }
     /// Whether the viewer has it in their wishlist (false when anonymous).
     async fn in_my_wishlist(&self, ctx: &Context<'_>) -> Result<bool> {
-        match optional_viewer(ctx).await? {
-            None => Ok(false),
-            Some(v) => Ok(loaders(ctx)
-                .wishlisted
-                .load_one((v.id(), self.0.id))
-                .await?
-                .unwrap_or(false)),
-        }
+        in_viewer_set(ctx, ViewerSet::Wishlist, self.0.id).await
     }
     /// How many custom carts include this product (its seller and admins; null for others).
     async fn custom_cart_count(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
-        let Some(viewer) = viewer_model(ctx).await? else {
+        let Some(viewer) = viewer_user(ctx).await? else {
             return Ok(None);
         };
-        let allowed = viewer.role == UserRole::Admin
-            || loaders(ctx)
-                .stores
-                .load_one(self.0.store_id)
-                .await?
-                .is_some_and(|s| s.owner_id == viewer.id);
-        if !allowed {
+        let owner = loaders(ctx)
+            .stores
+            .load_one(self.0.store_id)
+            .await?
+            .map(|s| s.owner_id);
+        if !catalog::managed_by(owner, Some(&viewer)) {
             return Ok(None);
         }
         Ok(loaders(ctx).custom_cart_counts.load_one(self.0.id).await?)
@@ -666,14 +604,7 @@ impl Short {
             .map(Product))
     }
     async fn liked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
-        match optional_viewer(ctx).await? {
-            None => Ok(false),
-            Some(v) => Ok(loaders(ctx)
-                .liked
-                .load_one((v.id(), crate::entities::like::LikeTarget::Short, self.0.id))
-                .await?
-                .unwrap_or(false)),
-        }
+        in_viewer_set(ctx, ViewerSet::Liked(LikeTarget::Short), self.0.id).await
     }
 }
 
@@ -861,13 +792,9 @@ impl CustomCart {
     /// The share link's slug: shown to the owner, and to everyone for carts
     /// that are not PRIVATE (a reader holding an UNLISTED cart has it already).
     async fn share_slug(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        let owner = viewer_model(ctx)
-            .await?
-            .is_some_and(|v| v.id == self.0.owner_id);
-        Ok(
-            (owner || self.0.visibility != custom_cart_entity::Visibility::Private)
-                .then_some(self.0.share_slug.as_str()),
-        )
+        let viewer = viewer_user(ctx).await?;
+        Ok(custom_carts::share_slug_visible(&self.0, viewer.as_ref())
+            .then_some(self.0.share_slug.as_str()))
     }
     async fn item_count(&self) -> i32 {
         self.0.item_count
@@ -945,8 +872,18 @@ impl OrderLine {
 /// An order (COM-9). A seller reading it sees only their store's lines.
 pub struct Order {
     pub model: order_entity::Model,
-    /// When set, only lines of this store are shown.
-    pub only_store: Option<i64>,
+    /// The lines its reader sees.
+    pub lines: LineScope,
+}
+
+impl Order {
+    /// An order read by its buyer (or an admin): every line.
+    pub fn whole(model: order_entity::Model) -> Self {
+        Self {
+            model,
+            lines: LineScope::All,
+        }
+    }
 }
 
 #[Object]
@@ -987,13 +924,13 @@ impl Order {
             .map(User::new))
     }
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        Ok(loaders(ctx)
+        let all = loaders(ctx)
             .order_lines
             .load_one(self.model.id)
             .await?
-            .unwrap_or_default()
+            .unwrap_or_default();
+        Ok(orders::visible_lines(self.lines, all)
             .into_iter()
-            .filter(|l| self.only_store.is_none_or(|s| l.store_id == s))
             .map(OrderLine)
             .collect())
     }
@@ -1143,13 +1080,13 @@ impl SkippedItem {
 pub fn order_connection(
     page: &PageArgs,
     rows: Vec<order_entity::Model>,
-    only_store: Option<i64>,
+    lines: LineScope,
 ) -> Connection<String, Order> {
     connection(
         page,
         rows,
         EmptyFields,
         |o| o.id,
-        |model| Order { model, only_store },
+        |model| Order { model, lines },
     )
 }
