@@ -22,12 +22,8 @@ use crate::{
     state::AppState,
 };
 
-/// Where the HTTP request came from; recorded on new sessions.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+/// Where the request came from (owned by `auth`, re-exported for resolvers).
+pub use crate::auth::ClientInfo;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::entities::user::Role")]

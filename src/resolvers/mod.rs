@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod commerce;
 pub mod community;
+pub mod error_codes;
 pub mod loaders;
 pub mod partners;
 pub mod realtime;
@@ -13,7 +14,8 @@ pub mod search;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use crate::server::ErrorCodes;
+use self::error_codes::ErrorCodes;
+use crate::protection::Protection;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -49,7 +51,9 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         Mutation::default(),
         Subscription::default(),
     )
+    // Order matters: the first extension is the outermost.
     .extension(ErrorCodes)
+    .extension(Protection)
 }
 
 /// The SDL as committed in `schema/schema.graphql`.
