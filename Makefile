@@ -40,9 +40,25 @@ schema: libtorch
 	$(CARGO) run --quiet --bin vitrine -- schema > schema/schema.graphql
 
 ## test: the whole suite, SQLite and PostgreSQL (and Redis where used). With
-## CI=true a PostgreSQL or Redis that cannot be reached fails the run.
+## CI=true a PostgreSQL or Redis that cannot be reached fails the run; without
+## it those tests are skipped, each recorded in $(SKIPS) (tests/common), and
+## the run ends with a loud summary of how many were skipped and why.
+SKIPS := $(or $(CARGO_TARGET_DIR),target)/tmp/skipped-tests.txt
 test: libtorch
-	$(CARGO) test --workspace --no-fail-fast -- --test-threads=4
+	@rm -f $(SKIPS)
+	@status=0; $(CARGO) test --workspace --no-fail-fast -- --test-threads=4 || status=$$?; \
+	if [ -s $(SKIPS) ]; then \
+	  echo; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  echo "!! $$(wc -l < $(SKIPS)) TESTS WERE SKIPPED: a service they need was unreachable."; \
+	  echo "!! They passed without running. Start the services, or run with CI=true"; \
+	  echo "!! to make a missing service a failure. By service:"; \
+	  sed -E 's/^\[([^]]*)\].*/\1/' $(SKIPS) | sort | uniq -c | sed 's/^/!!   /'; \
+	  echo "!! Each skip ([service] test binary::test: why):"; \
+	  sed 's/^/!!   /' $(SKIPS); \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi; \
+	exit $$status
 
 ## bench: release build, results written under bench/results/.
 bench: libtorch

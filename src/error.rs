@@ -1,9 +1,14 @@
 //! The one error type a client ever sees. Each variant is a failure a client can
-//! act on and maps to a stable `extensions.code` (documented in
+//! act on and maps to a stable [`ErrorCode`]; refusals of the transport have
+//! their [`RefusalCode`] beside it (both in [`codes`], documented in
 //! `frontend-contract/error-codes.md`; a test keeps the two in step).
 //! Infrastructure failures become `INTERNAL`: logged in full with the request's
 //! span (and so its request id), returned with no detail.
 use async_graphql::ErrorExtensions;
+
+pub mod codes;
+
+pub use codes::{ErrorCode, RefusalCode, documented_codes, with_code};
 
 /// Why a caller is not authenticated, sent as `extensions.reason`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,60 +130,27 @@ impl AppError {
 
     /// The stable code clients switch on.
     pub fn code(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The [`ErrorCode`] of this variant.
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::NotFound { .. } => "NOT_FOUND",
-            Self::Validation { .. } => "VALIDATION",
-            Self::Conflict { .. } => "CONFLICT",
-            Self::InvalidCredentials => "INVALID_CREDENTIALS",
-            Self::AccountDisabled => "ACCOUNT_DISABLED",
-            Self::TokenReused => "TOKEN_REUSED",
-            Self::OutOfStock { .. } => "OUT_OF_STOCK",
-            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            Self::InProgress => "IN_PROGRESS",
-            Self::Internal(_) => "INTERNAL",
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Validation { .. } => ErrorCode::Validation,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::AccountDisabled => ErrorCode::AccountDisabled,
+            Self::TokenReused => ErrorCode::TokenReused,
+            Self::OutOfStock { .. } => ErrorCode::OutOfStock,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::InProgress => ErrorCode::InProgress,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 }
-
-/// Every code a response can carry, including those async-graphql raises
-/// before a resolver runs (added by [`crate::server::ErrorCodes`]).
-pub const ERROR_CODES: &[&str] = &[
-    "UNAUTHENTICATED",
-    "FORBIDDEN",
-    "NOT_FOUND",
-    "VALIDATION",
-    "CONFLICT",
-    "INVALID_CREDENTIALS",
-    "ACCOUNT_DISABLED",
-    "TOKEN_REUSED",
-    "OUT_OF_STOCK",
-    "IDEMPOTENCY_KEY_REUSED",
-    "IN_PROGRESS",
-    "INTERNAL",
-    "GRAPHQL_PARSE_FAILED",
-    "GRAPHQL_VALIDATION_FAILED",
-    "BAD_REQUEST",
-    "PAYLOAD_TOO_LARGE",
-    "METHOD_NOT_ALLOWED",
-    "SUBSCRIPTION_LIMIT",
-    "QUERY_TOO_DEEP",
-    "QUERY_TOO_COMPLEX",
-    "TOO_MANY_ALIASES",
-    "TOO_MANY_ROOT_FIELDS",
-    "TOO_MANY_DIRECTIVES",
-    "TOO_MANY_TOKENS",
-    "INTROSPECTION_DISABLED",
-    "UNSUPPORTED_MEDIA_TYPE",
-    "BATCH_TOO_LARGE",
-    "RATE_LIMITED",
-    "PERSISTED_QUERY_NOT_FOUND",
-    "PERSISTED_QUERY_REQUIRED",
-    "PERSISTED_QUERY_NOT_ALLOWED",
-    "PERSISTED_QUERY_HASH_MISMATCH",
-    "PARTNER_KEY_INVALID",
-];
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
@@ -214,7 +186,7 @@ impl ErrorExtensions for AppError {
                 Self::NotFound { entity } => ext.set("entity", *entity),
                 Self::OutOfStock { product_id } => ext.set(
                     "productId",
-                    crate::resolvers::relay::encode_id("Product", *product_id).to_string(),
+                    crate::conventions::encode_id("Product", *product_id).to_string(),
                 ),
                 _ => {}
             }

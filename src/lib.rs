@@ -3,6 +3,7 @@
 //! [`config::Config`]; `main` and the integration tests both go through it.
 pub mod auth;
 pub mod config;
+pub mod conventions;
 pub mod db;
 pub mod demo;
 pub mod domain;
@@ -17,6 +18,7 @@ pub mod realtime;
 pub mod resolvers;
 pub mod server;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr};

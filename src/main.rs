@@ -108,7 +108,7 @@ enum AdminCommand {
     Create {
         #[arg(long)]
         email: String,
-        #[arg(long, env = "VITRINE_ADMIN_PASSWORD", hide_env_values = true)]
+        #[arg(long, env = vitrine::config::vars::ADMIN_PASSWORD.name, hide_env_values = true)]
         password: String,
     },
 }
@@ -143,10 +143,7 @@ fn main() -> std::process::ExitCode {
             }
         },
         Command::Config => {
-            println!("| variable | default | meaning |\n|---|---|---|");
-            for (name, default, meaning) in vitrine::config::VARIABLES {
-                println!("| `{name}` | {default} | {meaning} |");
-            }
+            print!("{}", vitrine::config::vars::markdown_table());
             std::process::ExitCode::SUCCESS
         }
         command => {

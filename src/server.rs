@@ -2,16 +2,9 @@
 //! `/graphql/ws`, `/healthz`, `/readyz`, `/metrics`; the tower layers every
 //! request passes (request id, tracing span, metrics, CORS, body limit); and
 //! graceful shutdown.
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{net::SocketAddr, time::Instant};
 
-use async_graphql::{
-    BatchRequest, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-    },
-    http::GraphiQLSource,
-    parser::types::ExecutableDocument,
-};
+use async_graphql::{BatchRequest, http::GraphiQLSource};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     Json, Router,
@@ -30,10 +23,11 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    auth::{Credentials, guard::RequestAuth},
-    error::AuthFailure,
+    auth::{ClientInfo, Credentials, guard::RequestAuth},
+    error::{ErrorCode, RefusalCode},
+    protection::{PartnerCaller, RateLimitNotes},
     realtime::ws::Protocol,
-    resolvers::{AppSchema, context::ClientInfo, loaders::RequestLoaders},
+    resolvers::{AppSchema, loaders::RequestLoaders},
     state::AppState,
 };
 
@@ -142,7 +136,7 @@ async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Re
 fn too_large(limit: usize) -> Response {
     refusal(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
+        RefusalCode::PayloadTooLarge.as_str(),
         &format!("the request body is larger than {limit} bytes"),
     )
 }
@@ -191,28 +185,6 @@ async fn track_metrics(State(app): State<AppState>, req: Request, next: Next) ->
     response
 }
 
-/// `Authorization: Bearer <jwt>` → verified claims, or why not.
-fn credentials(app: &AppState, headers: &HeaderMap) -> Credentials {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Credentials::Anonymous;
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    match token {
-        Some(token) if !token.is_empty() => match app.jwt.verify(token) {
-            Ok(claims) => Credentials::Token(claims),
-            Err(reason) => Credentials::Invalid(reason),
-        },
-        _ => Credentials::Invalid(AuthFailure::TokenInvalid),
-    }
-}
-
 fn client_info(headers: &HeaderMap, peer: SocketAddr) -> ClientInfo {
     ClientInfo {
         ip: Some(peer.ip().to_string()),
@@ -239,11 +211,14 @@ async fn execute(
     {
         return refusal(
             StatusCode::BAD_REQUEST,
-            "BATCH_TOO_LARGE",
+            RefusalCode::BatchTooLarge.as_str(),
             &format!("a batch may hold at most {MAX_BATCH} operations"),
         );
     }
-    let credentials = credentials(&state.app, headers);
+    let credentials = Credentials::from_authorization(
+        &state.app.jwt,
+        headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()),
+    );
     let client = client_info(headers, peer);
     let notes = RateLimitNotes::default();
     let batch = match batch {
@@ -279,7 +254,9 @@ fn is_rate_limited(response: &async_graphql::Response) -> bool {
             e.extensions
                 .as_ref()
                 .and_then(|x| x.get("code"))
-                .is_some_and(|c| *c == async_graphql::Value::from("RATE_LIMITED"))
+                .is_some_and(|c| {
+                    *c == async_graphql::Value::from(RefusalCode::RateLimited.as_str())
+                })
         })
 }
 
@@ -296,7 +273,11 @@ fn request_with_context(
 }
 
 fn bad_request(message: &str) -> Response {
-    refusal(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+    refusal(
+        StatusCode::BAD_REQUEST,
+        RefusalCode::BadRequest.as_str(),
+        message,
+    )
 }
 
 /// POST accepts `application/json` (and `application/graphql-response+json`
@@ -335,14 +316,14 @@ async fn graphql_post(
             (!preflighted).then(|| {
                 refusal(
                     StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
+                    RefusalCode::BadRequest.as_str(),
                     "multipart requests need an `apollo-require-preflight` (or `x-apollo-operation-name`, `graphql-preflight`) header",
                 )
             })
         }
         _ => Some(refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            RefusalCode::UnsupportedMediaType.as_str(),
             "POST /graphql takes `Content-Type: application/json` (or a GraphQL multipart upload)",
         )),
     };
@@ -357,7 +338,7 @@ async fn graphql_post(
         if headers.contains_key(PARTNER_KEY_HEADER) {
             return refusal(
                 StatusCode::BAD_REQUEST,
-                "PERSISTED_QUERY_REQUIRED",
+                RefusalCode::PersistedQueryRequired.as_str(),
                 "uploads are not available with an API key",
             );
         }
@@ -377,7 +358,7 @@ async fn graphql_post(
         Err(e) => {
             return refusal(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                RefusalCode::BadRequest.as_str(),
                 &format!("the request body is not valid JSON: {e}"),
             );
         }
@@ -411,7 +392,7 @@ async fn prepare(
                     };
                     return Err(refusal(
                         StatusCode::UNAUTHORIZED,
-                        "PARTNER_KEY_INVALID",
+                        RefusalCode::PartnerKeyInvalid.as_str(),
                         message,
                     ));
                 }
@@ -419,7 +400,7 @@ async fn prepare(
                     tracing::error!(error = ?e, "partner lookup failed");
                     return Err(refusal(
                         StatusCode::INTERNAL_SERVER_ERROR,
-                        "INTERNAL",
+                        ErrorCode::Internal.as_str(),
                         "internal error",
                     ));
                 }
@@ -434,7 +415,7 @@ async fn prepare(
         Ok(batch) => Ok((batch, partner)),
         Err(r) => Err(refusal(
             StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
-            r.code,
+            r.code.as_str(),
             &r.message,
         )),
     }
@@ -472,12 +453,13 @@ fn rejected(rejection: GraphQLRejection) -> Response {
     }
     refusal(
         StatusCode::BAD_REQUEST,
-        "BAD_REQUEST",
+        RefusalCode::BadRequest.as_str(),
         &format!("the request body is not a GraphQL request: {message}"),
     )
 }
 
-fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
+/// A refusal before execution, in GraphQL's error shape.
+fn refusal(status: StatusCode, code: &'static str, message: &str) -> Response {
     (
         status,
         Json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })),
@@ -530,7 +512,7 @@ async fn graphql_get(
         // after persisted documents are resolved, so a hash cannot hide one.
         let mut refused = refusal(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            RefusalCode::MethodNotAllowed.as_str(),
             "mutations and subscriptions are not allowed over GET; use POST",
         );
         refused
@@ -584,22 +566,6 @@ async fn graphql_ws(
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
         .on_upgrade(move |socket| crate::realtime::ws::serve(socket, protocol, app, schema, client))
-}
-
-/// The access token of a WebSocket, from `connection_init`'s payload:
-/// `{"Authorization": "Bearer …"}`, `{"authorization": …}` or `{"token": …}`.
-pub fn ws_credentials(app: &AppState, payload: &serde_json::Value) -> Credentials {
-    let raw = ["Authorization", "authorization", "token", "accessToken"]
-        .iter()
-        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
-    let Some(raw) = raw else {
-        return Credentials::Anonymous;
-    };
-    let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim();
-    match app.jwt.verify(token) {
-        Ok(claims) => Credentials::Token(claims),
-        Err(reason) => Credentials::Invalid(reason),
-    }
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -656,165 +622,6 @@ async fn metrics(State(state): State<ServerState>) -> impl IntoResponse {
     )
 }
 
-/// Gives every error a stable `extensions.code`, including the ones
-/// async-graphql raises before a resolver runs, and counts them by code.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
-fn with_code(mut err: ServerError, code: &str) -> ServerError {
-    let ext = err.extensions.get_or_insert_with(Default::default);
-    if ext.get("code").is_none() {
-        ext.set("code", code);
-    }
-    err
-}
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextRequest<'_>,
-    ) -> async_graphql::Response {
-        let mut response = next.run(ctx).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            // Left without a code: argument values async-graphql could not coerce.
-            .map(|e| with_code(e, "VALIDATION"))
-            .collect();
-        if let Some(app) = ctx.data_opt::<AppState>() {
-            for err in &response.errors {
-                let code = err
-                    .extensions
-                    .as_ref()
-                    .and_then(|e| e.get("code"))
-                    .map(|v| v.to_string().trim_matches('"').to_owned())
-                    .unwrap_or_default();
-                app.metrics
-                    .graphql_errors
-                    .with_label_values(&[code.as_str()])
-                    .inc();
-            }
-        }
-        response
-    }
-
-    /// Query limits (API-3) and rate limits (API-4) around parsing: sign-in
-    /// attempts are charged from the raw text, then the text is checked
-    /// (tokens, nesting), parsed, checked as a document (depth, complexity,
-    /// aliases, root fields, directives, introspection in production), and
-    /// its complexity charged to the caller's window.
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let app = ctx.data_opt::<AppState>();
-        let limits = app.map(|app| app.config.limits).unwrap_or_default();
-        let ip = ctx
-            .data_opt::<ClientInfo>()
-            .and_then(|c| c.ip.clone())
-            .unwrap_or_else(|| "unknown".into());
-        let attempts = crate::protection::rate_limit::auth_attempts(query);
-        if let Some(app) = app
-            && attempts > 0
-        {
-            let limiter = &app.rate_limiter;
-            let decision = limiter.charge(&ip, limiter.auth, attempts).await;
-            note(ctx, &decision);
-            if !decision.allowed {
-                return Err(rate_limited(&decision));
-            }
-        }
-        crate::protection::limits::check_text(query, &limits)?;
-        let doc = next.run(ctx, query, variables).await.map_err(|e| {
-            // The parser's own nesting guard, and async-graphql's recursion
-            // check (which is also what stops a fragment cycle).
-            if e.message.contains("recursion limit") || e.message.contains("recursion depth") {
-                with_code(e, "QUERY_TOO_DEEP")
-            } else {
-                with_code(e, "GRAPHQL_PARSE_FAILED")
-            }
-        })?;
-        let measured = crate::protection::limits::check_document(&doc, variables, &limits)?;
-        if let Some(app) = app {
-            let limiter = &app.rate_limiter;
-            let user = ctx
-                .data_opt::<RequestAuth>()
-                .and_then(|a| match a.credentials() {
-                    Credentials::Token(claims) => claims.user_id(),
-                    _ => None,
-                });
-            let cost = measured.complexity.max(1);
-            let partner = ctx.data_opt::<PartnerCaller>();
-            let decision = match (partner, user) {
-                (Some(p), _) => limiter.charge(&p.id.to_string(), p.policy, cost).await,
-                (None, Some(id)) => limiter.charge(&id.to_string(), limiter.user, cost).await,
-                (None, None) => limiter.charge(&ip, limiter.ip, cost).await,
-            };
-            note(ctx, &decision);
-            if !decision.allowed {
-                return Err(rate_limited(&decision));
-            }
-        }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errs| {
-            errs.into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
-                .collect()
-        })
-    }
-}
-
-/// The partner behind a request's API key, for its rate tier.
-#[derive(Clone, Debug)]
-pub struct PartnerCaller {
-    pub id: i64,
-    pub policy: crate::protection::rate_limit::Policy,
-}
-
-/// Rate-limit decisions of one HTTP request (all operations of a batch),
-/// turned into `RateLimit-Policy` / `RateLimit` / `Retry-After` headers.
-#[derive(Clone, Default)]
-pub struct RateLimitNotes(Arc<std::sync::Mutex<Vec<crate::protection::rate_limit::Decision>>>);
-
-fn note(ctx: &ExtensionContext<'_>, decision: &crate::protection::rate_limit::Decision) {
-    if let Some(notes) = ctx.data_opt::<RateLimitNotes>() {
-        notes.0.lock().expect("notes lock").push(decision.clone());
-    }
-}
-
-fn rate_limited(decision: &crate::protection::rate_limit::Decision) -> ServerError {
-    let mut err = ServerError::new(
-        format!(
-            "rate limit `{}` exceeded: retry in {} s",
-            decision.policy.name, decision.reset_secs
-        ),
-        None,
-    );
-    let ext = err.extensions.get_or_insert_with(Default::default);
-    ext.set("code", "RATE_LIMITED");
-    ext.set("retryAfter", decision.reset_secs);
-    ext.set("policy", decision.policy.name);
-    err
-}
-
 /// Adds the IETF rate-limit headers for the most constrained window the
 /// request touched; a request refused as a whole answers 429.
 fn with_rate_limit_headers(
@@ -822,7 +629,7 @@ fn with_rate_limit_headers(
     notes: &RateLimitNotes,
     refused_whole: bool,
 ) -> Response {
-    let notes = notes.0.lock().expect("notes lock");
+    let notes = notes.decisions();
     let Some(tightest) = notes.iter().min_by_key(|d| (d.allowed, d.remaining)) else {
         return response;
     };

@@ -17,26 +17,44 @@ fn committed_sdl_matches_the_built_schema() {
     );
 }
 
+/// The codes of `error-codes.md`'s main table (its first column).
+fn documented_in(doc: &str) -> Vec<String> {
+    doc.lines()
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(code, _)| code.to_owned()))
+        .collect()
+}
+
 #[test]
 fn every_error_code_is_documented() {
     let doc = repo_file("frontend-contract/error-codes.md");
-    for code in vitrine::error::ERROR_CODES {
+    let documented = documented_in(&doc);
+    let codes = vitrine::error::documented_codes();
+    for code in &codes {
         assert!(
-            doc.contains(&format!("`{code}`")),
+            documented.iter().any(|d| d == code),
             "{code} missing from frontend-contract/error-codes.md"
+        );
+    }
+    for code in &documented {
+        assert!(
+            codes.contains(&code.as_str()),
+            "{code} is documented in frontend-contract/error-codes.md but is no code of \
+             vitrine::error::{{ErrorCode, RefusalCode}}"
         );
     }
 }
 
 #[test]
-fn readme_documents_every_variable_and_starts_with_the_two_commands() {
+fn readme_configuration_table_is_what_vitrine_config_prints() {
     let readme = repo_file("README.md");
-    for (name, _, _) in vitrine::config::VARIABLES {
-        assert!(
-            readme.contains(&format!("`{name}`")),
-            "{name} missing from README.md"
-        );
-    }
+    let table = vitrine::config::vars::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's configuration table differs from `vitrine config`: paste its output \
+         into the README's Configuration section"
+    );
     let head: String = readme.lines().take(20).collect::<Vec<_>>().join("\n");
     let run = head
         .find("make run")
@@ -45,6 +63,75 @@ fn readme_documents_every_variable_and_starts_with_the_two_commands() {
         .find("make test")
         .expect("README starts with `make test`");
     assert!(run < test);
+}
+
+/// Every environment variable named in the sources (`"VITRINE_…"`, and the
+/// unprefixed ones the server reads) is a row of the configuration table, or
+/// an alias named in one. Not configuration: `VITRINE_LIBTORCH_LIB`, set at
+/// build time by `build.rs`.
+#[test]
+fn every_variable_in_the_sources_is_documented() {
+    const NOT_CONFIGURATION: &[&str] = &["VITRINE_LIBTORCH_LIB"];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["src", "crates"] {
+        collect_rust_files(&root.join(dir), &mut files);
+    }
+    assert!(!files.is_empty());
+    let documented: Vec<&str> = vitrine::config::VARIABLES
+        .iter()
+        .flat_map(|v| std::iter::once(v.name).chain(v.alias))
+        .collect();
+    let mut missing = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).unwrap();
+        for name in quoted_variables(&text) {
+            if !documented.contains(&name) && !NOT_CONFIGURATION.contains(&name) {
+                missing.push(format!("{name} ({})", file.display()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "read but not in the configuration table (src/config/vars.rs): {missing:?}"
+    );
+}
+
+fn collect_rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "target") {
+                collect_rust_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `"VITRINE_X"`, `"DATABASE_URL"`, `"REDIS_URL"` and `"RUST_LOG"` string
+/// literals (a prefix such as `"VITRINE_"` is not a variable).
+fn quoted_variables(text: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    for (i, _) in text.match_indices('"') {
+        let rest = &text[i + 1..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        if !rest[end..].starts_with('"') || name.ends_with('_') {
+            continue;
+        }
+        if name.starts_with("VITRINE_") || ["DATABASE_URL", "REDIS_URL", "RUST_LOG"].contains(&name)
+        {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// `manifest.json` is exactly what `vitrine contract build` makes of the

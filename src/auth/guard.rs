@@ -12,7 +12,7 @@ use chrono::{Duration as ChronoDuration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use tokio::sync::OnceCell;
 
-use super::jwt::AccessClaims;
+use super::jwt::{AccessClaims, JwtKeys};
 use crate::{
     entities::{
         session,
@@ -28,6 +28,56 @@ pub enum Credentials {
     Anonymous,
     Token(AccessClaims),
     Invalid(AuthFailure),
+}
+
+impl Credentials {
+    /// An `Authorization` header's value (`Bearer <jwt>`), when there is one.
+    pub fn from_authorization(jwt: &JwtKeys, header: Option<&[u8]>) -> Self {
+        let Some(value) = header else {
+            return Self::Anonymous;
+        };
+        // Header values are ASCII (`HeaderValue::to_str`'s rule).
+        let token = std::str::from_utf8(value)
+            .ok()
+            .filter(|v| v.is_ascii())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        match token {
+            Some(token) if !token.is_empty() => Self::verified(jwt, token),
+            _ => Self::Invalid(AuthFailure::TokenInvalid),
+        }
+    }
+
+    /// The access token of a WebSocket, from `connection_init`'s payload:
+    /// `{"Authorization": "Bearer …"}`, `{"authorization": …}`, `{"token": …}`
+    /// or `{"accessToken": …}`.
+    pub fn from_connection_init(jwt: &JwtKeys, payload: &serde_json::Value) -> Self {
+        let raw = ["Authorization", "authorization", "token", "accessToken"]
+            .iter()
+            .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
+        let Some(raw) = raw else {
+            return Self::Anonymous;
+        };
+        Self::verified(jwt, raw.strip_prefix("Bearer ").unwrap_or(raw).trim())
+    }
+
+    fn verified(jwt: &JwtKeys, token: &str) -> Self {
+        match jwt.verify(token) {
+            Ok(claims) => Self::Token(claims),
+            Err(reason) => Self::Invalid(reason),
+        }
+    }
+}
+
+/// Where the request came from (HTTP peer or WebSocket peer); recorded on new
+/// sessions and used to key anonymous rate limits.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// The authenticated caller: the live user row and the session in use.

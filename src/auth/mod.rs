@@ -6,5 +6,5 @@ pub mod jwt;
 pub mod password;
 pub mod sessions;
 
-pub use guard::{Credentials, RoleGuard, Viewer, viewer};
+pub use guard::{ClientInfo, Credentials, RoleGuard, Viewer, viewer};
 pub use jwt::{AccessClaims, JwtKeys};

@@ -42,7 +42,7 @@ impl Kv for MemoryKv {
         entries: &[(String, String, i64)],
         _ttl: Duration,
     ) -> anyhow::Result<()> {
-        let mut sets = self.sets.lock().expect("kv lock");
+        let mut sets = crate::sync::lock(&self.sets);
         for (key, member, score) in entries {
             sets.entry(key.clone())
                 .or_default()
@@ -52,7 +52,7 @@ impl Kv for MemoryKv {
     }
 
     async fn zrem(&self, key: &str, member: &str) -> anyhow::Result<()> {
-        let mut sets = self.sets.lock().expect("kv lock");
+        let mut sets = crate::sync::lock(&self.sets);
         if let Some(set) = sets.get_mut(key) {
             set.remove(member);
             if set.is_empty() {
@@ -63,7 +63,7 @@ impl Kv for MemoryKv {
     }
 
     async fn zcount_at_least(&self, keys: &[String], min: i64) -> anyhow::Result<Vec<u64>> {
-        let sets = self.sets.lock().expect("kv lock");
+        let sets = crate::sync::lock(&self.sets);
         Ok(keys
             .iter()
             .map(|k| {

@@ -71,14 +71,14 @@ impl Default for LocalHub {
 impl LocalHub {
     /// Hands `payload` to this instance's subscribers of `topic`.
     pub fn deliver(&self, topic: &str, payload: Payload) {
-        let sender = self.topics.lock().expect("hub lock").get(topic).cloned();
+        let sender = crate::sync::lock(&self.topics).get(topic).cloned();
         if let Some(sender) = sender {
             let _ = sender.send(payload);
         }
     }
 
     pub fn subscribe(&self, topic: &str) -> TopicStream {
-        let mut topics = self.topics.lock().expect("hub lock");
+        let mut topics = crate::sync::lock(&self.topics);
         let receiver = match topics.get(topic) {
             Some(sender) => sender.subscribe(),
             None => {
@@ -105,11 +105,11 @@ impl LocalHub {
 
     /// Topics with at least one subscriber (tests and metrics).
     pub fn topic_count(&self) -> usize {
-        self.topics.lock().expect("hub lock").len()
+        crate::sync::lock(&self.topics).len()
     }
 
     fn release(&self, topic: &str) {
-        let mut topics = self.topics.lock().expect("hub lock");
+        let mut topics = crate::sync::lock(&self.topics);
         if topics.get(topic).is_some_and(|s| s.receiver_count() == 0) {
             topics.remove(topic);
         }

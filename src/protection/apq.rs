@@ -69,7 +69,7 @@ impl ApqStore {
                 _ => tracing::debug!("apq: redis unreachable; using this instance's store"),
             }
         }
-        let mut lru = self.local.lock().expect("apq lock");
+        let mut lru = crate::sync::lock(&self.local);
         let doc = lru.map.get(hash).cloned()?;
         lru.order.retain(|h| h != hash);
         lru.order.push_back(hash.to_owned());
@@ -98,7 +98,7 @@ impl ApqStore {
                 return;
             }
         }
-        let mut lru = self.local.lock().expect("apq lock");
+        let mut lru = crate::sync::lock(&self.local);
         if lru
             .map
             .insert(hash.to_owned(), document.to_owned())

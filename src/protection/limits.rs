@@ -11,43 +11,17 @@ use async_graphql::{
     parser::types::{ExecutableDocument, Field, Selection, SelectionSet},
 };
 
-/// The limits in force (`VITRINE_MAX_*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct QueryLimits {
-    pub max_depth: usize,
-    pub max_complexity: u64,
-    pub max_aliases: usize,
-    pub max_root_fields: usize,
-    pub max_directives: usize,
-    pub max_tokens: usize,
-    pub introspection: bool,
-}
+use crate::error::RefusalCode;
 
-impl Default for QueryLimits {
-    fn default() -> Self {
-        Self {
-            max_depth: 12,
-            max_complexity: 10_000,
-            max_aliases: 30,
-            max_root_fields: 20,
-            max_directives: 5,
-            max_tokens: 5_000,
-            introspection: true,
-        }
-    }
-}
+pub use crate::config::QueryLimits;
 
 /// A connection field without `first` returns this many items.
-const DEFAULT_FIRST: u64 = crate::resolvers::relay::DEFAULT_PAGE_SIZE;
+const DEFAULT_FIRST: u64 = crate::conventions::DEFAULT_PAGE_SIZE;
 /// The most any `first` can fetch.
-const MAX_FIRST: u64 = crate::resolvers::relay::MAX_PAGE_SIZE;
+const MAX_FIRST: u64 = crate::conventions::MAX_PAGE_SIZE;
 
-fn refuse(code: &str, message: String) -> ServerError {
-    let mut err = ServerError::new(message, None);
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    err
+fn refuse(code: RefusalCode, message: String) -> ServerError {
+    code.error(message)
 }
 
 /// Counts tokens and the deepest `{` nesting of the raw text, stopping as
@@ -90,7 +64,7 @@ pub fn check_text(query: &str, limits: &QueryLimits) -> Result<(), ServerError> 
                 depth += 1;
                 if depth > max_nesting {
                     return Err(refuse(
-                        "QUERY_TOO_DEEP",
+                        RefusalCode::QueryTooDeep,
                         format!("the query nests deeper than {} levels", limits.max_depth),
                     ));
                 }
@@ -113,7 +87,7 @@ pub fn check_text(query: &str, limits: &QueryLimits) -> Result<(), ServerError> 
         tokens += 1;
         if tokens > limits.max_tokens {
             return Err(refuse(
-                "TOO_MANY_TOKENS",
+                RefusalCode::TooManyTokens,
                 format!("the document has more than {} tokens", limits.max_tokens),
             ));
         }
@@ -186,7 +160,7 @@ impl<'a> Walk<'a> {
             self.aliases += 1;
             if self.aliases > self.limits.max_aliases {
                 return Err(refuse(
-                    "TOO_MANY_ALIASES",
+                    RefusalCode::TooManyAliases,
                     format!(
                         "the document uses more than {} aliases",
                         self.limits.max_aliases
@@ -196,7 +170,7 @@ impl<'a> Walk<'a> {
         }
         if field.directives.len() > self.limits.max_directives {
             return Err(refuse(
-                "TOO_MANY_DIRECTIVES",
+                RefusalCode::TooManyDirectives,
                 format!(
                     "`{}` carries more than {} directives",
                     field.name.node, self.limits.max_directives
@@ -206,14 +180,14 @@ impl<'a> Walk<'a> {
         let name = field.name.node.as_str();
         if !self.limits.introspection && (name == "__schema" || name == "__type") {
             return Err(refuse(
-                "INTROSPECTION_DISABLED",
+                RefusalCode::IntrospectionDisabled,
                 "introspection is disabled in production".into(),
             ));
         }
         let depth = level + 1;
         if depth > self.limits.max_depth {
             return Err(refuse(
-                "QUERY_TOO_DEEP",
+                RefusalCode::QueryTooDeep,
                 format!(
                     "the query nests deeper than {} levels",
                     self.limits.max_depth
@@ -307,7 +281,7 @@ pub fn check_document(
             count_root_fields(doc, &operation.node.selection_set, &mut HashSet::new());
         if root_fields > limits.max_root_fields {
             return Err(refuse(
-                "TOO_MANY_ROOT_FIELDS",
+                RefusalCode::TooManyRootFields,
                 format!(
                     "an operation may select at most {} root fields",
                     limits.max_root_fields
@@ -316,7 +290,7 @@ pub fn check_document(
         }
         if complexity > limits.max_complexity {
             return Err(refuse(
-                "QUERY_TOO_COMPLEX",
+                RefusalCode::QueryTooComplex,
                 format!(
                     "the query's complexity {complexity} is over the budget of {}",
                     limits.max_complexity

@@ -7,17 +7,17 @@ use async_graphql::BatchRequest;
 use serde_json::Value;
 
 use super::{apq, contract};
-use crate::{domain::partners, entities::partner};
+use crate::{domain::partners, entities::partner, error::RefusalCode};
 
 /// A refused request: HTTP status, stable code, message.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub status: u16,
-    pub code: &'static str,
+    pub code: RefusalCode,
     pub message: String,
 }
 
-fn refuse(status: u16, code: &'static str, message: impl Into<String>) -> Refusal {
+fn refuse(status: u16, code: RefusalCode, message: impl Into<String>) -> Refusal {
     Refusal {
         status,
         code,
@@ -45,7 +45,7 @@ pub async fn prepare(
             if caller.partner.is_some() {
                 return Err(refuse(
                     400,
-                    "BATCH_TOO_LARGE",
+                    RefusalCode::BatchTooLarge,
                     "batches are not available with an API key: send one operation per request",
                 ));
             }
@@ -55,8 +55,13 @@ pub async fn prepare(
         }
         item => resolve(store, caller, item).await?,
     }
-    serde_json::from_value::<BatchRequest>(body)
-        .map_err(|e| refuse(400, "BAD_REQUEST", format!("not a GraphQL request: {e}")))
+    serde_json::from_value::<BatchRequest>(body).map_err(|e| {
+        refuse(
+            400,
+            RefusalCode::BadRequest,
+            format!("not a GraphQL request: {e}"),
+        )
+    })
 }
 
 async fn resolve(
@@ -67,7 +72,7 @@ async fn resolve(
     let Value::Object(request) = item else {
         return Err(refuse(
             400,
-            "BAD_REQUEST",
+            RefusalCode::BadRequest,
             "an operation must be a JSON object",
         ));
     };
@@ -92,7 +97,7 @@ async fn resolve(
                 }
                 _ => Err(refuse(
                     400,
-                    "BAD_REQUEST",
+                    RefusalCode::BadRequest,
                     "extensions.persistedQuery must be {version: 1, sha256Hash: <64 hex digits>}",
                 )),
             }
@@ -114,14 +119,14 @@ async fn resolve(
         if document_id.is_none() && hash.is_none() {
             return Err(refuse(
                 400,
-                "PERSISTED_QUERY_REQUIRED",
+                RefusalCode::PersistedQueryRequired,
                 "send a persisted document (`documentId` or extensions.persistedQuery) of the frontend manifest, not query text",
             ));
         }
         let Some((id, entry)) = &from_manifest else {
             return Err(refuse(
                 400,
-                "PERSISTED_QUERY_NOT_ALLOWED",
+                RefusalCode::PersistedQueryNotAllowed,
                 "this document is not in the frontend manifest",
             ));
         };
@@ -130,7 +135,7 @@ async fn resolve(
         {
             return Err(refuse(
                 403,
-                "PERSISTED_QUERY_NOT_ALLOWED",
+                RefusalCode::PersistedQueryNotAllowed,
                 format!(
                     "`{id}` ({}) is not on this partner's allow-list",
                     entry.name
@@ -145,7 +150,7 @@ async fn resolve(
             if apq::sha256_hex(&text) != *h {
                 return Err(refuse(
                     400,
-                    "PERSISTED_QUERY_HASH_MISMATCH",
+                    RefusalCode::PersistedQueryHashMismatch,
                     "sha256Hash is not the SHA-256 of the query",
                 ));
             }
@@ -158,7 +163,7 @@ async fn resolve(
         (Some(_), None, Some(_)) => {
             return Err(refuse(
                 400,
-                "BAD_REQUEST",
+                RefusalCode::BadRequest,
                 "send `documentId` or `query`, not both",
             ));
         }
@@ -169,7 +174,7 @@ async fn resolve(
                 None => {
                     return Err(refuse(
                         200,
-                        "PERSISTED_QUERY_NOT_FOUND",
+                        RefusalCode::PersistedQueryNotFound,
                         "PersistedQueryNotFound",
                     ));
                 }
@@ -177,11 +182,17 @@ async fn resolve(
             (None, None) if document_id.is_some() => {
                 return Err(refuse(
                     400,
-                    "PERSISTED_QUERY_NOT_FOUND",
+                    RefusalCode::PersistedQueryNotFound,
                     "unknown documentId",
                 ));
             }
-            (None, None) => return Err(refuse(400, "BAD_REQUEST", "the request has no `query`")),
+            (None, None) => {
+                return Err(refuse(
+                    400,
+                    RefusalCode::BadRequest,
+                    "the request has no `query`",
+                ));
+            }
         },
     };
     request.insert("query".into(), Value::String(document));

@@ -15,13 +15,7 @@ use std::{
     time::Duration,
 };
 
-/// A window: at most `limit` cost per `window`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Policy {
-    pub name: &'static str,
-    pub limit: u64,
-    pub window: Duration,
-}
+pub use crate::config::{Policy, RateLimits, parse_policy};
 
 impl Policy {
     /// `RateLimit-Policy` item: `"user";q=10000;w=60`.
@@ -33,18 +27,6 @@ impl Policy {
             self.window.as_secs()
         )
     }
-}
-
-/// Parses `10000/60s` (cost per window).
-pub fn parse_policy(name: &'static str, raw: &str) -> Option<Policy> {
-    let (limit, window) = raw.split_once('/')?;
-    let limit = limit.trim().parse::<u64>().ok().filter(|n| *n > 0)?;
-    let window = crate::config::parse_duration(window.trim())?;
-    Some(Policy {
-        name,
-        limit,
-        window,
-    })
 }
 
 /// The limiter's answer for one charge.
@@ -79,7 +61,7 @@ pub struct LocalWindows {
 impl LocalWindows {
     pub fn charge(&self, key: &str, now_ms: i64, policy: Policy, cost: u64) -> Decision {
         let window_ms = policy.window.as_millis() as i64;
-        let mut logs = self.logs.lock().expect("rate limit lock");
+        let mut logs = crate::sync::lock(&self.logs);
         // Forget idle keys now and then so the map stays bounded.
         if logs.len() > 100_000 {
             logs.retain(|_, log| log.back().is_some_and(|(t, _)| *t > now_ms - window_ms));
@@ -233,36 +215,6 @@ impl RateLimiter {
         }
         self.local
             .charge(&format!("{}:{key}", policy.name), now_ms, policy, cost)
-    }
-}
-
-/// The three windows (`VITRINE_RATE_LIMIT_*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimits {
-    pub user: Policy,
-    pub ip: Policy,
-    pub auth: Policy,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            user: Policy {
-                name: "user",
-                limit: 20_000,
-                window: Duration::from_secs(60),
-            },
-            ip: Policy {
-                name: "ip",
-                limit: 10_000,
-                window: Duration::from_secs(60),
-            },
-            auth: Policy {
-                name: "auth",
-                limit: 20,
-                window: Duration::from_secs(300),
-            },
-        }
     }
 }
 

@@ -70,7 +70,7 @@ impl Presence {
     /// Counts a socket of `user_id` as open until the guard drops.
     pub async fn connect(self: &Arc<Self>, user_id: i64) -> PresenceGuard {
         let first = {
-            let mut local = self.local.lock().expect("presence lock");
+            let mut local = crate::sync::lock(&self.local);
             let n = local.entry(user_id).or_insert(0);
             *n += 1;
             *n == 1
@@ -98,7 +98,7 @@ impl Presence {
 
     async fn disconnect(&self, user_id: i64) {
         let last = {
-            let mut local = self.local.lock().expect("presence lock");
+            let mut local = crate::sync::lock(&self.local);
             match local.get_mut(&user_id) {
                 Some(n) if *n > 1 => {
                     *n -= 1;
@@ -142,10 +142,7 @@ impl Presence {
     }
 
     fn is_local(&self, user_id: i64) -> bool {
-        self.local
-            .lock()
-            .expect("presence lock")
-            .contains_key(&user_id)
+        crate::sync::lock(&self.local).contains_key(&user_id)
     }
 
     async fn announce(&self, user_id: i64, online: bool) {
@@ -164,13 +161,7 @@ impl Presence {
     /// Refreshes this instance's entry for every user with an open socket, in
     /// one round trip.
     async fn heartbeat(&self) {
-        let users: Vec<i64> = self
-            .local
-            .lock()
-            .expect("presence lock")
-            .keys()
-            .copied()
-            .collect();
+        let users: Vec<i64> = crate::sync::lock(&self.local).keys().copied().collect();
         if users.is_empty() {
             return;
         }

@@ -23,11 +23,12 @@ use tokio_stream::StreamMap;
 use super::{ControlEvent, presence::PresenceGuard, sleep_until, topics};
 use crate::{
     auth::{
-        Credentials,
+        ClientInfo, Credentials,
         guard::{RequestAuth, Viewer, load_viewer},
     },
+    error::{AuthFailure, RefusalCode},
     infra::pubsub::{Delivery, TopicStream},
-    resolvers::{AppSchema, context::ClientInfo, loaders::RequestLoaders},
+    resolvers::{AppSchema, loaders::RequestLoaders},
     state::AppState,
 };
 
@@ -379,7 +380,7 @@ async fn authenticate(app: &AppState, payload: Option<&Value>) -> Result<Session
             "Invalid message received: connection_init payload must be an object",
         ));
     }
-    let credentials = crate::server::ws_credentials(app, payload.unwrap_or(&Value::Null));
+    let credentials = Credentials::from_connection_init(&app.jwt, payload.unwrap_or(&Value::Null));
     match &credentials {
         Credentials::Anonymous => Ok(Session {
             credentials,
@@ -395,7 +396,10 @@ async fn authenticate(app: &AppState, payload: Option<&Value>) -> Result<Session
             let viewer = match load_viewer(app, claims).await {
                 Ok(Ok(Some(viewer))) => viewer,
                 Ok(Ok(None)) | Ok(Err(_)) => {
-                    return Err(Close::new(4403, "Forbidden: SESSION_REVOKED"));
+                    return Err(Close::new(
+                        4403,
+                        format!("Forbidden: {}", AuthFailure::SessionRevoked.as_str()),
+                    ));
                 }
                 Err(_) => return Err(Close::new(1011, "Internal error")),
             };
@@ -444,7 +448,7 @@ fn start(
     if operations.len() >= limit {
         let error = json!({
             "message": format!("a socket may hold at most {limit} active subscriptions"),
-            "extensions": { "code": "SUBSCRIPTION_LIMIT" },
+            "extensions": { "code": RefusalCode::SubscriptionLimit.as_str() },
         });
         return Ok(Some(
             json!({ "type": "error", "id": id, "payload": [error] }),

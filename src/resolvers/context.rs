@@ -36,12 +36,9 @@ pub async fn viewer_user(ctx: &Context<'_>) -> AppResult<Option<user::Model>> {
     Ok(optional_viewer(ctx).await?.map(|v| v.user))
 }
 
-/// Where the HTTP request came from; recorded on new sessions.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+/// Where the HTTP request came from (owned by `auth`; recorded on new
+/// sessions).
+pub use crate::auth::ClientInfo;
 
 /// The request's [`ClientInfo`] (empty when the transport set none).
 pub fn client_info(ctx: &Context<'_>) -> ClientInfo {

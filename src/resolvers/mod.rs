@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod commerce;
 pub mod community;
 pub mod context;
+pub mod error_codes;
 pub mod jobs;
 pub mod loaders;
 pub mod partners;
@@ -15,7 +16,8 @@ pub mod search;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use crate::server::ErrorCodes;
+use self::error_codes::ErrorCodes;
+use crate::protection::Protection;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -53,7 +55,9 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         Mutation::default(),
         Subscription::default(),
     )
+    // Order matters: the first extension is the outermost.
     .extension(ErrorCodes)
+    .extension(Protection)
 }
 
 /// The SDL as committed in `schema/schema.graphql`.

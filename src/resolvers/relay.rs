@@ -12,29 +12,13 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::{AppError, AppResult};
 
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
-pub const MAX_PAGE_SIZE: u64 = 100;
-
-/// The opaque global id of `kind` row `id`.
-pub fn encode_id(kind: &str, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")))
-}
+pub use crate::conventions::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, encode_id};
 
 /// Decodes a global id and checks it names a `kind`; `field` is the argument
 /// reported in the `VALIDATION` error.
 pub fn decode_id(kind: &str, field: &str, id: &ID) -> AppResult<i64> {
-    let bad = || AppError::validation(field, format!("`{field}` is not a valid {kind} id"));
-    let raw = URL_SAFE_NO_PAD.decode(id.as_bytes()).map_err(|_| bad())?;
-    let text = String::from_utf8(raw).map_err(|_| bad())?;
-    let (found_kind, number) = text.split_once(':').ok_or_else(bad)?;
-    if found_kind != kind {
-        return Err(bad());
-    }
-    number
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(bad)
+    crate::conventions::decode_id(kind, id)
+        .ok_or_else(|| AppError::validation(field, format!("`{field}` is not a valid {kind} id")))
 }
 
 /// Validated `first` / `after` of a connection field.

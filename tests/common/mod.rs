@@ -5,7 +5,8 @@
 //! PostgreSQL and Redis are found at `VITRINE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and `VITRINE_TEST_REDIS_URL`
 //! (default `redis://127.0.0.1:6379`). When one cannot be reached its tests are
-//! skipped with a message, except with `CI=true`, where that is a failure.
+//! skipped with a message, recorded in [`SKIPS_FILE`] for `make test`'s
+//! summary, except with `CI=true`, where that is a failure.
 #![allow(dead_code)]
 
 pub mod realtime;
@@ -55,12 +56,45 @@ async fn redis_ping(url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Skips (returns `None`) or, in CI, fails when a service is missing.
-fn unavailable<T>(what: &str, err: impl std::fmt::Display) -> Option<T> {
+/// Where skips are recorded for `make test`'s summary (it clears the file
+/// before the run and prints it loudly after).
+pub const SKIPS_FILE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/skipped-tests.txt");
+
+/// Skips (returns `None`) or, in CI, fails when a service is missing. A skip
+/// is printed and appended to [`SKIPS_FILE`] (service, test binary, test,
+/// error), so that a green local run still says what did not run.
+pub fn unavailable<T>(what: &str, err: impl std::fmt::Display) -> Option<T> {
     if ci() {
         panic!("{what} is required in CI but unreachable: {err}");
     }
     eprintln!("SKIPPED: {what} unreachable ({err}); set CI=true to make this a failure");
+    let binary = std::env::args()
+        .next()
+        .as_deref()
+        .and_then(|p| {
+            std::path::Path::new(p)
+                .file_name()?
+                .to_str()
+                .map(str::to_owned)
+        })
+        .map(|name| {
+            name.rsplit_once('-')
+                .map_or(name.clone(), |(n, _)| n.to_owned())
+        })
+        .unwrap_or_default();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unknown test")
+        .to_owned();
+    let line = format!("[{what}] {binary}::{test}: unreachable ({err})\n");
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(SKIPS_FILE)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+    if let Err(e) = appended {
+        eprintln!("could not record the skip in {SKIPS_FILE}: {e}");
+    }
     None
 }
 

@@ -350,10 +350,10 @@ impl Inner {
         commit: bool,
         f: impl FnOnce(&mut IndexWriter<TantivyDocument>, &Fields) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let mut guard = self
-            .writer
-            .lock()
-            .map_err(|_| anyhow::anyhow!("search index writer poisoned"))?;
+        // A panic inside `f` leaves uncommitted operations behind, as an
+        // `Err` from `f` does; the next commit carries them either way, so
+        // the writer stays usable instead of failing every later write.
+        let mut guard = crate::sync::lock(&self.writer);
         let writer = guard
             .as_mut()
             .context("the search index is read-only here: another process writes it")?;
