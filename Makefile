@@ -39,8 +39,10 @@ migrate: libtorch
 schema: libtorch
 	$(CARGO) run --quiet --bin vitrine -- schema > schema/schema.graphql
 
-## test: the whole suite, SQLite and PostgreSQL (and Redis where used). With
-## CI=true a PostgreSQL or Redis that cannot be reached fails the run.
+## test: the whole suite, SQLite and PostgreSQL (and Redis where used), and
+## every workspace crate's own tests (crates/recommender: `cargo test -p
+## recommender`). With CI=true a PostgreSQL or Redis that cannot be reached
+## fails the run.
 test: libtorch
 	$(CARGO) test --workspace --no-fail-fast -- --test-threads=4
 
@@ -64,7 +66,8 @@ reindex: libtorch
 bench-realtime: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
 
-## bench-ml: only the recommender benchmark (top-k latency, training throughput).
+## bench-ml: only the recommender benchmark (top-k latency, training
+## throughput), on the recommender crate.
 bench-ml: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin ml-bench
 

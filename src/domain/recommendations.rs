@@ -12,6 +12,14 @@ use std::{
 };
 
 use chrono::Utc;
+use recommender::{
+    index::{TopKQuery, top_k_of_scores},
+    pipeline,
+    profile::{Touch, user_vector},
+    served::Served,
+    tch,
+    train::TrainConfig,
+};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -30,14 +38,7 @@ use crate::{
         user::{self, Gender},
     },
     error::{AppError, AppResult},
-    ml::{
-        index::{TopKQuery, top_k_of_scores},
-        pipeline,
-        profile::{Touch, user_vector},
-        serving::Served,
-        source,
-        train::TrainConfig,
-    },
+    ml::source,
     realtime::{JobProgress, JobState},
     state::AppState,
 };
