@@ -39,10 +39,11 @@ migrate: libtorch
 schema: libtorch
 	$(CARGO) run --quiet --bin vitrine -- schema > schema/schema.graphql
 
-## test: the whole suite, SQLite and PostgreSQL (and Redis where used). With
-## CI=true a PostgreSQL or Redis that cannot be reached fails the run; without
-## it those tests are skipped, each recorded in $(SKIPS) (tests/common), and
-## the run ends with a loud summary of how many were skipped and why.
+## test: the whole suite, SQLite and PostgreSQL (and Redis where used), and
+## every workspace crate's own tests (crates/recommender). With CI=true a
+## PostgreSQL or Redis that cannot be reached fails the run; without it those
+## tests are skipped, each recorded in $(SKIPS) (tests/common), and the run
+## ends with a loud summary of how many were skipped and why.
 SKIPS := $(or $(CARGO_TARGET_DIR),target)/tmp/skipped-tests.txt
 test: libtorch
 	@rm -f $(SKIPS)
@@ -85,7 +86,8 @@ bench-jobs: libtorch
 bench-realtime: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
 
-## bench-ml: only the recommender benchmark (top-k latency, training throughput).
+## bench-ml: only the recommender benchmark (top-k latency, training
+## throughput), on the recommender crate.
 bench-ml: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin ml-bench
 

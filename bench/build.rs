@@ -1,11 +1,9 @@
 //! Like the root build.rs: an rpath to libtorch's `lib/` so the benchmark
-//! binary runs without LD_LIBRARY_PATH. `LIBTORCH` comes from
-//! `.cargo/config.toml` (the `libtorch` symlink `make libtorch` creates).
+//! binaries run without LD_LIBRARY_PATH. The recommender crate passes on the
+//! directory torch-sys linked against as `DEP_RECOMMENDER_LIBTORCH_LIB`.
 fn main() {
-    println!("cargo:rerun-if-env-changed=LIBTORCH");
-    if let Ok(dir) = std::env::var("LIBTORCH") {
-        let lib = std::path::Path::new(&dir).join("lib");
-        let lib = lib.canonicalize().unwrap_or(lib);
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    println!("cargo:rerun-if-env-changed=DEP_RECOMMENDER_LIBTORCH_LIB");
+    if let Ok(dir) = std::env::var("DEP_RECOMMENDER_LIBTORCH_LIB") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
     }
 }

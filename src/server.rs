@@ -591,7 +591,7 @@ async fn readyz(State(state): State<ServerState>) -> Response {
             }
         }
     };
-    let libtorch = crate::ml::runtime::probe();
+    let libtorch = recommender::runtime::probe();
     let search = match app.search.health().await {
         Ok(()) => serde_json::json!({ "ok": true, "backend": app.search.name() }),
         Err(e) => {

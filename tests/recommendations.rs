@@ -461,7 +461,7 @@ async fn model_swap_without_restart(app: TestApp) {
     );
 
     // Roll back by pointing CURRENT at the first version.
-    vitrine::ml::store::set_current(&app.state.config.ml.dir, &v1).unwrap();
+    recommender::store::set_current(&app.state.config.ml.dir, &v1).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let model = app.gql_ok(MODEL, json!({}), Some(&admin)).await;

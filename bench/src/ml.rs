@@ -13,15 +13,15 @@ use std::{path::PathBuf, time::Instant};
 
 use clap::Parser;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use stats::percentile;
-use tch::{Device, Kind, Tensor};
-use vitrine::ml::{
+use recommender::{
     bpr::{self, BprConfig},
     data::{DatasetBuilder, Item, ItemFeatures, Signal},
     index::{ItemIndex, TopKQuery},
     model::normalize,
+    tch::{self, Device, Kind, Tensor},
     train::{self, TrainConfig},
 };
+use stats::percentile;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -15,6 +15,14 @@ use std::{
 };
 
 use chrono::Utc;
+use recommender::{
+    index::{TopKQuery, top_k_of_scores},
+    pipeline,
+    profile::{Touch, user_vector},
+    served::Served,
+    tch,
+    train::TrainConfig,
+};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -31,14 +39,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     jobs::{Backoff, JobContext, JobKind, JobQueue, KindOptions, permanent},
-    ml::{
-        index::{TopKQuery, top_k_of_scores},
-        pipeline,
-        profile::{Touch, user_vector},
-        serving::{Recommender, Served},
-        source,
-        train::TrainConfig,
-    },
+    ml::{serving::Recommender, source},
 };
 
 /// Touches of the viewer read per request (most recent first).

@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-
-use super::{
+use recommender::{
     eval::{self, Grids, Observer},
-    pipeline, retail, source, store,
+    pipeline, retail, store,
     train::{TrainConfig, TrainProgress},
 };
+
+use super::source;
 use crate::config::Config;
 
 fn training_bar() -> ProgressBar {
@@ -196,7 +197,7 @@ pub struct EvalArgs {
 /// one thread is the fastest (more spin in OpenMP barriers, badly so on a
 /// busy machine), and results are reproducible per thread count.
 fn set_threads(threads: i32) {
-    tch::set_num_threads(threads.max(1));
+    recommender::tch::set_num_threads(threads.max(1));
 }
 
 pub fn evaluate(args: &EvalArgs) -> anyhow::Result<()> {

@@ -1,27 +1,13 @@
-//! The recommender on libtorch (ML-1 … ML-5).
+//! The app's side of the recommender (ML-1 … ML-5). The model itself —
+//! features, the item tower, training, top-k, the offline evaluation, the
+//! model store — is the `recommender` crate (`crates/recommender`), which
+//! knows nothing of the database or the API. Here:
 //!
-//! - [`data`]: interactions, one representation for training, evaluation
-//!   and serving; built by [`source`] (the platform's database) or
-//!   [`retail`] (the evaluation dataset format).
-//! - [`features`], [`model`]: the item tower (64-d feature embedding + id
-//!   embedding → normalised item vector).
-//! - [`train`]: triplet-loss training; [`store`]: versioned model directories.
-//! - [`index`], [`profile`], [`serving`]: exact top-k over every item vector,
-//!   the viewer's vector, the served version and its atomic swap.
-//! - [`bpr`], [`eval`], [`chart`]: the offline evaluation against baselines.
-pub mod bpr;
-pub mod chart;
+//! - [`source`]: the platform's database as the crate's dataset and
+//!   catalogue (product features, commerce activity as signals).
+//! - [`serving`]: the served version over the live catalogue, its reload
+//!   and its atomic swap.
+//! - [`commands`]: `vitrine ml …` (train, eval, versions, use).
 pub mod commands;
-pub mod data;
-pub mod eval;
-pub mod features;
-pub mod index;
-pub mod model;
-pub mod pipeline;
-pub mod profile;
-pub mod retail;
-pub mod runtime;
 pub mod serving;
 pub mod source;
-pub mod store;
-pub mod train;

@@ -1,35 +1,20 @@
-//! Serving (ML-3): the model version `CURRENT` names, with an index of the
-//! vectors of every ACTIVE product. Products the model was trained on keep
-//! their stored vectors; products listed since get one from their features
-//! (the tower with the unknown id row). A new version, or a changed product,
-//! builds a new [`Served`] off to the side and swaps it in under a lock held
-//! for one pointer write: requests in flight finish on the one they hold.
+//! Serving glue (ML-3): the model version `CURRENT` names, indexed over
+//! every ACTIVE product of the database ([`Served`], built by the
+//! recommender crate). A new version, or a changed product, builds a new
+//! [`Served`] off to the side and swaps it in under a lock held for one
+//! pointer write: requests in flight finish on the one they hold.
 use std::{
-    collections::HashMap,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, RwLock},
+    sync::{Arc, RwLock},
 };
 
 use anyhow::Context;
+use recommender::{data::CatalogItem, served::Served, store};
 use sea_orm::DatabaseConnection;
-use tch::{Device, Kind, Tensor};
 
-use super::{
-    index::ItemIndex,
-    source::{self, CatalogItem},
-    store::{self, ModelMeta, StoredModel},
-};
+use super::source;
 
-/// One model version over the current catalogue.
-pub struct Served {
-    pub version: String,
-    pub meta: ModelMeta,
-    pub index: ItemIndex,
-    /// Products without a stored vector, placed by their features.
-    pub feature_only: usize,
-    model: Arc<Mutex<StoredModel>>,
-}
-
+/// The served model of this process, reloaded and refreshed in place.
 pub struct Recommender {
     root: PathBuf,
     served: RwLock<Option<Arc<Served>>>,
@@ -78,13 +63,17 @@ impl Recommender {
         let stored = tokio::task::spawn_blocking(move || store::load(&root, &wanted))
             .await
             .context("loading the model")??;
-        let served = build(db, Arc::new(Mutex::new(stored)), version.clone()).await?;
+        let served = build(db, move |catalogue| {
+            Served::build(stored, version, catalogue)
+        })
+        .await?;
         tracing::info!(
             version = %served.version,
             items = served.index.len(),
             feature_only = served.feature_only,
             "recommender model loaded"
         );
+        let version = served.version.clone();
         self.swap(served);
         Ok(Some(version))
     }
@@ -96,7 +85,7 @@ impl Recommender {
         let Some(current) = self.current() else {
             return Ok(());
         };
-        let served = build(db, current.model.clone(), current.version.clone()).await?;
+        let served = build(db, move |catalogue| current.rebuild(catalogue)).await?;
         self.swap(served);
         Ok(())
     }
@@ -104,70 +93,12 @@ impl Recommender {
 
 async fn build(
     db: &DatabaseConnection,
-    model: Arc<Mutex<StoredModel>>,
-    version: String,
+    index: impl FnOnce(&[CatalogItem]) -> Served + Send + 'static,
 ) -> anyhow::Result<Served> {
     let catalogue = source::catalog(db, true, None)
         .await
         .map_err(crate::error::AppError::into_anyhow)?;
-    tokio::task::spawn_blocking(move || index_catalogue(model, version, catalogue))
+    tokio::task::spawn_blocking(move || index(&catalogue))
         .await
-        .context("building the index")?
-}
-
-fn index_catalogue(
-    model: Arc<Mutex<StoredModel>>,
-    version: String,
-    catalogue: Vec<CatalogItem>,
-) -> anyhow::Result<Served> {
-    let _guard = tch::no_grad_guard();
-    let stored = model.lock().unwrap_or_else(|e| e.into_inner());
-    let trained: HashMap<i64, i64> = stored
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(row, &id)| (id, row as i64))
-        .collect();
-    let dim = stored.meta.config.dim;
-    let mut vectors = Tensor::zeros([catalogue.len() as i64, dim], (Kind::Float, Device::Cpu));
-    let (mut known_at, mut known_rows, mut new_at) = (Vec::new(), Vec::new(), Vec::new());
-    for (at, item) in catalogue.iter().enumerate() {
-        match trained.get(&item.id) {
-            Some(&row) => {
-                known_at.push(at as i64);
-                known_rows.push(row);
-            }
-            None => new_at.push(at),
-        }
-    }
-    if !known_at.is_empty() {
-        let rows = stored
-            .vectors
-            .index_select(0, &Tensor::from_slice(&known_rows));
-        let _ = vectors.index_copy_(0, &Tensor::from_slice(&known_at), &rows);
-    }
-    if !new_at.is_empty() {
-        let encoded = stored
-            .meta
-            .vocabulary
-            .encode(new_at.iter().map(|&at| &catalogue[at].features));
-        let fresh = stored
-            .tower
-            .encode_all(&encoded, &vec![0; new_at.len()], Device::Cpu);
-        let at: Vec<i64> = new_at.iter().map(|&a| a as i64).collect();
-        let _ = vectors.index_copy_(0, &Tensor::from_slice(&at), &fresh);
-    }
-    let meta = stored.meta.clone();
-    drop(stored);
-    Ok(Served {
-        version,
-        meta,
-        index: ItemIndex::new(
-            vectors,
-            catalogue.iter().map(|c| c.id).collect(),
-            catalogue.iter().map(|c| c.store_id).collect(),
-        ),
-        feature_only: new_at.len(),
-        model,
-    })
+        .context("building the index")
 }

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use recommender::data::{CatalogItem, Dataset, DatasetBuilder, Item, ItemFeatures, Signal};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Statement, Value,
 };
 
-use super::data::{Dataset, DatasetBuilder, Item, ItemFeatures, Signal};
 use crate::{
     domain::placeholders,
     entities::{
@@ -17,15 +17,6 @@ use crate::{
     },
     error::AppResult,
 };
-
-/// A product as the recommender sees it.
-#[derive(Clone, Debug)]
-pub struct CatalogItem {
-    pub id: i64,
-    pub name: String,
-    pub store_id: i64,
-    pub features: ItemFeatures,
-}
 
 fn json_list(raw: &str) -> Vec<String> {
     serde_json::from_str::<Vec<String>>(raw).unwrap_or_default()

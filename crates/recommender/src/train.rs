@@ -27,7 +27,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor, nn, nn::OptimizerConfig};
 
-use super::{
+use crate::{
     data::Dataset,
     features::{EncodedItems, Vocabulary},
     model::ItemTower,
@@ -369,7 +369,7 @@ pub fn triplet_loss(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::data::{DatasetBuilder, Item, ItemFeatures, Signal};
+    use crate::data::{DatasetBuilder, Item, ItemFeatures, Signal};
 
     /// Ten clusters of five items: users buy within one cluster only. After
     /// training, an item is closer to its own cluster than to the others.

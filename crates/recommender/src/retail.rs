@@ -17,7 +17,7 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::data::{Dataset, DatasetBuilder, Item, ItemFeatures, Signal};
+use crate::data::{Dataset, DatasetBuilder, Item, ItemFeatures, Signal};
 
 const COLUMNS: [&str; 8] = [
     "InvoiceNo",

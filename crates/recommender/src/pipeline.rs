@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::Utc;
 use tch::Device;
 
-use super::{
+use crate::{
     data::Dataset,
     store::{self, ModelMeta},
     train::{self, TrainConfig, TrainProgress},
@@ -47,7 +47,7 @@ pub fn train_and_save(
         epochs: trained.epochs.clone(),
         metrics,
         device: format!("{device:?}"),
-        libtorch: super::runtime::probe().version,
+        libtorch: crate::runtime::probe().version,
         vocabulary: trained.vocab.clone(),
     };
     let ids: Vec<i64> = dataset.items.iter().map(|i| i.id).collect();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::data::ItemFeatures;
+use crate::data::ItemFeatures;
 
 pub const PAD: i64 = 0;
 pub const UNKNOWN: i64 = 1;

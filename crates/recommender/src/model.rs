@@ -15,7 +15,7 @@ use tch::{
     nn::{self, Module},
 };
 
-use super::features::{EncodedItems, FEATURE_DIM, FIELDS};
+use crate::features::{EncodedItems, FEATURE_DIM, FIELDS};
 
 pub const ID_DIM: i64 = 32;
 pub const HIDDEN: i64 = 128;
@@ -32,7 +32,7 @@ pub struct ItemTower {
 }
 
 impl ItemTower {
-    /// `field_sizes` from [`super::features::Vocabulary::sizes`]; `items` is
+    /// `field_sizes` from [`crate::features::Vocabulary::sizes`]; `items` is
     /// the number of trained items (their id rows are 1..=items).
     pub fn new(path: &nn::Path, field_sizes: &[i64], items: i64, dim: i64) -> Self {
         let small = nn::EmbeddingConfig {
@@ -127,7 +127,7 @@ pub fn normalize(x: &Tensor) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::{data::ItemFeatures, features::Vocabulary};
+    use crate::{data::ItemFeatures, features::Vocabulary};
 
     fn catalogue() -> Vec<ItemFeatures> {
         (0..12)

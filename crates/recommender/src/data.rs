@@ -1,6 +1,6 @@
 //! Interactions: the one representation training, evaluation and serving
 //! share, built from the platform's database or from a dataset file
-//! ([`super::retail`]). Users and items get dense indexes (`u32`) in the order
+//! ([`crate::retail`]). Users and items get dense indexes (`u32`) in the order
 //! they are first seen; every interaction carries its signal and time.
 use std::collections::HashMap;
 
@@ -85,6 +85,16 @@ pub struct Item {
     /// The product id (or, for a dataset file, a stable number for its code).
     pub id: i64,
     pub name: String,
+    pub features: ItemFeatures,
+}
+
+/// A product of the live catalogue as serving indexes it: an [`Item`] with
+/// the store whose share of a page is capped.
+#[derive(Clone, Debug)]
+pub struct CatalogItem {
+    pub id: i64,
+    pub name: String,
+    pub store_id: i64,
     pub features: ItemFeatures,
 }
 

@@ -21,7 +21,7 @@ use anyhow::Context;
 use serde::Serialize;
 use tch::{Device, Tensor};
 
-use super::{
+use crate::{
     bpr::{self, BprConfig},
     data::{Dataset, Interaction},
     index::{TopKQuery, top_k_of_scores},
@@ -453,7 +453,7 @@ impl Report {
         std::fs::create_dir_all(dir)?;
         let stem = format!("ml-eval-{}", self.dataset);
         let png = dir.join(format!("{stem}.png"));
-        let chart = match super::chart::recall_chart(self, &png) {
+        let chart = match crate::chart::recall_chart(self, &png) {
             Ok(()) => Some(format!("{stem}.png")),
             Err(e) => {
                 tracing::warn!(error = %e, "could not draw the recall chart");
@@ -473,7 +473,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::data::{DatasetBuilder, Item, ItemFeatures, Signal};
+    use crate::data::{DatasetBuilder, Item, ItemFeatures, Signal};
 
     fn data() -> Dataset {
         let mut b = DatasetBuilder::new("t");

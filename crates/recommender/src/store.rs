@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor, nn};
 
-use super::{
+use crate::{
     features::Vocabulary,
     model::ItemTower,
     train::{EpochStats, TrainConfig, Trained},

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor, nn, nn::OptimizerConfig};
 
-use super::data::Dataset;
+use crate::data::Dataset;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BprConfig {
@@ -130,7 +130,7 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::data::{DatasetBuilder, Item, ItemFeatures, Signal};
+    use crate::data::{DatasetBuilder, Item, ItemFeatures, Signal};
 
     #[test]
     fn learns_which_cluster_a_user_belongs_to() {

@@ -6,7 +6,7 @@ use std::{path::Path, sync::OnceLock};
 
 use plotters::prelude::*;
 
-use super::eval::{MAX_K, Report};
+use crate::eval::{MAX_K, Report};
 
 const FONT_PATHS: &[&str] = &[
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
