@@ -54,7 +54,7 @@ impl Background {
         }
         crate::domain::recommendations::load_current(
             &state.recommender,
-            &state.db,
+            state.jobs.db(),
             &state.config.ml.dir,
         )
         .await;
@@ -62,7 +62,7 @@ impl Background {
             "recommender-reload",
             crate::domain::recommendations::keep_serving(
                 state.recommender.clone(),
-                state.db.clone(),
+                state.jobs.db().clone(),
                 state.config.ml.reload_interval,
                 state.events.subscribe(),
             ),

@@ -76,7 +76,8 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<TrainRecommender, _, _>(move |ctx, _job| {
         let s = s.clone();
         async move {
-            let outcome = recommendations::train(&s.db, &s.recommender, &s.config.ml, &ctx).await;
+            let outcome =
+                recommendations::train(s.jobs.db(), &s.recommender, &s.config.ml, &ctx).await;
             let last = outcome.is_ok()
                 || ctx.is_last_attempt()
                 || outcome
@@ -90,7 +91,7 @@ pub fn registry(state: &AppState) -> Registry {
                 };
                 let state = if outcome.is_ok() { "SUCCEEDED" } else { "DEAD" };
                 let sent = notifications::send(
-                    &s.db,
+                    s.jobs.db(),
                     &s.events,
                     NewNotification {
                         recipient_id: owner,
@@ -119,7 +120,9 @@ pub fn registry(state: &AppState) -> Registry {
             async move { search_index::reindex_job(&indexing, &ctx).await }
         });
     }
-    let db = state.db.clone();
+    // Jobs read and write through the queue's own pool, never the
+    // requests' (nor their statement counts).
+    let db = state.jobs.db().clone();
     registry.register::<CleanIdempotencyKeys, _, _>(move |_ctx, _job| {
         let db = db.clone();
         async move {
@@ -129,11 +132,13 @@ pub fn registry(state: &AppState) -> Registry {
             Ok(format!("{deleted} expired idempotency keys deleted"))
         }
     });
-    let db = state.db.clone();
+    let db = state.jobs.db().clone();
     registry.register::<OptimizeSqlite, _, _>(move |_ctx, _job| {
         let db = db.clone();
         async move {
-            crate::db::optimize(&db, false).await;
+            // The 0x10002 form: every table, not only those this
+            // connection has queried.
+            crate::db::optimize(&db, true).await;
             Ok("PRAGMA optimize done".to_owned())
         }
     });
@@ -192,7 +197,7 @@ pub async fn train_first_model_if_missing(state: &AppState) {
     if !state.config.ml.train_on_start || state.recommender.current().is_some() {
         return;
     }
-    match recommendations::has_activity(&state.db).await {
+    match recommendations::has_activity(state.jobs.db()).await {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => {
@@ -203,7 +208,7 @@ pub async fn train_first_model_if_missing(state: &AppState) {
     let queued = state
         .jobs
         .enqueue_if_absent(
-            &state.db,
+            state.jobs.db(),
             &TrainRecommender {},
             Enqueue {
                 active_key: Some(TRAINING_KEY.into()),

@@ -17,7 +17,7 @@ use async_graphql::dataloader::DataLoader;
 use super::{
     accounts::{TotalCount, User},
     commerce::{
-        ProductFilterInput,
+        inputs::ProductFilterInput,
         types::{Product, Short, Store},
     },
     community::{Design, Post},

@@ -1,7 +1,7 @@
 //! GraphQL output types of the shop. Every edge to another row goes through a
 //! request-scoped DataLoader.
 use async_graphql::{
-    ComplexObject, Context, Enum, ID, Object, Result, SimpleObject,
+    ComplexObject, Context, ID, Object, Result, SimpleObject,
     connection::{Connection, EmptyFields},
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,136 +28,7 @@ use crate::{
     },
 };
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::store::StoreStatus")]
-pub enum StoreStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::product::ProductGender")]
-pub enum ProductGender {
-    Male,
-    Female,
-    Unisex,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::product::Degree")]
-pub enum Degree {
-    NoneAtAll,
-    None,
-    ContainLittle,
-    Contain,
-    ContainMuch,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::product::ProductStatus")]
-pub enum ProductStatus {
-    Active,
-    Hidden,
-    Blocked,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Season {
-    SpringFall,
-    Summer,
-    Winter,
-}
-
-impl Season {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SpringFall => "SPRING_FALL",
-            Self::Summer => "SUMMER",
-            Self::Winter => "WINTER",
-        }
-    }
-    fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "SPRING_FALL" => Some(Self::SpringFall),
-            "SUMMER" => Some(Self::Summer),
-            "WINTER" => Some(Self::Winter),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ProductSort {
-    Newest,
-    PriceAsc,
-    PriceDesc,
-    Popular,
-    Rating,
-}
-
-impl From<ProductSort> for DomainSort {
-    fn from(s: ProductSort) -> Self {
-        match s {
-            ProductSort::Newest => DomainSort::Newest,
-            ProductSort::PriceAsc => DomainSort::PriceAsc,
-            ProductSort::PriceDesc => DomainSort::PriceDesc,
-            ProductSort::Popular => DomainSort::Popular,
-            ProductSort::Rating => DomainSort::Rating,
-        }
-    }
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::short::ShortSource")]
-pub enum ShortSource {
-    Upload,
-    Youtube,
-    Instagram,
-    Tiktok,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::short::SentimentLabel")]
-pub enum SentimentLabel {
-    Positive,
-    Neutral,
-    Negative,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::custom_cart::Visibility")]
-pub enum CartVisibility {
-    Private,
-    Unlisted,
-    Public,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::order::OrderStatus")]
-pub enum OrderStatus {
-    PendingPayment,
-    Paid,
-    Shipped,
-    Delivered,
-    Cancelled,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::order::OrderSource")]
-pub enum OrderSource {
-    Cart,
-    CustomCart,
-    Lines,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::entities::inquiry::InquiryStatus")]
-pub enum InquiryStatus {
-    Open,
-    Answered,
-    Closed,
-}
+pub use super::enums::*;
 
 /// A brand page (COM-1).
 pub struct Store(pub store::Model);

@@ -1,0 +1,247 @@
+//! The shop's GraphQL input objects (and the payload of adding a custom
+//! cart to the cart), with their conversions into domain terms.
+use async_graphql::{Enum, ID, InputObject, OneofObject, SimpleObject};
+
+use super::types::*;
+use crate::{
+    domain::commerce::{catalog, custom_carts::CartRef},
+    error::AppError,
+    resolvers::relay::decode_id,
+};
+
+#[derive(InputObject)]
+pub struct ApplyForStoreInput {
+    pub(super) name: String,
+    pub(super) license_number: String,
+    #[graphql(default)]
+    pub(super) description: String,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StoreDecision {
+    Approve,
+    Reject,
+}
+
+#[derive(InputObject)]
+pub struct FiberInput {
+    pub(super) fiber: String,
+    pub(super) percent: i32,
+}
+
+#[derive(InputObject)]
+pub struct CreateProductInput {
+    pub(super) name: String,
+    #[graphql(default)]
+    pub(super) description: String,
+    /// KRW, 1 to 100,000,000.
+    pub(super) price: i64,
+    pub(super) stock: i64,
+    pub(super) category_id: ID,
+    #[graphql(default_with = "ProductGender::Unisex")]
+    pub(super) gender: ProductGender,
+    #[graphql(default)]
+    pub(super) colors: Vec<String>,
+    #[graphql(default)]
+    pub(super) seasons: Vec<Season>,
+    #[graphql(default)]
+    pub(super) fiber_composition: Vec<FiberInput>,
+    pub(super) elasticity: Option<Degree>,
+    pub(super) transparency: Option<Degree>,
+    #[graphql(default)]
+    pub(super) fleece: bool,
+    #[graphql(default)]
+    pub(super) spec_tags: Vec<String>,
+    #[graphql(default)]
+    pub(super) options: Vec<String>,
+    #[graphql(default)]
+    pub(super) images: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProductInput {
+    pub(super) name: Option<String>,
+    pub(super) description: Option<String>,
+    pub(super) price: Option<i64>,
+    pub(super) stock: Option<i64>,
+    pub(super) category_id: Option<ID>,
+    pub(super) gender: Option<ProductGender>,
+    pub(super) colors: Option<Vec<String>>,
+    pub(super) seasons: Option<Vec<Season>>,
+    pub(super) fiber_composition: Option<Vec<FiberInput>>,
+    pub(super) elasticity: Option<Degree>,
+    pub(super) transparency: Option<Degree>,
+    pub(super) fleece: Option<bool>,
+    pub(super) spec_tags: Option<Vec<String>>,
+    pub(super) options: Option<Vec<String>>,
+    pub(super) images: Option<Vec<String>>,
+}
+
+pub(super) fn fibers(input: Vec<FiberInput>) -> Vec<catalog::Fiber> {
+    input
+        .into_iter()
+        .map(|f| catalog::Fiber {
+            fiber: f.fiber,
+            percent: f.percent,
+        })
+        .collect()
+}
+
+pub(super) fn seasons(input: Vec<Season>) -> Vec<String> {
+    input.into_iter().map(|s| s.as_str().to_owned()).collect()
+}
+
+#[derive(InputObject, Default)]
+pub struct ProductFilterInput {
+    /// Includes every category below it.
+    pub(super) category_id: Option<ID>,
+    pub(super) store_id: Option<ID>,
+    pub(super) min_price: Option<i64>,
+    pub(super) max_price: Option<i64>,
+    /// Any of these colours.
+    #[graphql(default)]
+    pub(super) colors: Vec<String>,
+    /// MALE or FEMALE also match UNISEX products.
+    pub(super) gender: Option<ProductGender>,
+    pub(super) season: Option<Season>,
+    /// Part of the product name.
+    pub(super) search: Option<String>,
+}
+
+impl ProductFilterInput {
+    pub(crate) fn into_domain(self) -> Result<catalog::ProductFilter, AppError> {
+        Ok(catalog::ProductFilter {
+            category_id: self
+                .category_id
+                .as_ref()
+                .map(|id| decode_id("Category", "categoryId", id))
+                .transpose()?,
+            store_id: self
+                .store_id
+                .as_ref()
+                .map(|id| decode_id("Store", "storeId", id))
+                .transpose()?,
+            min_price: self.min_price,
+            max_price: self.max_price,
+            colors: self.colors,
+            gender: self.gender.map(Into::into),
+            season: self.season.map(|s| s.as_str().to_owned()),
+            search: self.search,
+            statuses: None,
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct AddShortInput {
+    pub(super) product_id: ID,
+    pub(super) title: String,
+    #[graphql(default)]
+    pub(super) description: String,
+    pub(super) video_url: String,
+    pub(super) thumbnail_url: Option<String>,
+    pub(super) duration_secs: i32,
+    #[graphql(default_with = "ShortSource::Upload")]
+    pub(super) source: ShortSource,
+}
+
+#[derive(InputObject)]
+pub struct CreateReviewInput {
+    pub(super) product_id: ID,
+    /// 1 to 5.
+    pub(super) rating: i32,
+    pub(super) body: String,
+    #[graphql(default)]
+    pub(super) images: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateCustomCartInput {
+    pub(super) title: String,
+    pub(super) description: Option<String>,
+    #[graphql(default_with = "CartVisibility::Private")]
+    pub(super) visibility: CartVisibility,
+}
+
+#[derive(InputObject)]
+pub struct UpdateCustomCartInput {
+    pub(super) title: Option<String>,
+    pub(super) description: Option<String>,
+    pub(super) visibility: Option<CartVisibility>,
+    /// Issue a new share slug (the old link stops working).
+    #[graphql(default)]
+    pub(super) regenerate_share_slug: bool,
+}
+
+#[derive(InputObject)]
+pub struct AddCustomCartItemInput {
+    pub(super) custom_cart_id: ID,
+    pub(super) product_id: ID,
+    pub(super) option: Option<String>,
+    #[graphql(default = 1)]
+    pub(super) quantity: i32,
+    pub(super) note: Option<String>,
+}
+
+/// Names a custom cart by id or by share slug.
+#[derive(OneofObject)]
+pub enum CustomCartRefInput {
+    Id(ID),
+    ShareSlug(String),
+}
+
+impl CustomCartRefInput {
+    pub(super) fn into_domain(self) -> Result<CartRef, AppError> {
+        Ok(match self {
+            Self::Id(id) => CartRef::Id(decode_id("CustomCart", "id", &id)?),
+            Self::ShareSlug(slug) => CartRef::Slug(slug.trim().to_owned()),
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct OrderLineInput {
+    pub(super) product_id: ID,
+    pub(super) option: Option<String>,
+    pub(super) quantity: i32,
+}
+
+#[derive(InputObject)]
+pub struct ShippingInput {
+    pub(super) recipient: String,
+    pub(super) phone: String,
+    pub(super) address: String,
+    #[graphql(default)]
+    pub(super) memo: String,
+}
+
+/// Exactly one source: the cart, a custom cart, or explicit lines.
+#[derive(OneofObject)]
+pub enum OrderSourceInput {
+    /// Order everything in my cart (`true`).
+    Cart(bool),
+    CustomCart(CustomCartRefInput),
+    Lines(Vec<OrderLineInput>),
+}
+
+#[derive(InputObject)]
+pub struct PlaceOrderInput {
+    pub(super) from: OrderSourceInput,
+    pub(super) shipping: ShippingInput,
+}
+
+#[derive(InputObject)]
+pub struct AskInquiryInput {
+    pub(super) store_id: ID,
+    pub(super) product_id: Option<ID>,
+    pub(super) subject: String,
+    pub(super) body: String,
+}
+
+#[derive(SimpleObject)]
+pub struct AddCustomCartToCartPayload {
+    pub(super) cart: Cart,
+    /// How many items went into the cart.
+    pub(super) added: i32,
+    pub(super) skipped: Vec<SkippedItem>,
+}
