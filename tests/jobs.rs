@@ -476,9 +476,11 @@ async fn many_workers_never_share_a_job(app: TestApp) {
     for p in pools {
         p.shutdown(Duration::from_secs(1)).await;
     }
-    let runs = runs.lock().unwrap();
-    assert_eq!(runs.len(), 120);
-    assert!(runs.values().all(|n| *n == 1), "{runs:?}");
+    {
+        let runs = runs.lock().unwrap();
+        assert_eq!(runs.len(), 120);
+        assert!(runs.values().all(|n| *n == 1), "{runs:?}");
+    }
     let workers: HashSet<String> = job::Entity::find()
         .filter(job::Column::Kind.eq(Tagged::KIND))
         .all(db)

@@ -126,7 +126,14 @@ async fn viewer_profile(
     user_id: i64,
     served: Option<&Served>,
 ) -> AppResult<Viewer> {
-    let activity = source::activity(db, Some(user_id), Some(ACTIVITY_LIMIT)).await?;
+    let activity = source::activity(
+        db,
+        source::ActivityFilter {
+            user_id: Some(user_id),
+            limit: Some(ACTIVITY_LIMIT),
+        },
+    )
+    .await?;
     let bought = purchased(db, user_id).await?;
     let reactions = reactions(db, user_id).await?;
     let row = |id: i64| served.and_then(|s| s.index.row(id));
@@ -494,7 +501,15 @@ pub async fn start_training(
 
 /// Whether there is any activity to learn from.
 pub async fn has_activity(db: &DatabaseConnection) -> AppResult<bool> {
-    Ok(!source::activity(db, None, Some(1)).await?.is_empty())
+    Ok(!source::activity(
+        db,
+        source::ActivityFilter {
+            limit: Some(1),
+            ..Default::default()
+        },
+    )
+    .await?
+    .is_empty())
 }
 
 /// The training job's work: read the activity, train and save a version

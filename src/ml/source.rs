@@ -134,12 +134,21 @@ pub struct Activity {
     pub at: DateTime<Utc>,
 }
 
-/// Activity of one user (most recent `limit`) or of everyone.
+/// Whose activity, and how much of it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ActivityFilter {
+    /// One user's, or everyone's when `None`.
+    pub user_id: Option<i64>,
+    /// The most recent this many, or all.
+    pub limit: Option<u64>,
+}
+
+/// Activity matching `filter`, most recent first.
 pub async fn activity(
     db: &impl ConnectionTrait,
-    user_id: Option<i64>,
-    limit: Option<u64>,
+    filter: ActivityFilter,
 ) -> AppResult<Vec<Activity>> {
+    let ActivityFilter { user_id, limit } = filter;
     let mut sql = String::with_capacity(ACTIVITY.len() + 64);
     let mut values: Vec<Value> = Vec::new();
     let mut rest = ACTIVITY;
@@ -193,7 +202,7 @@ pub async fn dataset(db: &DatabaseConnection) -> AppResult<(Dataset, Vec<Catalog
             features: item.features.clone(),
         });
     }
-    for a in activity(db, None, None).await? {
+    for a in activity(db, ActivityFilter::default()).await? {
         builder.interaction(a.user_id, a.product_id, a.signal, a.at.timestamp());
     }
     Ok((builder.build(), items))
