@@ -45,7 +45,7 @@ struct Args {
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres_url: String,
     /// Jobs in the throughput burst.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 2000)]
     burst: usize,
     /// Jobs timed one by one for latency.
     #[arg(long, default_value_t = 200)]
