@@ -38,7 +38,7 @@ use crate::{
         user::{self, Gender},
     },
     error::{AppError, AppResult},
-    jobs::{Backoff, JobContext, JobKind, JobQueue, KindOptions, permanent},
+    jobs::{JobContext, JobKind, JobQueue, KindOptions, permanent},
     ml::{serving::Recommender, source},
 };
 
@@ -464,17 +464,8 @@ impl JobKind for TrainRecommender {
     const KIND: &'static str = "RECOMMENDER_TRAINING";
 
     fn options() -> KindOptions {
-        KindOptions {
-            // libtorch uses the cores; two trainings would only fight.
-            concurrency: 1,
-            timeout: Duration::from_secs(4 * 3600),
-            max_attempts: 3,
-            backoff: Backoff {
-                base: Duration::from_secs(60),
-                cap: Duration::from_secs(3600),
-                jitter: 0.2,
-            },
-        }
+        // libtorch or the index writer uses the cores: one at a time.
+        KindOptions::long_exclusive(Duration::from_secs(60))
     }
 }
 

@@ -26,7 +26,7 @@ use crate::{
     error::{AppError, AppResult},
     events::DomainEvent,
     infra::search::{Change, DocKind, SearchBackend, now_generation},
-    jobs::{Backoff, JobContext, JobKind, JobQueue, KindOptions},
+    jobs::{JobContext, JobKind, JobQueue, KindOptions},
 };
 
 /// Rows read per page by a rebuild.
@@ -361,16 +361,8 @@ impl JobKind for ReindexSearch {
     const KIND: &'static str = "SEARCH_REINDEX";
 
     fn options() -> KindOptions {
-        KindOptions {
-            concurrency: 1,
-            timeout: Duration::from_secs(4 * 3600),
-            max_attempts: 3,
-            backoff: Backoff {
-                base: Duration::from_secs(30),
-                cap: Duration::from_secs(1800),
-                jitter: 0.2,
-            },
-        }
+        // libtorch or the index writer uses the cores: one at a time.
+        KindOptions::long_exclusive(Duration::from_secs(30))
     }
 }
 

@@ -31,6 +31,23 @@ pub struct KindOptions {
     pub backoff: Backoff,
 }
 
+impl KindOptions {
+    /// A long job that runs one at a time per instance (it uses the
+    /// machine): up to 4 hours, 3 attempts, backoff from `base` up to 60×.
+    pub fn long_exclusive(base: Duration) -> Self {
+        Self {
+            concurrency: 1,
+            timeout: Duration::from_secs(4 * 3600),
+            max_attempts: 3,
+            backoff: Backoff {
+                base,
+                cap: base.saturating_mul(60),
+                jitter: 0.2,
+            },
+        }
+    }
+}
+
 impl Default for KindOptions {
     fn default() -> Self {
         Self {
