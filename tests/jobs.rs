@@ -398,13 +398,19 @@ async fn periodic_job_runs_once_per_period(app: TestApp) {
             ))
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reaches = |n: u64| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count().await < n && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    reaches(3).await;
     assert_eq!(count().await, 3);
     clock.advance(Duration::from_secs(1200));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(count().await, 3, "same period");
     clock.advance(Duration::from_secs(1200));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    reaches(4).await;
     assert_eq!(count().await, 4);
     stop.send_replace(true);
     for l in loops {
