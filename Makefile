@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema bench bench-realtime bench-ml bench-search bench-jobs ml-eval reindex clean libtorch
+.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser bench bench-realtime bench-ml bench-search bench-jobs ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -45,7 +45,7 @@ schema: libtorch
 ## tests are skipped, each recorded in $(SKIPS) (tests/common), and the run
 ## ends with a loud summary of how many were skipped and why.
 SKIPS := $(or $(CARGO_TARGET_DIR),target)/tmp/skipped-tests.txt
-test: libtorch
+test: libtorch browser
 	@rm -f $(SKIPS)
 	@status=0; $(CARGO) test --workspace --no-fail-fast -- --test-threads=4 || status=$$?; \
 	if [ -s $(SKIPS) ]; then \
@@ -60,6 +60,17 @@ test: libtorch
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi; \
 	exit $$status
+
+## browser: the Chromium that tests/http.rs drives GraphiQL with (the Debian
+## package, installed with apt when missing; VITRINE_CHROMIUM names another).
+browser:
+	@if [ -z "$$VITRINE_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 \
+	    && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
+	  echo ">> installing chromium with apt (one time)"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null ) \
+	    || echo "!! could not install chromium: the browser test is skipped (a failure with CI=true)"; \
+	fi
 
 ## bench: release build, results written under bench/results/.
 bench: libtorch
@@ -94,6 +105,18 @@ bench-ml: libtorch
 ## ml-eval: the offline evaluation of the README (reports/ml-eval-online-retail.*).
 ml-eval: libtorch
 	$(CARGO) run --release --bin vitrine -- ml eval --dataset online-retail
+
+## graphiql-assets: refreshes assets/graphiql/dist (compiled into the binary
+## and served at /graphiql/*) from the npm packages pinned in
+## assets/graphiql/package-lock.json. Run after changing those pins; a test
+## (tests/http.rs) fails when the committed files drift from the lockfile.
+GRAPHIQL_FILES := graphiql/graphiql.min.css graphiql/graphiql.min.js \
+  react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js \
+  graphql-ws/umd/graphql-ws.min.js
+graphiql-assets:
+	cd assets/graphiql && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p assets/graphiql/dist
+	for f in $(GRAPHIQL_FILES); do cp assets/graphiql/node_modules/$$f assets/graphiql/dist/; done
 
 fmt:
 	$(CARGO) fmt --all

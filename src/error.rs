@@ -195,3 +195,13 @@ impl ErrorExtensions for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Whether a response failed before execution began: the document did not
+/// parse or validate, its variables could not be coerced, or a limit or
+/// rate limit refused it. Such errors have no `path` and leave `data` null
+/// (GraphQL spec, "Response"); resolver errors always carry a path.
+pub fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}

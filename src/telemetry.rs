@@ -40,6 +40,7 @@ pub struct Metrics {
     pub graphql_errors: IntCounterVec,
     pub websocket_connections: IntGauge,
     pub websocket_subscriptions: IntGauge,
+    pub sse_streams: IntGauge,
     pub jobs: IntCounterVec,
     pub jobs_depth: IntGaugeVec,
     pub job_run_seconds: HistogramVec,
@@ -85,6 +86,11 @@ impl Metrics {
             "Operations running on GraphQL WebSockets",
         )
         .expect("static metric definition");
+        let sse_streams = IntGauge::new(
+            "sse_streams",
+            "Open GraphQL-over-SSE streams (one operation each)",
+        )
+        .expect("static metric definition");
         let jobs = IntCounterVec::new(
             Opts::new(
                 "jobs_total",
@@ -112,6 +118,7 @@ impl Metrics {
             Box::new(graphql_errors.clone()),
             Box::new(websocket_connections.clone()),
             Box::new(websocket_subscriptions.clone()),
+            Box::new(sse_streams.clone()),
             Box::new(jobs.clone()),
             Box::new(jobs_depth.clone()),
             Box::new(job_run_seconds.clone()),
@@ -129,10 +136,16 @@ impl Metrics {
             graphql_errors,
             websocket_connections,
             websocket_subscriptions,
+            sse_streams,
             jobs,
             jobs_depth,
             job_run_seconds,
         }
+    }
+
+    /// One error a client received, under its `extensions.code`.
+    pub fn count_error(&self, code: &str) {
+        self.graphql_errors.with_label_values(&[code]).inc();
     }
 
     /// One job attempt ended with `outcome`.

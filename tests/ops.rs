@@ -194,7 +194,10 @@ async fn production_turns_graphiql_off() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 400);
+    // No page to send, and HTML is all this client accepts.
+    assert_eq!(resp.status(), 406);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "NOT_ACCEPTABLE");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -227,15 +227,7 @@ async fn hostile_requests_are_refused_with_their_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_hides_the_schema() {
-    let Some(app) = TestApp::spawn_with(
-        Backend::Sqlite,
-        &[
-            ("VITRINE_ENV", "production"),
-            ("VITRINE_CORS_ORIGINS", "https://shop.example"),
-        ],
-    )
-    .await
-    else {
+    let Some(app) = TestApp::spawn_production().await else {
         return;
     };
     let body = query(&app, "{ __schema { types { name } } }").await;

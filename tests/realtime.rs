@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use common::{
     Backend, SignedIn, TestApp, code,
-    realtime::{NodeClient, TcpProxy, raw_close_code, raw_next, raw_send, raw_socket},
+    realtime::{
+        NodeClient, TcpProxy, comment_in_background, raw_close_code, raw_next, raw_send, raw_socket,
+    },
 };
 use futures::SinkExt;
 use serde_json::{Value, json};
@@ -197,54 +199,16 @@ async fn replay_after_disconnect_has_no_gap_and_no_duplicate(app: TestApp) {
 
     // Reconnect after the cursor, while more notifications keep coming.
     client.connect("a2", &app.ws_url(), Some(&ana.access)).await;
-    let writer = {
-        let app_url = app.url("/graphql");
-        let token = ben.access.clone();
-        let post_id = post_id.clone();
-        tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            for i in 0..20 {
-                let body = http
-                    .post(&app_url)
-                    .bearer_auth(&token)
-                    .json(&json!({ "query": COMMENT, "variables": { "p": post_id, "b": format!("live {i}") } }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json::<Value>()
-                    .await
-                    .unwrap();
-                assert!(body.get("errors").is_none(), "{body}");
-            }
-        })
-    };
+    let writer =
+        comment_in_background(app.url("/graphql"), ben.access.clone(), post_id.clone(), 20);
     client
         .subscribe("a2", "n2", NOTIFICATIONS, json!({ "after": cursor }))
         .await;
     writer.await.unwrap();
-    let mut excerpts = Vec::new();
-    for _ in 0..23 {
-        let next = client.next("n2").await;
-        excerpts.push(
-            notification(&next)["data"]["excerpt"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
-    client.assert_quiet("n2", Duration::from_millis(700)).await;
-    let mut expected: Vec<String> = ["second", "third", "fourth"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    expected.extend((0..20).map(|i| format!("live {i}")));
     // The offline ones come first, in order; nothing twice, nothing missing.
-    assert_eq!(&excerpts[..3], &expected[..3]);
-    let mut got = excerpts.clone();
-    got.sort();
-    let mut want = expected.clone();
-    want.sort();
-    assert_eq!(got, want);
+    client
+        .assert_replayed("n2", &["second", "third", "fourth"], 20)
+        .await;
 }
 
 async fn device_sync_reaches_the_other_devices_only(app: TestApp) {

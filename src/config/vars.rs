@@ -75,9 +75,9 @@ variables! {
     DB_MAX_CONNECTIONS = Var::new("VITRINE_DB_MAX_CONNECTIONS", "10", "Connection pool size.");
     REDIS_URL = Var::unset("REDIS_URL", "(unset)", "`redis://…` for shared kv/pub-sub across instances; unset = in-process.");
     REDIS_PREFIX = Var::new("VITRINE_REDIS_PREFIX", "vitrine", "Prefix of every Redis key and pub/sub channel, so instances of one deployment share and others don't.");
-    WS_MAX_SUBSCRIPTIONS = Var::new("VITRINE_WS_MAX_SUBSCRIPTIONS", "100", "Active subscriptions one WebSocket may hold; more are refused with SUBSCRIPTION_LIMIT.");
+    WS_MAX_SUBSCRIPTIONS = Var::new("VITRINE_WS_MAX_SUBSCRIPTIONS", "100", "Active subscriptions one WebSocket may hold, and SSE streams one user (anonymous: one IP) may hold on an instance; more are refused with SUBSCRIPTION_LIMIT.");
     WS_INIT_TIMEOUT = Var::new("VITRINE_WS_INIT_TIMEOUT", "3s", "A WebSocket that sends no `connection_init` within this is closed with 4408.");
-    WS_PING_INTERVAL = Var::new("VITRINE_WS_PING_INTERVAL", "15s", "Server keep-alive ping interval; a socket silent for three intervals is closed.");
+    WS_PING_INTERVAL = Var::new("VITRINE_WS_PING_INTERVAL", "15s", "Server keep-alive ping interval (also the SSE keep-alive comment); a socket silent for three intervals is closed.");
     PRESENCE_TTL = Var::new("VITRINE_PRESENCE_TTL", "30s", "Presence entries expire after this unless refreshed (every third of it) while a socket is open.");
     MAX_DEPTH = Var::new("VITRINE_MAX_DEPTH", "12", "Deepest field nesting an operation may have (QUERY_TOO_DEEP).");
     MAX_COMPLEXITY = Var::new("VITRINE_MAX_COMPLEXITY", "10000", "Complexity budget per operation: each field costs 1, a connection `first` × its selection (QUERY_TOO_COMPLEX).");

@@ -41,6 +41,12 @@ macro_rules! codes {
             }
         }
 
+        impl From<$name> for &'static str {
+            fn from(code: $name) -> Self {
+                code.as_str()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -79,7 +85,10 @@ codes! {
         BadRequest => "BAD_REQUEST",
         PayloadTooLarge => "PAYLOAD_TOO_LARGE",
         MethodNotAllowed => "METHOD_NOT_ALLOWED",
-        /// A WebSocket already holds its maximum of active operations.
+        /// `Accept` offers no media type the endpoint can send (HTTP 406).
+        NotAcceptable => "NOT_ACCEPTABLE",
+        /// A WebSocket, or one caller's SSE streams together, already hold
+        /// their maximum of active operations.
         SubscriptionLimit => "SUBSCRIPTION_LIMIT",
         QueryTooDeep => "QUERY_TOO_DEEP",
         QueryTooComplex => "QUERY_TOO_COMPLEX",

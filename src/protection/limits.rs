@@ -20,6 +20,24 @@ const DEFAULT_FIRST: u64 = crate::conventions::DEFAULT_PAGE_SIZE;
 /// The most any `first` can fetch.
 const MAX_FIRST: u64 = crate::conventions::MAX_PAGE_SIZE;
 
+/// Levels an introspection selection may nest below `__schema`/`__type`:
+/// graphql-js' `getIntrospectionQuery()` needs 15 (nine `ofType`s under
+/// `types { fields { args { type`), with room for its deeper variants.
+const INTROSPECTION_MAX_DEPTH: usize = 24;
+/// List fields one introspection path may pass (`types { fields { args`).
+const INTROSPECTION_MAX_LISTS: usize = 3;
+/// Introspection fields that return lists.
+const INTROSPECTION_LISTS: [&str; 8] = [
+    "types",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "directives",
+];
+
 fn refuse(code: RefusalCode, message: String) -> ServerError {
     code.error(message)
 }
@@ -184,6 +202,13 @@ impl<'a> Walk<'a> {
                 "introspection is disabled in production".into(),
             ));
         }
+        if name == "__schema" || name == "__type" {
+            // Introspection has a bounded shape of its own: it is measured
+            // by its own limits, not the query depth (graphql-js'
+            // introspection query nests 15 levels).
+            let cost = self.introspection(&field.selection_set, 1, 0)?;
+            return Ok((level + 1, cost.saturating_add(1)));
+        }
         let depth = level + 1;
         if depth > self.limits.max_depth {
             return Err(refuse(
@@ -230,6 +255,60 @@ impl<'a> Walk<'a> {
             child_depth.max(depth),
             child_cost.saturating_mul(multiplier).saturating_add(1),
         ))
+    }
+
+    /// Measures an introspection selection: at most
+    /// [`INTROSPECTION_MAX_DEPTH`] levels below `__schema`/`__type` and
+    /// [`INTROSPECTION_MAX_LISTS`] list fields on one path (the
+    /// `types { fields { type { fields … } } }` fan-out is what makes
+    /// introspection expensive); costs one per field.
+    fn introspection(
+        &mut self,
+        set: &'a Positioned<SelectionSet>,
+        depth: usize,
+        lists: usize,
+    ) -> Result<u64, ServerError> {
+        let mut cost: u64 = 0;
+        for item in &set.node.items {
+            cost = cost.saturating_add(match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    if field.selection_set.node.items.is_empty() {
+                        1
+                    } else {
+                        let lists = lists
+                            + usize::from(INTROSPECTION_LISTS.contains(&field.name.node.as_str()));
+                        if depth + 1 > INTROSPECTION_MAX_DEPTH || lists > INTROSPECTION_MAX_LISTS {
+                            return Err(refuse(
+                                RefusalCode::QueryTooDeep,
+                                format!(
+                                    "introspection may nest {INTROSPECTION_MAX_DEPTH} levels and \
+                                     {INTROSPECTION_MAX_LISTS} lists (`types`, `fields`, `args`, …) deep"
+                                ),
+                            ));
+                        }
+                        self.introspection(&field.selection_set, depth + 1, lists)?
+                            .saturating_add(1)
+                    }
+                }
+                Selection::InlineFragment(f) => {
+                    self.introspection(&f.node.selection_set, depth, lists)?
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match self.doc.fragments.get(&spread.node.fragment_name.node) {
+                        Some(fragment) if self.path.insert(name) => {
+                            let measured =
+                                self.introspection(&fragment.node.selection_set, depth, lists);
+                            self.path.remove(name);
+                            measured?
+                        }
+                        _ => 0,
+                    }
+                }
+            });
+        }
+        Ok(cost)
     }
 
     /// `first` of a connection field (a literal or a variable), else 1 for
@@ -416,6 +495,51 @@ mod tests {
         assert_eq!(
             check(&format!("{{ me {{ {tokens} }} }}")),
             Err("TOO_MANY_TOKENS".into())
+        );
+    }
+
+    #[test]
+    fn introspection_has_limits_of_its_own() {
+        let allowed = QueryLimits::default();
+        let run = |q: &str| -> Result<Measured, String> {
+            let doc = async_graphql::parser::parse_query(q).map_err(|e| e.to_string())?;
+            check_document(&doc, &Variables::default(), &allowed).map_err(|e| code(&e))
+        };
+        // Deeper than the query limit (12), as graphql-js' query is.
+        let of_types = format!("{}{}", "ofType { kind ".repeat(10), "}".repeat(10));
+        let standard = format!(
+            "{{ __schema {{ types {{ fields {{ args {{ type {{ kind {of_types} }} }} }} }} }} }}"
+        );
+        let measured = run(&standard).unwrap();
+        assert_eq!(measured.depth, 1);
+        assert_eq!(
+            run(&format!(
+                "{{ me {{ id }} {} }}",
+                &standard[1..standard.len() - 1]
+            ))
+            .unwrap()
+            .depth,
+            2
+        );
+        // The fan-out that makes introspection expensive is refused.
+        assert_eq!(
+            run(
+                "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+            ),
+            Err("QUERY_TOO_DEEP".into())
+        );
+        let endless = format!(
+            "{{ __type(name: \"User\") {{ {}name {} }} }}",
+            "ofType { ".repeat(30),
+            "}".repeat(30)
+        );
+        assert_eq!(run(&endless), Err("QUERY_TOO_DEEP".into()));
+        // Through fragments too.
+        assert_eq!(
+            run(
+                "{ __schema { types { ...T } } } fragment T on __Type { fields { type { fields { type { fields { name } } } } } }"
+            ),
+            Err("QUERY_TOO_DEEP".into())
         );
     }
 

@@ -1,5 +1,5 @@
 //! The real-time channel (RT-1 … RT-7): the WebSocket protocol server
-//! ([`ws`]), presence ([`presence`]), the delivery streams subscriptions map
+//! ([`ws`]), GraphQL over SSE ([`sse`]), presence ([`presence`]), the delivery streams subscriptions map
 //! ([`delivery`]), the topics events travel on, and the bridge that turns
 //! committed domain events into publications.
 //!
@@ -8,6 +8,7 @@
 //! conversation's messages and typing, a user's presence, a user's job.
 pub mod delivery;
 pub mod presence;
+pub mod sse;
 pub mod ws;
 
 use std::sync::Arc;
@@ -136,6 +137,8 @@ pub use crate::entities::job::JobState;
 pub struct Realtime {
     pub pubsub: Arc<dyn PubSub>,
     pub presence: Arc<presence::Presence>,
+    /// Open GraphQL-over-SSE streams per caller (the stream cap).
+    pub sse: sse::StreamSlots,
     /// Flips to `true` when the server starts shutting down: sockets close
     /// with 1001 so the drain does not wait on them.
     shutdown: Arc<watch::Sender<bool>>,
@@ -152,6 +155,7 @@ impl Realtime {
         Self {
             pubsub,
             presence,
+            sse: sse::StreamSlots::default(),
             shutdown: Arc::new(watch::channel(false).0),
         }
     }

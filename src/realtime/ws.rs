@@ -221,10 +221,8 @@ async fn run(
                     Some(response) => {
                         // Errors before execution (parse, validation) end the
                         // operation with `error`; resolver errors are results.
-                        let failed_before_start = index == 0
-                            && response.data == async_graphql::Value::Null
-                            && !response.errors.is_empty()
-                            && response.errors.iter().all(|e| e.path.is_empty());
+                        let failed_before_start =
+                            index == 0 && crate::error::is_request_error(&response);
                         if failed_before_start {
                             operations.remove(&id);
                             subscriptions.dec();
@@ -446,6 +444,8 @@ fn start(
     }
     let limit = app.config.realtime.max_subscriptions;
     if operations.len() >= limit {
+        app.metrics
+            .count_error(RefusalCode::SubscriptionLimit.as_str());
         let error = json!({
             "message": format!("a socket may hold at most {limit} active subscriptions"),
             "extensions": { "code": RefusalCode::SubscriptionLimit.as_str() },

@@ -51,10 +51,7 @@ impl Extension for ErrorCodesExtension {
                     .and_then(|e| e.get("code"))
                     .map(|v| v.to_string().trim_matches('"').to_owned())
                     .unwrap_or_default();
-                app.metrics
-                    .graphql_errors
-                    .with_label_values(&[code.as_str()])
-                    .inc();
+                app.metrics.count_error(&code);
             }
         }
         response

@@ -231,6 +231,19 @@ impl TestApp {
         Some(Self::start(backend, vars, std::sync::Arc::new(db)).await)
     }
 
+    /// Spawns in production mode (`VITRINE_ENV=production`, one allowed
+    /// origin): no introspection, no GraphiQL, no "did you mean" hints.
+    pub async fn spawn_production() -> Option<Self> {
+        Self::spawn_with(
+            Backend::Sqlite,
+            &[
+                ("VITRINE_ENV", "production"),
+                ("VITRINE_CORS_ORIGINS", "https://shop.example"),
+            ],
+        )
+        .await
+    }
+
     /// Spawns with Redis as the shared store and pub/sub, under a key prefix
     /// of its own; `None` (a skip) when Redis is unreachable outside CI.
     pub async fn spawn_with_redis(backend: Backend, extra: &[(&str, &str)]) -> Option<Self> {

@@ -66,9 +66,15 @@ pub struct NodeClient {
 impl NodeClient {
     pub async fn spawn() -> Self {
         ensure_node_modules();
+        Self::spawn_script(&client_dir(), "client.mjs").await
+    }
+
+    /// Runs `script` in `dir` (whose packages are installed) with the same
+    /// line protocol: `tests/http-client/sse.mjs` drives graphql-sse.
+    pub async fn spawn_script(dir: &std::path::Path, script: &str) -> Self {
         let mut child = Command::new("node")
-            .arg("client.mjs")
-            .current_dir(client_dir())
+            .arg(script)
+            .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -154,6 +160,33 @@ impl NodeClient {
         self.expect(move |e| e["event"] == "next" && e["sub"] == sub.as_str())
             .await["data"]
             .clone()
+    }
+
+    /// Reads `count` notifications of `sub` (a `notificationReceived`
+    /// subscription of comments), asserts nothing more comes, and asserts
+    /// they are the `offline` excerpts first, in order, then `live 0` …
+    /// `live {live-1}` of [`comment_in_background`]: nothing missing,
+    /// nothing twice.
+    pub async fn assert_replayed(&mut self, sub: &str, offline: &[&str], live: usize) {
+        let mut excerpts = Vec::new();
+        for _ in 0..offline.len() + live {
+            let next = self.next(sub).await;
+            assert!(next.get("errors").is_none(), "errors: {next:#}");
+            excerpts.push(
+                next["data"]["notificationReceived"]["data"]["excerpt"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        self.assert_quiet(sub, Duration::from_millis(700)).await;
+        assert_eq!(&excerpts[..offline.len()], offline);
+        let mut got = excerpts.clone();
+        got.sort();
+        let mut want: Vec<String> = offline.iter().map(|s| s.to_string()).collect();
+        want.extend((0..live).map(|i| format!("live {i}")));
+        want.sort();
+        assert_eq!(got, want);
     }
 
     /// Asserts no `next` for `sub` arrives within `within`.
@@ -330,4 +363,33 @@ impl Drop for TcpProxy {
             link.abort();
         }
     }
+}
+
+/// Comments `live 0` … `live {count-1}` on `post_id` as `token`'s user from
+/// a task of its own, one after another: notifications that keep coming
+/// while a client reconnects.
+pub fn comment_in_background(
+    graphql_url: String,
+    token: String,
+    post_id: String,
+    count: usize,
+) -> tokio::task::JoinHandle<()> {
+    const COMMENT: &str =
+        "mutation($p: ID!, $b: String!) { addComment(postId: $p, body: $b) { id } }";
+    tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        for i in 0..count {
+            let body: Value = http
+                .post(&graphql_url)
+                .bearer_auth(&token)
+                .json(&json!({ "query": COMMENT, "variables": { "p": post_id, "b": format!("live {i}") } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+    })
 }
