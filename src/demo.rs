@@ -316,7 +316,7 @@ pub async fn seed(
                     format!("https://images.demo.vitrine.dev/p/{}-{n}-2.jpg", store.id),
                 ]),
             };
-            let product = catalog::create_product(db, &state.events, &seller, fields)
+            let product = catalog::create_product(db, &state.events, &state.jobs, &seller, fields)
                 .await
                 .map_err(fail)?;
             for s in 0..rng.random_range(1..=2) {
@@ -602,6 +602,7 @@ async fn community(
                 db,
                 &state.events,
                 state.storage.as_ref(),
+                &state.jobs,
                 &creator,
                 designs::NewDesign {
                     title: format!(

@@ -110,6 +110,10 @@ pub enum DomainEvent {
         design_id: i64,
         owner_id: i64,
     },
+    /// A design's derived fields changed (its colours, its generated image).
+    DesignChanged {
+        design_id: i64,
+    },
     /// A stored notification, to push to its recipient.
     NotificationCreated(crate::entities::notification::Model),
     /// A stored chat message, to push to the conversation's subscribers.

@@ -49,6 +49,7 @@ fn doc(kind: DocKind, id: i64, title: &str, body: &str) -> SearchDoc {
         body: body.to_owned(),
         style: None,
         room_type: None,
+        theme: None,
         suggest: None,
         public: true,
         owner_id: 0,
@@ -84,6 +85,7 @@ fn design_doc(d: &design::Model) -> SearchDoc {
     SearchDoc {
         style: Some(d.style.clone()),
         room_type: Some(d.room_type.clone()),
+        theme: d.color_theme.clone(),
         suggest: Some(d.title.clone()),
         public: d.visibility == design::DesignVisibility::Public,
         owner_id: d.owner_id,
@@ -152,6 +154,7 @@ async fn product_docs(
             };
             SearchDoc {
                 suggest: Some(p.name.clone()),
+                theme: p.color_theme.clone(),
                 public: p.status == ProductStatus::Active,
                 owner_id: owners.get(&p.store_id).copied().unwrap_or(0),
                 product: Some(ProductFacets {
@@ -329,6 +332,7 @@ pub fn facets(filter: &ProductFilter) -> AppResult<FacetFilter> {
                 .next(),
             None => None,
         },
+        theme: filter.theme.map(|t| t.as_str().to_owned()),
     })
 }
 
@@ -358,6 +362,7 @@ pub async fn search(
     pages: &[PageOf],
     audience: Audience,
     product_filter: Option<FacetFilter>,
+    theme: Option<crate::domain::color::Theme>,
 ) -> AppResult<Vec<(PageOf, Hits)>> {
     let query = check_query("query", query)?;
     if pages.iter().any(|p| p.offset + p.limit > MAX_RESULT_WINDOW) {
@@ -380,6 +385,7 @@ pub async fn search(
             filter: product_filter
                 .clone()
                 .filter(|_| page.kind == DocKind::Product),
+            theme: theme.map(|t| t.as_str().to_owned()),
             offset: page.offset,
             limit: page.limit,
         };

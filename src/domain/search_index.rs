@@ -163,7 +163,7 @@ impl Dirty {
             | E::PostDeleted { post_id } => {
                 self.docs.insert((DocKind::Post, *post_id));
             }
-            E::DesignCreated { design_id, .. } => {
+            E::DesignCreated { design_id, .. } | E::DesignChanged { design_id } => {
                 self.docs.insert((DocKind::Design, *design_id));
             }
             _ => {}

@@ -3,6 +3,7 @@
 pub mod behavior_event;
 pub mod cart_item;
 pub mod category;
+pub mod color_swatch;
 pub mod comment;
 pub mod conversation;
 pub mod conversation_member;

@@ -37,6 +37,11 @@ pub struct Model {
     pub sold_count: i64,
     /// 3·sold + 2·wishlist + reviews: the POPULAR sort key.
     pub popularity: i64,
+    /// JSON array of hex colours of the first image (COMM-3); null until
+    /// analysed.
+    pub palette: Option<String>,
+    /// WARM, COOL, PASTEL, EARTH, NEUTRAL or MONOCHROME.
+    pub color_theme: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

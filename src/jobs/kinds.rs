@@ -17,6 +17,7 @@ use super::{
 use crate::{
     config::Config,
     domain::{
+        color::store::{self as colors, AnalyzeColors},
         idempotency,
         realtime::notifications::{self, NewNotification},
         recommendations::{self, TRAINING_KEY, TrainRecommender},
@@ -122,6 +123,15 @@ pub fn registry(state: &AppState) -> Registry {
     }
     // Jobs read and write through the queue's own pool, never the
     // requests' (nor their statement counts).
+    let (db, storage, events) = (
+        state.jobs.db().clone(),
+        state.storage.clone(),
+        state.events.clone(),
+    );
+    registry.register::<AnalyzeColors, _, _>(move |_ctx, job| {
+        let (db, storage, events) = (db.clone(), storage.clone(), events.clone());
+        async move { colors::run(&db, storage.as_ref(), &events, &job).await }
+    });
     let db = state.jobs.db().clone();
     registry.register::<CleanIdempotencyKeys, _, _>(move |_ctx, _job| {
         let db = db.clone();

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     accounts::{TotalCount, User, UserConnection},
+    color::ColorTheme,
     context::{
         child_connection, in_viewer_set, loaders, optional_viewer, state, viewer, viewer_user,
     },
@@ -166,8 +167,9 @@ impl Design {
             .map(crate::domain::commerce::catalog::json_list)
             .unwrap_or_default()
     }
-    async fn color_theme(&self) -> Option<&str> {
-        self.0.color_theme.as_deref()
+    /// The mood of its colours (COMM-3); null until analysed.
+    async fn color_theme(&self) -> Option<ColorTheme> {
+        ColorTheme::of(self.0.color_theme.as_deref())
     }
     async fn visibility(&self) -> DesignVisibility {
         self.0.visibility.into()
@@ -441,6 +443,8 @@ pub struct DesignFilterInput {
     style: Option<DesignStyle>,
     room_type: Option<RoomType>,
     owner_id: Option<ID>,
+    /// Designs whose colours have this mood.
+    theme: Option<ColorTheme>,
 }
 
 #[derive(InputObject)]
@@ -552,6 +556,7 @@ impl CommunityQuery {
                 .as_ref()
                 .map(|o| decode_id("User", "ownerId", o))
                 .transpose()?,
+            theme: f.theme.map(Into::into),
         };
         let reader = viewer_user(ctx).await?;
         let rows = designs::list(
@@ -732,7 +737,16 @@ impl CommunityMutation {
             visibility: input.visibility.into(),
         };
         Ok(Design(
-            designs::create(&s.db, &s.events, s.storage.as_ref(), &me.user, new, image).await?,
+            designs::create(
+                &s.db,
+                &s.events,
+                s.storage.as_ref(),
+                &s.jobs,
+                &me.user,
+                new,
+                image,
+            )
+            .await?,
         ))
     }
 

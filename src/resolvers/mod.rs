@@ -2,6 +2,7 @@
 //! `<Domain>Mutation`, merged here. Resolvers stay thin: read the context, call
 //! a domain function, map the result into output types.
 pub mod accounts;
+pub mod color;
 pub mod commerce;
 pub mod community;
 pub mod context;
@@ -22,6 +23,7 @@ use crate::protection::Protection;
 #[derive(MergedObject, Default)]
 pub struct Query(
     accounts::AccountsQuery,
+    color::ColorQuery,
     commerce::CommerceQuery,
     community::CommunityQuery,
     jobs::JobsQuery,

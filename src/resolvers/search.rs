@@ -264,6 +264,8 @@ impl SearchQuery {
     /// cursor of one section and continues that section only (`types` may
     /// then be left out or name just that type). `productFilter` is the
     /// catalogue's filter and applies to the products section.
+    // One argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -272,6 +274,10 @@ impl SearchQuery {
         #[graphql(desc = "Hits per section, 1 to 100 (default 10).")] first: Option<i32>,
         after: Option<String>,
         product_filter: Option<ProductFilterInput>,
+        #[graphql(
+            desc = "Only designs and products whose colours have this mood (COMM-3); other sections come back empty."
+        )]
+        theme: Option<super::color::ColorTheme>,
     ) -> Result<SearchResults> {
         let page = PageArgs::new(Some(first.unwrap_or(10)), after)?;
         let (kinds, offset) = match page.after.as_deref() {
@@ -308,6 +314,7 @@ impl SearchQuery {
             &pages,
             search::audience(viewer.as_ref()),
             facets,
+            theme.map(Into::into),
         )
         .await?;
         Ok(SearchResults {

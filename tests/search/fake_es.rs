@@ -352,6 +352,18 @@ async fn op_route(
             .map_err(|e| e.to_string())
             .and_then(|b| search(docs, &index, &b)),
         "_count" => Ok(json!({"count": docs.len()})),
+        // Fields are fixed here (FIELDS); the mapping's new fields are in it.
+        "_mapping" if method == Method::PUT => serde_json::from_str::<Value>(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                let unknown = b["properties"]
+                    .as_object()
+                    .and_then(|p| p.keys().find(|k| !FIELDS.contains(&k.as_str())).cloned());
+                match unknown {
+                    Some(field) => Err(format!("the fake does not know [{field}]")),
+                    None => Ok(json!({"acknowledged": true})),
+                }
+            }),
         "_delete_by_query" => serde_json::from_str(&text)
             .map_err(|e| e.to_string())
             .and_then(|b| delete_by_query(docs, &b, &q)),
@@ -371,6 +383,7 @@ const FIELDS: &[&str] = &[
     "suggest",
     "style",
     "room_type",
+    "theme",
     "public",
     "owner_id",
     "boost",

@@ -16,7 +16,13 @@ use serde::{Deserialize, Serialize};
 use super::stores::selling_store;
 use crate::{
     db::begin_write,
-    domain::{like_contains, like_prefix, text, url},
+    domain::{
+        color::{
+            Theme,
+            store::{self as colors, Subject},
+        },
+        like_contains, like_prefix, text, url,
+    },
     entities::{
         category,
         product::{self, Degree, ProductGender, ProductStatus},
@@ -26,6 +32,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     events::{DomainEvent, EventBus},
+    jobs::JobQueue,
 };
 
 /// The seed's colour vocabulary; inputs are matched case-insensitively.
@@ -290,10 +297,36 @@ async fn write_lists(txn: &impl ConnectionTrait, product_id: i64, lists: &Lists)
     Ok(())
 }
 
+/// Queues the colour analysis (COMM-3) of a product whose images changed,
+/// in the transaction that changed them: when its first image is a stored
+/// file, or when it had colours that may no longer be right. Whether a job
+/// was queued.
+async fn analyse_colours(
+    jobs: &JobQueue,
+    txn: &impl ConnectionTrait,
+    product_id: i64,
+    lists: &Lists,
+    before: Option<&product::Model>,
+) -> AppResult<bool> {
+    let Some(images) = &lists.images else {
+        return Ok(false);
+    };
+    let stored = images
+        .first()
+        .is_some_and(|u| colors::stored_key(u).is_some());
+    let had_colours = before.is_some_and(|p| p.color_theme.is_some());
+    if !(stored || had_colours) {
+        return Ok(false);
+    }
+    colors::enqueue(jobs, txn, Subject::Product, product_id, None).await?;
+    Ok(true)
+}
+
 /// Creates a product in the seller's approved store.
 pub async fn create_product(
     db: &DatabaseConnection,
     events: &EventBus,
+    jobs: &JobQueue,
     seller: &user::Model,
     fields: ProductFields,
 ) -> AppResult<product::Model> {
@@ -350,7 +383,11 @@ pub async fn create_product(
     .insert(&txn)
     .await?;
     write_lists(&txn, created.id, &lists).await?;
+    let analyse = analyse_colours(jobs, &txn, created.id, &lists, None).await?;
     txn.commit().await?;
+    if analyse {
+        jobs.wake();
+    }
     events.publish(DomainEvent::ProductChanged {
         product_id: created.id,
     });
@@ -384,6 +421,7 @@ async fn owned_product(
 pub async fn update_product(
     db: &DatabaseConnection,
     events: &EventBus,
+    jobs: &JobQueue,
     seller: &user::Model,
     product_id: i64,
     fields: ProductFields,
@@ -438,7 +476,11 @@ pub async fn update_product(
     let txn = begin_write(db).await?;
     let updated = active.update(&txn).await?;
     write_lists(&txn, product_id, &lists).await?;
+    let analyse = analyse_colours(jobs, &txn, product_id, &lists, Some(&updated)).await?;
     txn.commit().await?;
+    if analyse {
+        jobs.wake();
+    }
     events.publish(DomainEvent::ProductChanged { product_id });
     Ok(updated)
 }
@@ -512,6 +554,8 @@ pub struct ProductFilter {
     pub gender: Option<ProductGender>,
     pub season: Option<String>,
     pub search: Option<String>,
+    /// A COMM-3 mood: products whose analysed theme it is.
+    pub theme: Option<Theme>,
     /// `None`: ACTIVE only (the public catalogue).
     pub statuses: Option<Vec<ProductStatus>>,
 }
@@ -569,6 +613,9 @@ fn filter_condition(filter: &ProductFilter, category_path: Option<&str>) -> AppR
     };
     if let Some(store) = filter.store_id {
         cond = cond.add(product::Column::StoreId.eq(store));
+    }
+    if let Some(theme) = filter.theme {
+        cond = cond.add(product::Column::ColorTheme.eq(theme.as_str()));
     }
     if let Some(min) = filter.min_price {
         cond = cond.add(product::Column::Price.gte(min));

@@ -2,6 +2,7 @@
 //! wishlist and cart, custom carts, orders, inquiries and admin statistics.
 pub mod carts;
 pub mod catalog;
+pub mod colors;
 pub mod custom_carts;
 pub mod inquiries;
 pub mod orders;

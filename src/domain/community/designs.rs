@@ -11,7 +11,13 @@ use super::{
 };
 use crate::{
     db::begin_write,
-    domain::text,
+    domain::{
+        color::{
+            Theme,
+            store::{self as colors, ColorMatch, Subject},
+        },
+        text,
+    },
     entities::{
         design::{self, DesignVisibility, GenerationStatus},
         user::{self, Role},
@@ -19,6 +25,7 @@ use crate::{
     error::{AppError, AppResult},
     events::{DomainEvent, EventBus},
     infra::storage::Storage,
+    jobs::JobQueue,
 };
 
 pub struct NewDesign {
@@ -45,10 +52,13 @@ pub fn check_room_type(field: &str, raw: &str) -> AppResult<String> {
         .ok_or_else(|| AppError::validation(field, format!("unknown room type `{raw}`")))
 }
 
+/// Stores the source image and the design, and queues its colour analysis
+/// (COMM-3) in the same transaction.
 pub async fn create(
     db: &DatabaseConnection,
     events: &EventBus,
     storage: &dyn Storage,
+    jobs: &JobQueue,
     owner: &user::Model,
     input: NewDesign,
     source: CheckedImage,
@@ -79,7 +89,9 @@ pub async fn create(
         }
         .insert(&txn)
         .await?;
+        colors::enqueue(jobs, &txn, Subject::Design, created.id, Some(owner.id)).await?;
         txn.commit().await?;
+        jobs.wake();
         Ok::<_, AppError>(created)
     }
     .await;
@@ -121,6 +133,8 @@ pub struct DesignFilter {
     pub style: Option<String>,
     pub room_type: Option<String>,
     pub owner_id: Option<i64>,
+    /// A COMM-3 mood (`WARM`, …): designs whose analysed theme it is.
+    pub theme: Option<Theme>,
 }
 
 /// Designs newest first: PUBLIC ones, plus the viewer's own.
@@ -145,6 +159,9 @@ pub async fn list(
     if let Some(owner) = filter.owner_id {
         query = query.filter(design::Column::OwnerId.eq(owner));
     }
+    if let Some(theme) = filter.theme {
+        query = query.filter(design::Column::ColorTheme.eq(theme.as_str()));
+    }
     if let Some(after) = after_id {
         query = query.filter(design::Column::Id.lt(after));
     }
@@ -153,4 +170,27 @@ pub async fn list(
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// Designs with a palette colour near `wanted` (COMM-3), nearest first,
+/// that `viewer` may see; `after` is the last one's [`colors::rank_key`].
+pub async fn by_color(
+    db: &DatabaseConnection,
+    wanted: [u8; 3],
+    viewer: Option<&user::Model>,
+    after: Option<(i64, i64)>,
+    limit: u64,
+) -> AppResult<Vec<(design::Model, ColorMatch)>> {
+    let matches = colors::matches(db, Subject::Design, wanted).await?;
+    colors::page_of(matches, after, limit, |ids| async move {
+        Ok(design::Entity::find()
+            .filter(design::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|d| visible_to(d, viewer))
+            .map(|d| (d.id, d))
+            .collect())
+    })
+    .await
 }

@@ -31,11 +31,33 @@ pub fn check_image(field: &str, bytes: Vec<u8>, max_bytes: u64) -> AppResult<Che
     }
     let (content_type, extension) = sniff_image(&bytes)
         .ok_or_else(|| AppError::validation(field, "only JPEG, PNG or WebP images are accepted"))?;
+    check_dimensions(field, &bytes)?;
     Ok(CheckedImage {
         bytes,
         content_type,
         extension,
     })
+}
+
+/// Most pixels an image may have: a small file can declare a huge canvas
+/// (a decompression bomb) that every later decode would have to allocate.
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// Reads the image header: it must parse, and the canvas stay within
+/// [`MAX_PIXELS`].
+fn check_dimensions(field: &str, bytes: &[u8]) -> AppResult<()> {
+    let (width, height) = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|reader| reader.into_dimensions().ok())
+        .ok_or_else(|| AppError::validation(field, "the file is not a readable image"))?;
+    if width == 0 || height == 0 || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(AppError::validation(
+            field,
+            format!("the image is {width}×{height}: at most {MAX_PIXELS} pixels are accepted"),
+        ));
+    }
+    Ok(())
 }
 
 /// Files stored by one operation; removed again unless the operation commits.

@@ -19,6 +19,7 @@ use elasticsearch::{
     },
     indices::{
         IndicesCreateParts, IndicesDeleteParts, IndicesExistsParts, IndicesPutIndexTemplateParts,
+        IndicesPutMappingParts,
     },
     params::{Conflicts, Refresh},
 };
@@ -76,6 +77,7 @@ pub fn index_template(index: &str) -> Value {
                     "suggest": {"type": "text", "analyzer": "vt_prefix", "search_analyzer": "vt_prefix_search"},
                     "style": {"type": "keyword"},
                     "room_type": {"type": "keyword"},
+                    "theme": {"type": "keyword"},
                     "public": {"type": "boolean"},
                     "owner_id": {"type": "long"},
                     "boost": {"type": "double"},
@@ -113,6 +115,9 @@ pub fn source(doc: &SearchDoc) -> Value {
     }
     if let Some(r) = &doc.room_type {
         map.insert("room_type".into(), json!(r));
+    }
+    if let Some(t) = &doc.theme {
+        map.insert("theme".into(), json!(t));
     }
     if let Some(p) = &doc.product {
         map.insert("price".into(), json!(p.price));
@@ -163,6 +168,9 @@ fn facet_filters(f: &FacetFilter) -> Vec<Value> {
     if let Some(s) = &f.season {
         out.push(json!({"term": {"seasons": s}}));
     }
+    if let Some(t) = &f.theme {
+        out.push(json!({"term": {"theme": t}}));
+    }
     out
 }
 
@@ -172,6 +180,9 @@ pub fn search_body(req: &SearchRequest, query: &str) -> Value {
     filter.extend(audience_filter(req.audience));
     if let Some(f) = &req.filter {
         filter.extend(facet_filters(f));
+    }
+    if let Some(t) = &req.theme {
+        filter.push(json!({"term": {"theme": t}}));
     }
     let mut should = Vec::new();
     if !req.terms.is_empty() {
@@ -302,6 +313,18 @@ impl ElasticBackend {
             if !status.is_success() && !body.contains("resource_already_exists_exception") {
                 anyhow::bail!("elasticsearch create index: HTTP {status}: {body}");
             }
+        } else {
+            // An index made by an older template learns the fields added
+            // since (adding a field to a mapping is allowed in place).
+            let properties = index_template(&self.index)["template"]["mappings"].clone();
+            let response = self
+                .client
+                .indices()
+                .put_mapping(IndicesPutMappingParts::Index(&[&self.index]))
+                .body(properties)
+                .send()
+                .await?;
+            ok_json(response, "put mapping").await?;
         }
         Ok(())
     }

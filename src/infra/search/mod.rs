@@ -99,6 +99,8 @@ pub struct SearchDoc {
     /// Designs: the style and room type (canonical, `MODERN`, `LIVING_ROOM`).
     pub style: Option<String>,
     pub room_type: Option<String>,
+    /// Designs and products: the COMM-3 mood of their image (`WARM`, …).
+    pub theme: Option<String>,
     /// What autocomplete offers, for suggested kinds.
     pub suggest: Option<String>,
     pub public: bool,
@@ -135,6 +137,8 @@ pub struct FacetFilter {
     /// Any of these.
     pub genders: Vec<String>,
     pub season: Option<String>,
+    /// The COMM-3 mood of the product's image.
+    pub theme: Option<String>,
 }
 
 /// One page of one kind.
@@ -150,6 +154,8 @@ pub struct SearchRequest {
     pub room_types: Vec<String>,
     pub audience: Audience,
     pub filter: Option<FacetFilter>,
+    /// Only documents of this COMM-3 mood (designs and products).
+    pub theme: Option<String>,
     pub offset: usize,
     pub limit: usize,
 }

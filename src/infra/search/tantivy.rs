@@ -36,7 +36,7 @@ use crate::domain::community::{ROOM_TYPES, STYLES};
 
 /// Bumped when the schema or analysis changes: a new directory, rebuilt
 /// from the database on start.
-const LAYOUT: &str = "tantivy-v1";
+const LAYOUT: &str = "tantivy-v2";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Names the live index directory under the search root.
 const CURRENT: &str = "CURRENT";
@@ -105,6 +105,7 @@ struct Fields {
     color: Field,
     gender: Field,
     season: Field,
+    theme: Field,
     generation: Field,
 }
 
@@ -135,6 +136,7 @@ fn schema() -> (Schema, Fields) {
         color: b.add_text_field("color", STRING),
         gender: b.add_text_field("gender", STRING),
         season: b.add_text_field("season", STRING),
+        theme: b.add_text_field("theme", STRING),
         generation: b.add_i64_field("generation", INDEXED | FAST),
     };
     let _ = b.add_text_field("kind_stored", STORED);
@@ -379,6 +381,9 @@ impl Inner {
         }
         d.add_u64(f.style, code(STYLES, doc.style.as_deref()));
         d.add_u64(f.room, code(ROOM_TYPES, doc.room_type.as_deref()));
+        if let Some(t) = &doc.theme {
+            d.add_text(f.theme, t);
+        }
         d.add_u64(f.public, u64::from(doc.public));
         d.add_i64(f.owner, doc.owner_id);
         d.add_f64(f.boost, doc.boost);
@@ -467,6 +472,9 @@ fn facet_filters(f: &Fields, facets: &FacetFilter) -> Vec<(Occur, Box<dyn Query>
     if let Some(s) = &facets.season {
         out.push(filter(term_query(Term::from_field_text(f.season, s))));
     }
+    if let Some(t) = &facets.theme {
+        out.push(filter(term_query(Term::from_field_text(f.theme, t))));
+    }
     out
 }
 
@@ -504,6 +512,9 @@ fn search_query(f: &Fields, req: &SearchRequest) -> Box<dyn Query> {
     clauses.extend(audience_filter(f, req.audience));
     if let Some(facets) = &req.filter {
         clauses.extend(facet_filters(f, facets));
+    }
+    if let Some(t) = &req.theme {
+        clauses.push(filter(term_query(Term::from_field_text(f.theme, t))));
     }
     Box::new(BooleanQuery::new(clauses))
 }

@@ -106,6 +106,8 @@ pub struct ProductFilterInput {
     pub(super) season: Option<Season>,
     /// Part of the product name.
     pub(super) search: Option<String>,
+    /// Products whose first image's colours have this mood.
+    pub(super) theme: Option<crate::resolvers::color::ColorTheme>,
 }
 
 impl ProductFilterInput {
@@ -127,6 +129,7 @@ impl ProductFilterInput {
             gender: self.gender.map(Into::into),
             season: self.season.map(|s| s.as_str().to_owned()),
             search: self.search,
+            theme: self.theme.map(Into::into),
             statuses: None,
         })
     }

@@ -551,7 +551,7 @@ impl CommerceMutation {
         };
         let s = state(ctx);
         Ok(Product(
-            catalog::create_product(&s.db, &s.events, &me.user, fields).await?,
+            catalog::create_product(&s.db, &s.events, &s.jobs, &me.user, fields).await?,
         ))
     }
 
@@ -588,7 +588,7 @@ impl CommerceMutation {
         };
         let s = state(ctx);
         Ok(Product(
-            catalog::update_product(&s.db, &s.events, &me.user, id, fields).await?,
+            catalog::update_product(&s.db, &s.events, &s.jobs, &me.user, id, fields).await?,
         ))
     }
 

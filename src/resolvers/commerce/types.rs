@@ -308,6 +308,19 @@ impl Product {
             .await?
             .map(Category))
     }
+    /// Hex colours of its first image, largest share first (COMM-3); empty
+    /// until analysed, and for images stored elsewhere.
+    async fn palette(&self) -> Vec<String> {
+        self.0
+            .palette
+            .as_deref()
+            .map(catalog::json_list)
+            .unwrap_or_default()
+    }
+    /// The mood of its first image's colours (COMM-3); null until analysed.
+    async fn color_theme(&self) -> Option<crate::resolvers::color::ColorTheme> {
+        crate::resolvers::color::ColorTheme::of(self.0.color_theme.as_deref())
+    }
     async fn images(&self, ctx: &Context<'_>) -> Result<Vec<ProductImage>> {
         Ok(loaders(ctx)
             .product_images
