@@ -12,6 +12,7 @@ mod m20261122_000007_create_partners;
 mod m20261123_000008_create_recommendation_feedback;
 mod m20261130_000009_create_jobs;
 mod m20261130_000010_create_color_swatches;
+mod m20261130_000011_design_generation;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_recommendation_feedback::Migration),
             Box::new(m20261130_000009_create_jobs::Migration),
             Box::new(m20261130_000010_create_color_swatches::Migration),
+            Box::new(m20261130_000011_design_generation::Migration),
         ]
     }
 }

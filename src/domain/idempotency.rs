@@ -187,6 +187,50 @@ where
     }
 }
 
+/// The first step of work that outlives the request (a queued job): the
+/// key is claimed IN_PROGRESS and stays so until the job calls [`complete`]
+/// or [`release`]; a replay returns the stored result.
+pub enum Begun<T> {
+    Claimed(i64),
+    Replay(T),
+}
+
+/// Claims `key` for work finished later; see [`Begun`].
+pub async fn begin<T: DeserializeOwned>(
+    db: &DatabaseConnection,
+    key: &IdempotencyKey<'_>,
+) -> AppResult<Begun<T>> {
+    match claim(db, key).await? {
+        Claim::Claimed(id) => Ok(Begun::Claimed(id)),
+        Claim::Replay(stored) => serde_json::from_str(&stored)
+            .map(Begun::Replay)
+            .map_err(|e| AppError::internal(anyhow::anyhow!(e))),
+    }
+}
+
+/// Stores the result of a key [`begin`] claimed: later calls replay it.
+pub async fn complete(db: &DatabaseConnection, id: i64, result: &impl Serialize) -> AppResult<()> {
+    let stored =
+        serde_json::to_string(result).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    settle(db, id, IdempotencyState::Succeeded, Some(stored)).await
+}
+
+/// Releases a key [`begin`] claimed whose work failed: a retry may run.
+pub async fn release(db: &DatabaseConnection, id: i64) -> AppResult<()> {
+    settle(db, id, IdempotencyState::Failed, None).await
+}
+
+/// Keeps a claim of long work from being taken over after [`LEASE`].
+pub async fn touch(db: &DatabaseConnection, id: i64) -> AppResult<()> {
+    idempotency_key::Entity::update_many()
+        .col_expr(idempotency_key::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(idempotency_key::Column::Id.eq(id))
+        .filter(idempotency_key::Column::State.eq(IdempotencyState::InProgress))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Deletes expired keys; returns how many.
 pub async fn cleanup(db: &DatabaseConnection) -> AppResult<u64> {
     Ok(idempotency_key::Entity::delete_many()

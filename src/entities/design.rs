@@ -20,6 +20,10 @@ pub struct Model {
     pub color_theme: Option<String>,
     pub visibility: DesignVisibility,
     pub generation_status: GenerationStatus,
+    /// The tier that made the generated image (`offline`, `placeholder`, …).
+    pub provider: Option<String>,
+    /// Why generation failed, for the owner to read.
+    pub generation_error: Option<String>,
     pub like_count: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -40,12 +44,19 @@ pub enum GenerationStatus {
     /// Made from an uploaded image, nothing to generate.
     #[sea_orm(string_value = "UPLOADED")]
     Uploaded,
+    /// Generation is queued.
     #[sea_orm(string_value = "QUEUED")]
     Queued,
-    #[sea_orm(string_value = "RUNNING")]
-    Running,
-    #[sea_orm(string_value = "SUCCEEDED")]
-    Succeeded,
+    /// Stage 1: the room's architecture is being described.
+    #[sea_orm(string_value = "ANALYZING")]
+    Analyzing,
+    /// Stage 2: the new image is being made.
+    #[sea_orm(string_value = "GENERATING")]
+    Generating,
+    /// The generated image is there.
+    #[sea_orm(string_value = "READY")]
+    Ready,
+    /// Every attempt failed; `generation_error` says why.
     #[sea_orm(string_value = "FAILED")]
     Failed,
 }

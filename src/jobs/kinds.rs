@@ -18,6 +18,7 @@ use crate::{
     config::Config,
     domain::{
         color::store::{self as colors, AnalyzeColors},
+        community::generation::{self, GenerateDesign},
         idempotency,
         realtime::notifications::{self, NewNotification},
         recommendations::{self, TRAINING_KEY, TrainRecommender},
@@ -131,6 +132,11 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<AnalyzeColors, _, _>(move |_ctx, job| {
         let (db, storage, events) = (db.clone(), storage.clone(), events.clone());
         async move { colors::run(&db, storage.as_ref(), &events, &job).await }
+    });
+    let s = state.clone();
+    registry.register::<GenerateDesign, _, _>(move |ctx, job| {
+        let s = s.clone();
+        async move { generation::run(&s, &ctx, &job).await }
     });
     let db = state.jobs.db().clone();
     registry.register::<CleanIdempotencyKeys, _, _>(move |_ctx, _job| {

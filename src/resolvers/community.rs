@@ -72,10 +72,15 @@ pub enum DesignVisibility {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::entities::design::GenerationStatus")]
 pub enum GenerationStatus {
+    /// Made from an uploaded image, nothing to generate.
     Uploaded,
     Queued,
-    Running,
-    Succeeded,
+    /// Stage 1: describing the room's architecture.
+    Analyzing,
+    /// Stage 2: making the new image.
+    Generating,
+    Ready,
+    /// Every attempt failed; `generationError` says why.
     Failed,
 }
 
@@ -176,6 +181,15 @@ impl Design {
     }
     async fn generation_status(&self) -> GenerationStatus {
         self.0.generation_status.into()
+    }
+    /// Why generation failed (FAILED designs, for their owner).
+    async fn generation_error(&self) -> Option<&str> {
+        self.0.generation_error.as_deref()
+    }
+    /// The tier that made the generated image: `offline`, or `placeholder`
+    /// when even that could not run.
+    async fn provider(&self) -> Option<&str> {
+        self.0.provider.as_deref()
     }
     async fn like_count(&self) -> i64 {
         self.0.like_count
@@ -471,7 +485,11 @@ pub struct BehaviorEventInput {
 }
 
 /// Reads an upload into memory, refusing it past `max` bytes.
-async fn read_image(ctx: &Context<'_>, field: &str, upload: &Upload) -> Result<CheckedImage> {
+pub(super) async fn read_image(
+    ctx: &Context<'_>,
+    field: &str,
+    upload: &Upload,
+) -> Result<CheckedImage> {
     let max = state(ctx).config.upload_max_bytes;
     let value = upload
         .value(ctx)

@@ -7,6 +7,7 @@ pub mod commerce;
 pub mod community;
 pub mod context;
 pub mod error_codes;
+pub mod generation;
 pub mod jobs;
 pub mod loaders;
 pub mod partners;
@@ -38,6 +39,7 @@ pub struct Mutation(
     accounts::AccountsMutation,
     commerce::CommerceMutation,
     community::CommunityMutation,
+    generation::GenerationMutation,
     jobs::JobsMutation,
     realtime::RealtimeMutation,
     partners::PartnersMutation,

@@ -63,15 +63,59 @@ pub async fn create(
     input: NewDesign,
     source: CheckedImage,
 ) -> AppResult<design::Model> {
+    let (created, _) = insert(
+        db,
+        events,
+        storage,
+        jobs,
+        owner,
+        input,
+        Source::New(source),
+        None,
+    )
+    .await?;
+    Ok(created)
+}
+
+/// Where a design's source image comes from.
+pub enum Source {
+    /// Received with the request; stored here.
+    New(CheckedImage),
+    /// An upload the owner stored before (checked by the caller).
+    Stored(String),
+}
+
+/// Inserts a design and queues its follow-up in the same transaction: the
+/// colour analysis of an uploaded design, or, with `generation` (the
+/// idempotency key's id, if any), the generation job (COMM-2), whose id is
+/// returned.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn insert(
+    db: &DatabaseConnection,
+    events: &EventBus,
+    storage: &dyn Storage,
+    jobs: &JobQueue,
+    owner: &user::Model,
+    input: NewDesign,
+    source: Source,
+    generation: Option<Option<i64>>,
+) -> AppResult<(design::Model, Option<i64>)> {
     let title = text("title", &input.title, 1, 120, false)?;
     let prompt = text("prompt", &input.prompt, 0, 2000, true)?;
     let style = check_style("style", &input.style)?;
     let room_type = check_room_type("roomType", &input.room_type)?;
     let mut files = StoredFiles::new(storage);
     let result = async {
-        let upload_row = files.store(owner.id, source).await?;
-        let txn = begin_write(db).await?;
-        let upload = insert_upload(&txn, upload_row).await?;
+        let txn = match source {
+            Source::New(image) => {
+                let upload_row = files.store(owner.id, image).await?;
+                let txn = begin_write(db).await?;
+                let upload = insert_upload(&txn, upload_row).await?;
+                (txn, upload.id)
+            }
+            Source::Stored(upload_id) => (begin_write(db).await?, upload_id),
+        };
+        let (txn, upload_id) = txn;
         let now = Utc::now();
         let created = design::ActiveModel {
             owner_id: Set(owner.id),
@@ -79,9 +123,13 @@ pub async fn create(
             prompt: Set(prompt),
             style: Set(style),
             room_type: Set(room_type),
-            source_upload_id: Set(Some(upload.id)),
+            source_upload_id: Set(Some(upload_id)),
             visibility: Set(input.visibility),
-            generation_status: Set(GenerationStatus::Uploaded),
+            generation_status: Set(if generation.is_some() {
+                GenerationStatus::Queued
+            } else {
+                GenerationStatus::Uploaded
+            }),
             like_count: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
@@ -89,20 +137,29 @@ pub async fn create(
         }
         .insert(&txn)
         .await?;
-        colors::enqueue(jobs, &txn, Subject::Design, created.id, Some(owner.id)).await?;
+        let job = match generation {
+            None => {
+                colors::enqueue(jobs, &txn, Subject::Design, created.id, Some(owner.id)).await?;
+                None
+            }
+            Some(idempotency_id) => Some(
+                super::generation::enqueue(jobs, &txn, created.id, owner.id, idempotency_id)
+                    .await?,
+            ),
+        };
         txn.commit().await?;
         jobs.wake();
-        Ok::<_, AppError>(created)
+        Ok::<_, AppError>((created, job))
     }
     .await;
     match result {
-        Ok(created) => {
+        Ok((created, job)) => {
             files.commit();
             events.publish(DomainEvent::DesignCreated {
                 design_id: created.id,
                 owner_id: owner.id,
             });
-            Ok(created)
+            Ok((created, job))
         }
         Err(e) => {
             files.discard().await;

@@ -4,6 +4,7 @@
 pub mod behavior;
 pub mod designs;
 pub mod feed;
+pub mod generation;
 pub mod insights;
 pub mod media;
 pub mod posts;
