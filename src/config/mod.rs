@@ -19,6 +19,7 @@
 //! 3. run `vitrine config` and paste its table into the README (a test in
 //!    `tests/contract.rs` fails until the two are equal, and fails on any
 //!    `VITRINE_*` name in the sources that the table does not list).
+pub mod ai;
 pub mod auth;
 pub mod jobs;
 pub mod protection;
@@ -62,6 +63,8 @@ pub enum LogFormat {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub env: Environment,
+    /// AI design generation's providers (COMM-2).
+    pub ai: ai::AiConfig,
     pub bind: SocketAddr,
     /// May carry a password: log [`Config::database_url_redacted`] instead.
     pub database_url: Secret,
@@ -208,8 +211,10 @@ impl Config {
         let ml = services::ml(&env, &data_dir)?;
         let jobs = jobs::parse(&env)?;
         let search = services::search(&env)?;
+        let ai = ai::parse(&env)?;
 
         Ok(Self {
+            ai,
             ml,
             jobs,
             search,

@@ -104,6 +104,20 @@ variables! {
     ELASTICSEARCH_URL = Var::unset("VITRINE_ELASTICSEARCH_URL", "(unset)", "Elasticsearch base URL, e.g. `http://user:pass@es:9200`; required with `VITRINE_SEARCH_BACKEND=elasticsearch`.");
     ELASTICSEARCH_INDEX = Var::new("VITRINE_ELASTICSEARCH_INDEX", "vitrine-search", "Name of the Elasticsearch index (and of its index template).");
     SENTIMENT_URL = Var::unset("VITRINE_SENTIMENT_URL", "(unset)", "HTTP sentiment service for shorts (COM-4): `POST` of `{text}`, answering `{label, score}` (label POSITIVE, NEUTRAL or NEGATIVE; score from -1 to 1); unset = the offline lexicon.");
+    AI_PROVIDERS = Var::new("VITRINE_AI_PROVIDERS", "offline", "Design generation's fallback chain (COMM-2), comma-separated from gemini, openai, replicate, offline; offline is always its last tier, then the per-style placeholder. A request may name its provider first.");
+    AI_TIMEOUT = Var::new("VITRINE_AI_TIMEOUT", "60s", "Timeout of one request to an AI provider (a Replicate prediction: of the whole poll).");
+    GEMINI_BASE_URL = Var::new("VITRINE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta", "Gemini API base URL (`…/models/{model}:generateContent`).");
+    GEMINI_TEXT_MODEL = Var::new("VITRINE_GEMINI_TEXT_MODEL", "gemini-2.5-flash", "Gemini model of stage 1 (image in, text out).");
+    GEMINI_IMAGE_MODEL = Var::new("VITRINE_GEMINI_IMAGE_MODEL", "gemini-2.5-flash-image", "Gemini model of stage 2 (image and text in, image out).");
+    GEMINI_API_KEY = Var::unset("VITRINE_GEMINI_API_KEY", "(unset)", "Gemini API key (`x-goog-api-key`); unset = Gemini off.");
+    OPENAI_BASE_URL = Var::new("VITRINE_OPENAI_BASE_URL", "https://api.openai.com/v1", "OpenAI API base URL (`/chat/completions`, `/images/edits`).");
+    OPENAI_TEXT_MODEL = Var::new("VITRINE_OPENAI_TEXT_MODEL", "gpt-4o-mini", "OpenAI chat model of stage 1 (with the image).");
+    OPENAI_IMAGE_MODEL = Var::new("VITRINE_OPENAI_IMAGE_MODEL", "gpt-image-1", "OpenAI image model of stage 2 (an edit of the source image).");
+    OPENAI_API_KEY = Var::unset("VITRINE_OPENAI_API_KEY", "(unset)", "OpenAI API key (Bearer); unset = OpenAI off.");
+    REPLICATE_BASE_URL = Var::new("VITRINE_REPLICATE_BASE_URL", "https://api.replicate.com/v1", "Replicate API base URL (`/models/{owner}/{name}/predictions`, then polling the prediction).");
+    REPLICATE_TEXT_MODEL = Var::new("VITRINE_REPLICATE_TEXT_MODEL", "openai/gpt-4o-mini", "Replicate model (owner/name) of stage 1: input `prompt` and `image_input`.");
+    REPLICATE_IMAGE_MODEL = Var::new("VITRINE_REPLICATE_IMAGE_MODEL", "black-forest-labs/flux-kontext-pro", "Replicate model (owner/name) of stage 2: input `prompt` and `input_image`.");
+    REPLICATE_API_TOKEN = Var::unset("VITRINE_REPLICATE_API_TOKEN", "(unset)", "Replicate API token (Bearer); unset = Replicate off.");
     SENTIMENT_TIMEOUT = Var::new("VITRINE_SENTIMENT_TIMEOUT", "3s", "Timeout of one sentiment request; on timeout or error the lexicon answers instead.");
     LOG = Var::new("VITRINE_LOG", "info", "Log filter (`tracing` EnvFilter syntax); `RUST_LOG` is honoured too.").or("RUST_LOG");
     LOG_FORMAT = Var::unset("VITRINE_LOG_FORMAT", "pretty (development) / json (production)", "`pretty` or `json`.");
@@ -223,7 +237,7 @@ impl<'a> Env<'a> {
     }
 }
 
-pub(super) fn is_http_url(raw: &str) -> bool {
+pub fn is_http_url(raw: &str) -> bool {
     url::Url::parse(raw).is_ok_and(|p| matches!(p.scheme(), "http" | "https"))
 }
 

@@ -1,6 +1,6 @@
 //! `generateDesign` (COMM-2): the mutation that queues a design's AI
 //! generation; the pipeline is `domain::community::generation`.
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject, Upload};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Upload};
 
 use super::{
     community::{Design, DesignStyle, DesignVisibility, RoomType, read_image},
@@ -8,6 +8,7 @@ use super::{
 };
 use crate::{
     auth::RoleGuard,
+    config::ai::ProviderName,
     domain::community::{
         designs,
         generation::{self, RequestSource},
@@ -32,6 +33,34 @@ pub struct GenerateDesignInput {
     source_upload_id: Option<ID>,
     #[graphql(default_with = "DesignVisibility::Public")]
     visibility: DesignVisibility,
+    /// Tried first; then the server's chain (`VITRINE_AI_PROVIDERS`), ending
+    /// with the offline tier. A provider without a key on this server is
+    /// refused (VALIDATION on `provider`).
+    provider: Option<AiProvider>,
+}
+
+/// Who makes a design's image.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AiProvider {
+    /// Google Gemini (`generateContent`, image in and out).
+    Gemini,
+    /// OpenAI (chat completions for stage 1, image edits for stage 2).
+    Openai,
+    /// Replicate (predictions of the configured models).
+    Replicate,
+    /// On this server, no network: a regrade of the photo per style.
+    Offline,
+}
+
+impl From<AiProvider> for ProviderName {
+    fn from(p: AiProvider) -> Self {
+        match p {
+            AiProvider::Gemini => Self::Gemini,
+            AiProvider::Openai => Self::OpenAi,
+            AiProvider::Replicate => Self::Replicate,
+            AiProvider::Offline => Self::Offline,
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -90,8 +119,15 @@ impl GenerationMutation {
             visibility: input.visibility.into(),
         };
         let s = state(ctx);
-        let (design, started) =
-            generation::start(s, &me.user, new, source, &idempotency_key).await?;
+        let (design, started) = generation::start(
+            s,
+            &me.user,
+            new,
+            source,
+            input.provider.map(Into::into),
+            &idempotency_key,
+        )
+        .await?;
         Ok(GenerateDesignPayload {
             design: Design(design),
             job_id: ID(public_id(started.job_id)),

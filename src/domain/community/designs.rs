@@ -86,9 +86,8 @@ pub enum Source {
 }
 
 /// Inserts a design and queues its follow-up in the same transaction: the
-/// colour analysis of an uploaded design, or, with `generation` (the
-/// idempotency key's id, if any), the generation job (COMM-2), whose id is
-/// returned.
+/// colour analysis of an uploaded design, or, with `generation`, the
+/// generation job (COMM-2), whose id is returned.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn insert(
     db: &DatabaseConnection,
@@ -98,7 +97,7 @@ pub(super) async fn insert(
     owner: &user::Model,
     input: NewDesign,
     source: Source,
-    generation: Option<Option<i64>>,
+    generation: Option<super::generation::Requested>,
 ) -> AppResult<(design::Model, Option<i64>)> {
     let title = text("title", &input.title, 1, 120, false)?;
     let prompt = text("prompt", &input.prompt, 0, 2000, true)?;
@@ -142,9 +141,8 @@ pub(super) async fn insert(
                 colors::enqueue(jobs, &txn, Subject::Design, created.id, Some(owner.id)).await?;
                 None
             }
-            Some(idempotency_id) => Some(
-                super::generation::enqueue(jobs, &txn, created.id, owner.id, idempotency_id)
-                    .await?,
+            Some(requested) => Some(
+                super::generation::enqueue(jobs, &txn, created.id, owner.id, &requested).await?,
             ),
         };
         txn.commit().await?;

@@ -20,6 +20,7 @@
 //! `IN_PROGRESS`, afterwards the stored design (no new job); another input
 //! with the same key is `IDEMPOTENCY_KEY_REUSED`.
 pub mod offline;
+pub mod providers;
 
 use std::{io::Cursor, time::Duration};
 
@@ -33,11 +34,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use self::providers::SourceImage;
 use super::{
     designs::{self, NewDesign, Source},
-    media::{CheckedImage, StoredFiles, insert_upload},
+    media::{CheckedImage, StoredFiles, check_image, insert_upload},
 };
 use crate::{
+    config::ai::ProviderName,
     domain::{
         color::store::{self as colors, Subject},
         idempotency::{self, Begun, IdempotencyKey},
@@ -52,7 +55,8 @@ use crate::{
     error::{AppError, AppResult},
     events::DomainEvent,
     jobs::{
-        Enqueue, HandlerResult, JobContext, JobKind, JobQueue, KindOptions, Permanent, permanent,
+        Backoff, Enqueue, HandlerResult, JobContext, JobKind, JobQueue, KindOptions, Permanent,
+        permanent,
     },
     state::AppState,
 };
@@ -63,6 +67,9 @@ pub struct GenerateDesign {
     pub design_id: i64,
     /// The `generateDesign` idempotency key this job settles.
     pub idempotency_id: Option<i64>,
+    /// The provider the request named, tried first (`gemini`, …).
+    #[serde(default)]
+    pub provider: Option<String>,
 }
 
 impl JobKind for GenerateDesign {
@@ -73,7 +80,12 @@ impl JobKind for GenerateDesign {
             concurrency: 2,
             timeout: Duration::from_secs(300),
             max_attempts: 3,
-            ..KindOptions::default()
+            // A provider's hiccup (429, 503, a timeout) gets a few seconds.
+            backoff: Backoff {
+                base: Duration::from_secs(2),
+                cap: Duration::from_secs(60),
+                jitter: 0.2,
+            },
         }
     }
 }
@@ -84,13 +96,14 @@ pub async fn enqueue(
     txn: &impl ConnectionTrait,
     design_id: i64,
     owner_id: i64,
-    idempotency_id: Option<i64>,
+    request: &Requested,
 ) -> AppResult<i64> {
     jobs.enqueue(
         txn,
         &GenerateDesign {
             design_id,
-            idempotency_id,
+            idempotency_id: request.idempotency_id,
+            provider: request.provider.map(|p| p.as_str().to_owned()),
         },
         Enqueue {
             owner_id: Some(owner_id),
@@ -99,6 +112,13 @@ pub async fn enqueue(
         },
     )
     .await
+}
+
+/// What a generation request asked for, carried to its job.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Requested {
+    pub idempotency_id: Option<i64>,
+    pub provider: Option<ProviderName>,
 }
 
 /// What `generateDesign` answers, and what a replay of its key returns.
@@ -119,6 +139,7 @@ pub enum RequestSource {
 /// What the idempotency fingerprint covers.
 #[derive(Serialize)]
 struct Fingerprint<'a> {
+    provider: Option<&'a str>,
     title: &'a str,
     prompt: &'a str,
     style: &'a str,
@@ -134,12 +155,28 @@ pub async fn start(
     owner: &user::Model,
     input: NewDesign,
     source: RequestSource,
+    provider: Option<ProviderName>,
     idempotency_key: &str,
 ) -> AppResult<(design::Model, Started)> {
     let key = idempotency::check_key(idempotency_key)?;
     // Bad input is refused before the key is claimed.
     designs::check_style("style", &input.style)?;
     designs::check_room_type("roomType", &input.room_type)?;
+    if let Some(name) = provider
+        && state
+            .config
+            .ai
+            .provider(name)
+            .is_some_and(|p| p.key.is_none())
+    {
+        return Err(AppError::validation(
+            "provider",
+            format!(
+                "`{}` is not configured on this server (no API key)",
+                name.as_str()
+            ),
+        ));
+    }
     let source_print = match &source {
         RequestSource::Image(image) => {
             format!("sha256:{}", hex::encode(Sha256::digest(&image.bytes)))
@@ -148,6 +185,7 @@ pub async fn start(
     };
     let visibility = format!("{:?}", input.visibility);
     let fingerprint = idempotency::fingerprint(&Fingerprint {
+        provider: provider.map(|p| p.as_str()),
         title: &input.title,
         prompt: &input.prompt,
         style: &input.style,
@@ -185,7 +223,10 @@ pub async fn start(
                 owner,
                 input,
                 source,
-                Some(Some(claimed)),
+                Some(Requested {
+                    idempotency_id: Some(claimed),
+                    provider,
+                }),
             )
             .await
         }
@@ -257,6 +298,22 @@ async fn set_status(db: &DatabaseConnection, id: i64, status: GenerationStatus) 
     Ok(())
 }
 
+/// Moves the design to `status` and tells `jobProgress`.
+async fn enter(
+    db: &DatabaseConnection,
+    ctx: &JobContext,
+    design_id: i64,
+    status: GenerationStatus,
+    fraction: f64,
+    message: String,
+) -> anyhow::Result<()> {
+    set_status(db, design_id, status)
+        .await
+        .map_err(AppError::into_anyhow)?;
+    ctx.progress(fraction, message).await;
+    Ok(())
+}
+
 fn png(image: &RgbImage) -> anyhow::Result<Vec<u8>> {
     let mut out = Cursor::new(Vec::new());
     DynamicImage::ImageRgb8(image.clone()).write_to(&mut out, ImageFormat::Png)?;
@@ -288,6 +345,193 @@ fn offline_tiers(source: &[u8], style: &str) -> anyhow::Result<(String, Vec<u8>,
     }
 }
 
+/// Stage 1's question: the room's architecture, without its furniture.
+fn analysis_prompt(design: &design::Model) -> String {
+    format!(
+        "Describe the architecture of this {} photo for an interior designer: walls, floor, \
+         ceiling, windows and doors, where the light comes from, proportions and the main \
+         surface colours and materials. Ignore the furniture and objects. Answer in at most \
+         120 words.",
+        design.room_type.to_lowercase().replace('_', " ")
+    )
+}
+
+/// Stage 2's prompt, with stage 1's description injected.
+fn generation_prompt(design: &design::Model, description: &str) -> String {
+    let room = design.room_type.to_lowercase().replace('_', " ");
+    let wish = if design.prompt.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" The owner asks for: {}.", design.prompt.trim())
+    };
+    format!(
+        "Redesign this {room} in {} interior style as a photorealistic photo from the same \
+         viewpoint. Keep the architecture exactly as it is: {description}.{wish}",
+        design.style.to_lowercase()
+    )
+}
+
+/// What stage 1 and stage 2 produced, and by which tier.
+struct Produced {
+    image: CheckedImage,
+    tier: String,
+}
+
+async fn describe_as(db: &DatabaseConnection, design_id: i64, description: &str) -> AppResult<()> {
+    design::Entity::update_many()
+        .col_expr(
+            design::Column::StructureDescription,
+            Expr::value(description.to_owned()),
+        )
+        .filter(design::Column::Id.eq(design_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Runs the chain: the requested provider, then the configured ones up to
+/// `offline`. When they all fail, the attempt fails (the job retries with
+/// its backoff), except on the last attempt, which goes on to the offline
+/// tier and the placeholder so the request ends with an image.
+async fn produce(
+    state: &AppState,
+    ctx: &JobContext,
+    job: &GenerateDesign,
+    design: &design::Model,
+    source: SourceImage,
+) -> anyhow::Result<Produced> {
+    let db = state.jobs.db();
+    let ai = &state.config.ai;
+    let requested = job.provider.as_deref().and_then(ProviderName::parse);
+    let mut chain: Vec<ProviderName> = Vec::new();
+    for name in requested.into_iter().chain(ai.chain.iter().copied()) {
+        if !chain.contains(&name) {
+            chain.push(name);
+        }
+    }
+    let remote: Vec<ProviderName> = chain
+        .iter()
+        .copied()
+        .take_while(|n| *n != ProviderName::Offline)
+        .filter(|n| ai.provider(*n).is_some_and(|p| p.key.is_some()))
+        .collect();
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()?;
+    let mut failures = Vec::new();
+    for name in remote {
+        let Some(config) = ai.provider(name).cloned() else {
+            continue;
+        };
+        let provider = providers::Provider::new(name, config, http.clone(), ai.timeout);
+        enter(
+            db,
+            ctx,
+            design.id,
+            GenerationStatus::Analyzing,
+            0.1,
+            format!("ANALYZING: {} describes the room", name.as_str()),
+        )
+        .await?;
+        let description = match provider.analyze(&source, &analysis_prompt(design)).await {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::warn!(provider = name.as_str(), error = %format!("{e:#}"), "stage 1 failed");
+                failures.push(format!("{e:#}"));
+                continue;
+            }
+        };
+        describe_as(db, design.id, &description)
+            .await
+            .map_err(AppError::into_anyhow)?;
+        enter(
+            db,
+            ctx,
+            design.id,
+            GenerationStatus::Generating,
+            0.5,
+            format!(
+                "GENERATING: {} makes a {} {}",
+                name.as_str(),
+                design.style,
+                design.room_type
+            ),
+        )
+        .await?;
+        let generated = provider
+            .generate(&source, &generation_prompt(design, &description))
+            .await
+            .and_then(|bytes| {
+                check_image("generatedImage", bytes, MAX_GENERATED_BYTES).map_err(|e| {
+                    anyhow::anyhow!("stage 2 answered no usable image: {}", e.message())
+                })
+            });
+        match generated {
+            Ok(image) => {
+                return Ok(Produced {
+                    image,
+                    tier: name.as_str().to_owned(),
+                });
+            }
+            Err(e) => {
+                tracing::warn!(provider = name.as_str(), error = %format!("{e:#}"), "stage 2 failed");
+                failures.push(format!("{e:#}"));
+            }
+        }
+    }
+    if !failures.is_empty() && !ctx.is_last_attempt() {
+        anyhow::bail!("every provider failed: {}", failures.join("; "));
+    }
+    // The offline tier, then the placeholder.
+    enter(
+        db,
+        ctx,
+        design.id,
+        GenerationStatus::Analyzing,
+        0.1,
+        "ANALYZING: describing the room's architecture".to_owned(),
+    )
+    .await?;
+    let style = design.style.clone();
+    let bytes = source.bytes;
+    let (description, png, tier) =
+        tokio::task::spawn_blocking(move || offline_tiers(&bytes, &style)).await??;
+    describe_as(db, design.id, &description)
+        .await
+        .map_err(AppError::into_anyhow)?;
+    enter(
+        db,
+        ctx,
+        design.id,
+        GenerationStatus::Generating,
+        0.5,
+        format!("GENERATING: a {} {}", design.style, design.room_type),
+    )
+    .await?;
+    if !failures.is_empty() {
+        alert_admins(
+            state,
+            design.id,
+            &format!(
+                "providers failed on the last attempt, served by the {tier} tier: {}",
+                failures.join("; ")
+            ),
+        )
+        .await;
+    }
+    Ok(Produced {
+        image: CheckedImage {
+            bytes: png,
+            content_type: "image/png",
+            extension: "png",
+        },
+        tier: tier.to_owned(),
+    })
+}
+
+/// Most bytes a provider's image may have.
+const MAX_GENERATED_BYTES: u64 = 20 * 1024 * 1024;
+
 async fn generate(state: &AppState, ctx: &JobContext, job: &GenerateDesign) -> HandlerResult {
     let db = state.jobs.db();
     let design = design::Entity::find_by_id(job.design_id)
@@ -305,12 +549,6 @@ async fn generate(state: &AppState, ctx: &JobContext, job: &GenerateDesign) -> H
             tracing::warn!(error = ?e, "could not refresh an idempotency claim");
         }
     };
-    // Stage 1.
-    set_status(db, design.id, GenerationStatus::Analyzing)
-        .await
-        .map_err(AppError::into_anyhow)?;
-    ctx.progress(0.1, "ANALYZING: describing the room's architecture")
-        .await;
     touch().await;
     let source_id = design
         .source_upload_id
@@ -331,41 +569,18 @@ async fn generate(state: &AppState, ctx: &JobContext, job: &GenerateDesign) -> H
                 source.storage_key
             ))
         })?;
-    let style = design.style.clone();
-    let (description, generated, tier) =
-        tokio::task::spawn_blocking(move || offline_tiers(&bytes, &style)).await??;
-    design::Entity::update_many()
-        .col_expr(
-            design::Column::StructureDescription,
-            Expr::value(description.clone()),
-        )
-        .filter(design::Column::Id.eq(design.id))
-        .exec(db)
-        .await
-        .map_err(anyhow::Error::from)?;
-    // Stage 2: the prompt carries stage 1's description (the offline tier
-    // grades the photo itself; HTTP providers send it as text).
-    set_status(db, design.id, GenerationStatus::Generating)
-        .await
-        .map_err(AppError::into_anyhow)?;
-    ctx.progress(
-        0.5,
-        format!("GENERATING: a {} {}", design.style, design.room_type),
-    )
-    .await;
+    let source = SourceImage {
+        content_type: crate::infra::storage::sniff_image(&bytes)
+            .map(|(ct, _)| ct)
+            .unwrap_or("image/png"),
+        bytes,
+    };
+    let produced = produce(state, ctx, job, &design, source).await?;
     touch().await;
+    let (generated, tier) = (produced.image, produced.tier);
     let mut files = StoredFiles::new(state.storage.as_ref());
     let saved = async {
-        let row = files
-            .store(
-                design.owner_id,
-                CheckedImage {
-                    bytes: generated,
-                    content_type: "image/png",
-                    extension: "png",
-                },
-            )
-            .await?;
+        let row = files.store(design.owner_id, generated).await?;
         let txn = db.begin().await?;
         let stored = insert_upload(&txn, row).await?;
         design::Entity::update_many()
@@ -377,7 +592,7 @@ async fn generate(state: &AppState, ctx: &JobContext, job: &GenerateDesign) -> H
                 design::Column::GenerationStatus,
                 Expr::value(GenerationStatus::Ready),
             )
-            .col_expr(design::Column::Provider, Expr::value(tier))
+            .col_expr(design::Column::Provider, Expr::value(tier.clone()))
             .col_expr(design::Column::GenerationError, Expr::value(None::<String>))
             .col_expr(design::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(design::Column::Id.eq(design.id))
@@ -425,6 +640,56 @@ async fn generate(state: &AppState, ctx: &JobContext, job: &GenerateDesign) -> H
     Ok(format!("design {} ready ({tier})", design.id))
 }
 
+/// ADMIN_ALERT to every admin (at most 50) about a design's generation.
+async fn notify_admins(
+    txn: &impl ConnectionTrait,
+    design_id: i64,
+    message: &str,
+) -> AppResult<Vec<crate::entities::notification::Model>> {
+    let admins: Vec<i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Role.eq(Role::Admin))
+        .limit(50)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut notes = Vec::new();
+    for admin in admins {
+        if let Some(n) = notifications::notify(
+            txn,
+            NewNotification {
+                recipient_id: admin,
+                kind: NotificationKind::AdminAlert,
+                actor_id: None,
+                subject: Some(("Design", design_id)),
+                data: json!({ "job": GenerateDesign::KIND, "message": message }),
+            },
+        )
+        .await?
+        {
+            notes.push(n);
+        }
+    }
+    Ok(notes)
+}
+
+/// Alerts the admins on its own transaction (logged when that fails).
+async fn alert_admins(state: &AppState, design_id: i64, message: &str) {
+    let db = state.jobs.db();
+    let sent = async {
+        let txn = db.begin().await?;
+        let notes = notify_admins(&txn, design_id, message).await?;
+        txn.commit().await?;
+        Ok::<_, AppError>(notes)
+    }
+    .await;
+    match sent {
+        Ok(notes) => notifications::publish(&state.events, notes),
+        Err(e) => tracing::error!(error = ?e, "could not alert the admins"),
+    }
+}
+
 /// The last attempt failed: the design is FAILED with `reason`, the key is
 /// released (a retry with it may run again), and the admins are alerted.
 async fn fail(state: &AppState, job: &GenerateDesign, reason: &str) {
@@ -432,8 +697,14 @@ async fn fail(state: &AppState, job: &GenerateDesign, reason: &str) {
     let result = async {
         let txn = db.begin().await?;
         let updated = design::Entity::update_many()
-            .col_expr(design::Column::GenerationStatus, Expr::value(GenerationStatus::Failed))
-            .col_expr(design::Column::GenerationError, Expr::value(reason.to_owned()))
+            .col_expr(
+                design::Column::GenerationStatus,
+                Expr::value(GenerationStatus::Failed),
+            )
+            .col_expr(
+                design::Column::GenerationError,
+                Expr::value(reason.to_owned()),
+            )
             .col_expr(design::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(design::Column::Id.eq(job.design_id))
             .filter(design::Column::GenerationStatus.ne(GenerationStatus::Ready))
@@ -441,30 +712,7 @@ async fn fail(state: &AppState, job: &GenerateDesign, reason: &str) {
             .await?;
         let mut notes = Vec::new();
         if updated.rows_affected > 0 {
-            let admins: Vec<i64> = user::Entity::find()
-                .select_only()
-                .column(user::Column::Id)
-                .filter(user::Column::Role.eq(Role::Admin))
-                .limit(50)
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            for admin in admins {
-                if let Some(n) = notifications::notify(
-                    &txn,
-                    NewNotification {
-                        recipient_id: admin,
-                        kind: NotificationKind::AdminAlert,
-                        actor_id: None,
-                        subject: Some(("Design", job.design_id)),
-                        data: json!({ "job": GenerateDesign::KIND, "state": "DEAD", "message": reason }),
-                    },
-                )
-                .await?
-                {
-                    notes.push(n);
-                }
-            }
+            notes = notify_admins(&txn, job.design_id, reason).await?;
         }
         txn.commit().await?;
         Ok::<_, AppError>(notes)
