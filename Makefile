@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser bench bench-realtime bench-ml bench-search bench-jobs ml-eval reindex clean libtorch
+.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto bench bench-realtime bench-ml bench-search bench-jobs ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -45,7 +45,7 @@ schema: libtorch
 ## tests are skipped, each recorded in $(SKIPS) (tests/common), and the run
 ## ends with a loud summary of how many were skipped and why.
 SKIPS := $(or $(CARGO_TARGET_DIR),target)/tmp/skipped-tests.txt
-test: libtorch browser
+test: libtorch browser moto
 	@rm -f $(SKIPS)
 	@status=0; $(CARGO) test --workspace --no-fail-fast -- --test-threads=4 || status=$$?; \
 	if [ -s $(SKIPS) ]; then \
@@ -60,6 +60,13 @@ test: libtorch browser
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi; \
 	exit $$status
+
+## moto: the S3-compatible server tests/storage.rs starts (PyPI, into $(VENV)).
+MOTO_VERSION := 5.2.5
+moto: libtorch $(VENV)/bin/moto_server
+$(VENV)/bin/moto_server:
+	@echo ">> installing moto[server]==$(MOTO_VERSION) into $(VENV)"
+	@$(VENV)/bin/pip install --disable-pip-version-check -q "moto[server]==$(MOTO_VERSION)"
 
 ## browser: the Chromium that tests/http.rs drives GraphiQL with (the Debian
 ## package, installed with apt when missing; VITRINE_CHROMIUM names another).

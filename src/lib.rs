@@ -107,9 +107,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             )?),
             None => std::sync::Arc::new(infra::sentiment::LexiconSentiment),
         };
-    let storage = std::sync::Arc::new(infra::storage::LocalStorage::new(
-        config.data_dir.join("uploads"),
-    )?);
+    let storage: std::sync::Arc<dyn infra::storage::Storage> = match &config.s3 {
+        Some(s3) => std::sync::Arc::new(infra::storage::S3Storage::new(s3)?),
+        None => std::sync::Arc::new(infra::storage::LocalStorage::new(
+            config.data_dir.join("uploads"),
+        )?),
+    };
     let events = EventBus::new();
     let rate_limiter = protection::rate_limit::RateLimiter::new(
         redis.clone(),

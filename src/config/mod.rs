@@ -77,6 +77,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub sentiment_url: Option<String>,
     pub sentiment_timeout: Duration,
+    /// `None`: the local directory; else the S3 bucket (OPS-4).
+    pub s3: Option<crate::infra::storage::S3Settings>,
     pub loader_delay: Duration,
     pub upload_max_bytes: u64,
     pub public_url: String,
@@ -179,6 +181,40 @@ impl Config {
             ));
         }
 
+        let s3 = match env.text(&vars::STORAGE).as_str() {
+            "local" => None,
+            "s3" => {
+                let bucket = env
+                    .raw(&vars::S3_BUCKET)
+                    .filter(|b| !b.trim().is_empty())
+                    .ok_or_else(|| {
+                        invalid(vars::S3_BUCKET.name, "required with VITRINE_STORAGE=s3")
+                    })?;
+                let access_key_id = env.raw(&vars::S3_ACCESS_KEY_ID);
+                let secret_access_key = env.raw(&vars::S3_SECRET_ACCESS_KEY);
+                if access_key_id.is_some() != secret_access_key.is_some() {
+                    return Err(invalid(
+                        vars::S3_SECRET_ACCESS_KEY.name,
+                        "set both VITRINE_S3_ACCESS_KEY_ID and VITRINE_S3_SECRET_ACCESS_KEY, or neither",
+                    ));
+                }
+                Some(crate::infra::storage::S3Settings {
+                    bucket,
+                    region: env.text(&vars::S3_REGION),
+                    endpoint: env.http_url(&vars::S3_ENDPOINT)?,
+                    access_key_id,
+                    secret_access_key,
+                    prefix: env.text(&vars::S3_PREFIX),
+                    timeout: env.duration(&vars::S3_TIMEOUT)?,
+                })
+            }
+            other => {
+                return Err(invalid(
+                    vars::STORAGE.name,
+                    format!("expected `local` or `s3`, got `{other}`"),
+                ));
+            }
+        };
         let sentiment_url = env.http_url(&vars::SENTIMENT_URL)?;
         let sentiment_timeout = env.duration(&vars::SENTIMENT_TIMEOUT)?;
 
@@ -235,6 +271,7 @@ impl Config {
             cors_origins,
             sentiment_url,
             sentiment_timeout,
+            s3,
             loader_delay,
             upload_max_bytes,
             public_url,

@@ -104,6 +104,14 @@ variables! {
     ELASTICSEARCH_URL = Var::unset("VITRINE_ELASTICSEARCH_URL", "(unset)", "Elasticsearch base URL, e.g. `http://user:pass@es:9200`; required with `VITRINE_SEARCH_BACKEND=elasticsearch`.");
     ELASTICSEARCH_INDEX = Var::new("VITRINE_ELASTICSEARCH_INDEX", "vitrine-search", "Name of the Elasticsearch index (and of its index template).");
     SENTIMENT_URL = Var::unset("VITRINE_SENTIMENT_URL", "(unset)", "HTTP sentiment service for shorts (COM-4): `POST` of `{text}`, answering `{label, score}` (label POSITIVE, NEUTRAL or NEGATIVE; score from -1 to 1); unset = the offline lexicon.");
+    STORAGE = Var::new("VITRINE_STORAGE", "local", "Where uploaded and generated files live (OPS-4): `local` ($VITRINE_DATA_DIR/uploads) or `s3` (an S3-compatible bucket, VITRINE_S3_*). Either way they are served at /files/<key>.");
+    S3_BUCKET = Var::unset("VITRINE_S3_BUCKET", "(unset)", "The bucket (required with VITRINE_STORAGE=s3).");
+    S3_REGION = Var::new("VITRINE_S3_REGION", "us-east-1", "The bucket's region.");
+    S3_ENDPOINT = Var::unset("VITRINE_S3_ENDPOINT", "(unset: AWS)", "An S3-compatible server's URL (MinIO, moto, …), addressed path-style.");
+    S3_ACCESS_KEY_ID = Var::unset("VITRINE_S3_ACCESS_KEY_ID", "(unset: the environment's AWS credentials)", "Access key id.");
+    S3_SECRET_ACCESS_KEY = Var::unset("VITRINE_S3_SECRET_ACCESS_KEY", "(unset)", "Secret access key.");
+    S3_PREFIX = Var::new("VITRINE_S3_PREFIX", "uploads", "Key prefix of every object, so one bucket can serve several deployments.");
+    S3_TIMEOUT = Var::new("VITRINE_S3_TIMEOUT", "30s", "Timeout of one S3 request.");
     AI_PROVIDERS = Var::new("VITRINE_AI_PROVIDERS", "offline", "Design generation's fallback chain (COMM-2), comma-separated from gemini, openai, replicate, offline; offline is always its last tier, then the per-style placeholder. A request may name its provider first.");
     AI_TIMEOUT = Var::new("VITRINE_AI_TIMEOUT", "60s", "Timeout of one request to an AI provider (a Replicate prediction: of the whole poll).");
     GEMINI_BASE_URL = Var::new("VITRINE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta", "Gemini API base URL (`…/models/{model}:generateContent`).");

@@ -40,9 +40,20 @@ pub async fn readyz(State(state): State<ServerState>) -> Response {
             serde_json::json!({ "ok": false, "backend": app.search.name(), "error": "search unavailable" })
         }
     };
-    let ok = database.ok && redis["ok"].as_bool().unwrap_or(false) && search["ok"] == true;
+    let storage = match app.storage.health().await {
+        Ok(_) => serde_json::json!({ "ok": true, "backend": app.storage.name() }),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "readiness: storage unavailable");
+            serde_json::json!({ "ok": false, "backend": app.storage.name(), "error": "storage unavailable" })
+        }
+    };
+    let ok = database.ok
+        && redis["ok"].as_bool().unwrap_or(false)
+        && search["ok"] == true
+        && storage["ok"] == true;
     let body = serde_json::json!({
         "search": search,
+        "storage": storage,
         "status": if ok { "ready" } else { "not_ready" },
         "database": database,
         "redis": redis,
