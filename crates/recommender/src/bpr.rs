@@ -134,6 +134,7 @@ mod tests {
 
     #[test]
     fn learns_which_cluster_a_user_belongs_to() {
+        let _rng = crate::torch_rng();
         let mut b = DatasetBuilder::new("bpr");
         for id in 0..10 {
             b.item(Item {

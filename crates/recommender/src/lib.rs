@@ -17,6 +17,15 @@
 //! [`tch`] is re-exported so that callers use the same libtorch binding.
 pub use tch;
 
+/// Tests that seed or draw from libtorch's process-global RNG hold this, so
+/// that one test's draws cannot fall between another's seed and its use
+/// (libtest runs tests on parallel threads).
+#[cfg(test)]
+pub(crate) fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub mod bpr;
 pub mod chart;
 pub mod data;

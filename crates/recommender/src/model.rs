@@ -157,6 +157,7 @@ mod tests {
 
     #[test]
     fn encoder_shapes_norms_and_determinism() {
+        let _rng = crate::torch_rng();
         let v = vectors(7);
         assert_eq!(v.size(), [12, 48]);
         let norms = v

@@ -434,6 +434,7 @@ mod tests {
 
     #[test]
     fn triplet_loss_decreases_and_separates_clusters() {
+        let _rng = crate::torch_rng();
         let data = clustered();
         let mut losses = Vec::new();
         let trained = train(&data, &small(), Device::Cpu, &mut |_| {}).unwrap();
@@ -463,6 +464,7 @@ mod tests {
 
     #[test]
     fn training_is_deterministic_for_a_seed() {
+        let _rng = crate::torch_rng();
         let data = clustered();
         let config = TrainConfig {
             epochs: 2,
@@ -483,6 +485,7 @@ mod tests {
 
     #[test]
     fn the_loss_is_zero_when_negatives_are_far() {
+        let _rng = crate::torch_rng();
         let a = Tensor::from_slice(&[1.0f32, 0.0, 0.0, 1.0]).view([2, 2]);
         let n = Tensor::from_slice(&[-1.0f32, 0.0, 0.0, -1.0]).view([2, 2]);
         let idx = Tensor::from_slice(&[0i64, 1]);
@@ -527,6 +530,7 @@ mod tests {
 
     #[test]
     fn shared_negatives_skip_the_anchors_own_items_and_easy_ones() {
+        let _rng = crate::torch_rng();
         // Anchor 0 = item 7, positive item 8; the batch's negatives are
         // item 8 (its own positive: no negative of it), a close item 9
         // (violating, 0.5 − 0 + 0.6 = 1.1) and a far one (0 term).
