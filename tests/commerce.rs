@@ -1696,9 +1696,17 @@ async fn product_list_cost_does_not_grow_with_page_size(app: TestApp) {
         store { id name } images { url } shorts(first: 3) { edges { node { id title } } } } } } }";
     let mut costs = Vec::new();
     for n in [5, 30] {
-        let before = app.metric("db_statements_total").await;
-        let data = app.gql_ok(q, json!({ "n": n }), Some(&buyer.access)).await;
-        costs.push(app.metric("db_statements_total").await - before);
+        // The counter is process-wide: background work (the search indexer
+        // catching up on the writes above) can add to one measurement, never
+        // take away, so the request's own cost is the least of three.
+        let mut cost = f64::MAX;
+        let mut data = Value::Null;
+        for _ in 0..3 {
+            let before = app.metric("db_statements_total").await;
+            data = app.gql_ok(q, json!({ "n": n }), Some(&buyer.access)).await;
+            cost = cost.min(app.metric("db_statements_total").await - before);
+        }
+        costs.push(cost);
         let edges = data["products"]["edges"].as_array().unwrap();
         assert_eq!(edges.len(), n as usize);
         assert_eq!(
