@@ -10,29 +10,7 @@ use common::{Backend, SignedIn, TestApp, code};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::{Value, json};
 
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {
-        $(
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = TestApp::spawn(Backend::Sqlite).await {
-                    super::$name(app).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = TestApp::spawn(Backend::Postgres).await {
-                    super::$name(app).await;
-                }
-            }
-        }
-        )+
-    };
-}
-
-on_both!(
+on_sqlite_and_postgres!(
     designs_are_analysed_and_found_by_colour_and_mood,
     undecodable_images_fail_the_job_not_the_design,
     products_with_stored_images_are_found_by_colour_and_mood,

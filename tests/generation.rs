@@ -53,29 +53,7 @@ async fn ready(app: &TestApp, who: &SignedIn, id: &str) -> Value {
     panic!("design {id} did not finish");
 }
 
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {
-        $(
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = TestApp::spawn(Backend::Sqlite).await {
-                    super::$name(app).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = TestApp::spawn(Backend::Postgres).await {
-                    super::$name(app).await;
-                }
-            }
-        }
-        )+
-    };
-}
-
-on_both!(
+on_sqlite_and_postgres!(
     a_generated_design_becomes_ready_and_notifies_its_owner,
     keys_replay_and_refuse_other_input
 );

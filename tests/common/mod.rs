@@ -11,6 +11,31 @@
 
 pub mod realtime;
 
+/// Runs each named `async fn(TestApp)` as two tests, `<name>::sqlite` and
+/// `<name>::postgres` (skipped, or failed in CI, when PostgreSQL is absent).
+#[macro_export]
+macro_rules! on_sqlite_and_postgres {
+    ($($name:ident),+ $(,)?) => {
+        $(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = TestApp::spawn(Backend::Sqlite).await {
+                    super::$name(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+        )+
+    };
+}
+
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
