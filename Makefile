@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto bench bench-realtime bench-ml bench-search bench-jobs ml-eval reindex clean libtorch
+.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto bench bench-realtime bench-ml bench-search bench-jobs bench-media ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -86,6 +86,7 @@ bench: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin ml-bench
 	$(CARGO) run --release -p vitrine-bench --bin search-bench
 	$(CARGO) run --release -p vitrine-bench --bin jobs-bench
+	$(CARGO) run --release -p vitrine-bench --bin media-bench
 
 ## bench-search: only the search benchmark (100,000 products + 100,000 posts).
 bench-search: libtorch
@@ -99,6 +100,11 @@ reindex: libtorch
 ## bench-jobs: only the job-queue benchmark (SQLite and PostgreSQL, 1 and 2 instances).
 bench-jobs: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin jobs-bench
+
+## bench-media: only the media benchmark (colour analysis, offline generation,
+## image variants, generateDesign → DESIGN_READY with a fake provider).
+bench-media: libtorch
+	$(CARGO) run --release -p vitrine-bench --bin media-bench
 
 ## bench-realtime: only the WebSocket benchmark (10,000 idle subscribers).
 bench-realtime: libtorch

@@ -187,11 +187,7 @@ pub async fn seed(
         async move {
             register(
                 svc,
-                Registration {
-                    email,
-                    password: USER_PASSWORD.into(),
-                    nickname,
-                },
+                Registration::unverified(email, USER_PASSWORD.into(), nickname),
                 DeviceInfo::default(),
             )
             .await
@@ -315,6 +311,7 @@ pub async fn seed(
                     format!("https://images.demo.vitrine.dev/p/{}-{n}-1.jpg", store.id),
                     format!("https://images.demo.vitrine.dev/p/{}-{n}-2.jpg", store.id),
                 ]),
+                image_upload_ids: None,
             };
             let product = catalog::create_product(db, &state.events, &state.jobs, &seller, fields)
                 .await
@@ -338,6 +335,7 @@ pub async fn seed(
                             "https://images.demo.vitrine.dev/s/{}-{s}.jpg",
                             product.id
                         )),
+                        thumbnail_upload_id: None,
                         duration_secs: rng.random_range(8..=60),
                         source: *[
                             ShortSource::Upload,
@@ -448,6 +446,7 @@ pub async fn seed(
                             rating,
                             body: text.into(),
                             images: vec![],
+                            photo_upload_ids: vec![],
                         },
                     )
                     .await
@@ -569,7 +568,10 @@ async fn community(
     summary: &mut Summary,
     shoppers: &[user::Model],
 ) -> anyhow::Result<()> {
-    use crate::domain::community::{self, designs, media, posts, social};
+    use crate::domain::{
+        community::{self, designs, posts, social},
+        uploads as media,
+    };
     use crate::entities::{design::DesignVisibility, like::LikeTarget};
     let db = &state.db;
     let png = demo_png();
@@ -581,11 +583,11 @@ async fn community(
     for (i, name) in CREATORS.iter().enumerate() {
         let creator = register(
             &svc,
-            Registration {
-                email: format!("creator{}@demo.vitrine.dev", i + 1),
-                password: USER_PASSWORD.into(),
-                nickname: (*name).into(),
-            },
+            Registration::unverified(
+                format!("creator{}@demo.vitrine.dev", i + 1),
+                USER_PASSWORD.into(),
+                (*name).into(),
+            ),
             DeviceInfo::default(),
         )
         .await
@@ -635,10 +637,13 @@ async fn community(
                     db,
                     &state.events,
                     state.storage.as_ref(),
+                    &state.jobs,
                     &creator,
-                    text,
-                    Some(design.id),
-                    vec![],
+                    posts::NewPost {
+                        body: text,
+                        design_id: Some(design.id),
+                        images: posts::PostImages::default(),
+                    },
                 )
                 .await
                 .map_err(fail)?;

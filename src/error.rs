@@ -66,6 +66,19 @@ pub enum AppError {
     IdempotencyKeyReused,
     /// The same key and input are being processed by another request.
     InProgress,
+    /// A pre-signed upload, named in `field`, that `confirmUpload` has not
+    /// accepted.
+    UploadNotConfirmed {
+        field: String,
+    },
+    /// A pre-signed upload whose URL expired before it was confirmed.
+    UploadExpired {
+        field: String,
+    },
+    /// Asked again before the cooldown ended.
+    Cooldown {
+        retry_after_secs: i64,
+    },
     Internal(anyhow::Error),
 }
 
@@ -124,6 +137,15 @@ impl AppError {
             Self::InProgress => {
                 "a request with this idempotency key is still being processed; retry shortly".into()
             }
+            Self::UploadNotConfirmed { .. } => {
+                "this upload is not confirmed yet: call confirmUpload after the PUT".into()
+            }
+            Self::UploadExpired { .. } => {
+                "this upload expired before it was confirmed; request a new upload URL".into()
+            }
+            Self::Cooldown { retry_after_secs } => {
+                format!("asked too soon: try again in {retry_after_secs} s")
+            }
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -147,6 +169,9 @@ impl AppError {
             Self::OutOfStock { .. } => ErrorCode::OutOfStock,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::InProgress => ErrorCode::InProgress,
+            Self::UploadNotConfirmed { .. } => ErrorCode::UploadNotConfirmed,
+            Self::UploadExpired { .. } => ErrorCode::UploadExpired,
+            Self::Cooldown { .. } => ErrorCode::Cooldown,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -180,10 +205,14 @@ impl ErrorExtensions for AppError {
             ext.set("code", self.code());
             match self {
                 Self::Unauthenticated(reason) => ext.set("reason", reason.as_str()),
-                Self::Validation { field, .. } | Self::Conflict { field, .. } => {
-                    ext.set("field", field.as_str())
-                }
+                Self::Validation { field, .. }
+                | Self::Conflict { field, .. }
+                | Self::UploadNotConfirmed { field }
+                | Self::UploadExpired { field } => ext.set("field", field.as_str()),
                 Self::NotFound { entity } => ext.set("entity", *entity),
+                Self::Cooldown { retry_after_secs } => {
+                    ext.set("retryAfterSeconds", *retry_after_secs)
+                }
                 Self::OutOfStock { product_id } => ext.set(
                     "productId",
                     crate::conventions::encode_id("Product", *product_id).to_string(),

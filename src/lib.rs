@@ -46,6 +46,15 @@ pub struct App {
 /// Connects to the database (running pending migrations) and Redis when
 /// configured, loads the JWT keys, and builds the schema and router.
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    build_with_clock(config, std::sync::Arc::new(jobs::SystemClock)).await
+}
+
+/// [`build`] with the clock that email codes and the security monitor
+/// read (tests move it instead of sleeping).
+pub async fn build_with_clock(
+    config: Config,
+    clock: std::sync::Arc<dyn jobs::Clock>,
+) -> anyhow::Result<App> {
     let metrics = Metrics::new();
     let jwt = JwtKeys::load(&config.jwt)?;
     let db = db::connect(&config, &metrics).await?;
@@ -97,6 +106,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             std::sync::Arc::new(infra::kv::RedisKv::new(manager.clone())),
         ),
     };
+    let security = std::sync::Arc::new(domain::security::monitor::SecurityMonitor::new(
+        kv.clone(),
+        &config.redis_prefix,
+        config.security.monitor,
+        clock,
+    ));
     let realtime = realtime::Realtime::new(pubsub, kv, &config.redis_prefix, config.realtime);
     let redis = redis.map(|(_, manager)| manager);
     let sentiment: std::sync::Arc<dyn infra::sentiment::SentimentProvider> =
@@ -109,9 +124,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         };
     let storage: std::sync::Arc<dyn infra::storage::Storage> = match &config.s3 {
         Some(s3) => std::sync::Arc::new(infra::storage::S3Storage::new(s3)?),
-        None => std::sync::Arc::new(infra::storage::LocalStorage::new(
-            config.data_dir.join("uploads"),
-        )?),
+        None => std::sync::Arc::new(
+            infra::storage::LocalStorage::new(config.data_dir.join("uploads"))?.with_url_key(
+                auth::jwt::read_or_create_secret(
+                    &config.data_dir.join("upload-url-key"),
+                    "key for signing direct-upload URLs",
+                )?,
+            ),
+        ),
     };
     let events = EventBus::new();
     let rate_limiter = protection::rate_limit::RateLimiter::new(
@@ -149,7 +169,16 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     )
     .await?;
     let jobs = jobs::JobQueue::new(jobs_db);
+    let mailer = mailer(&config)?;
+    let blocklist = std::sync::Arc::new(domain::security::blocks::Blocklist::default());
+    blocklist
+        .reload(&db)
+        .await
+        .map_err(domain::security::blocks::load_error)?;
     let state = AppState::new(StateInner {
+        mailer,
+        security,
+        blocklist,
         search,
         indexing,
         jobs,
@@ -236,4 +265,23 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The mailer `VITRINE_MAIL` names.
+fn mailer(config: &Config) -> anyhow::Result<std::sync::Arc<dyn infra::mail::Mailer>> {
+    use crate::config::security::MailBackend;
+    let mail = &config.security.mail;
+    let sender = infra::mail::Sender {
+        name: mail.sender_name.clone(),
+        email: mail.sender_email.clone(),
+    };
+    Ok(match &mail.backend {
+        MailBackend::Outbox => std::sync::Arc::new(infra::mail::OutboxMailer::new(
+            config.data_dir.join("outbox"),
+            sender,
+        )?),
+        MailBackend::Brevo { base_url, api_key } => std::sync::Arc::new(
+            infra::mail::BrevoMailer::new(base_url, api_key.expose(), sender, mail.timeout)?,
+        ),
+    })
 }

@@ -34,6 +34,12 @@ pub struct StateInner {
     pub indexing: Option<Arc<crate::domain::search_index::Indexing>>,
     /// The durable job queue (enqueue, administer).
     pub jobs: crate::jobs::JobQueue,
+    /// Delivers mail for the `MAIL_SEND` job.
+    pub mailer: Arc<dyn crate::infra::mail::Mailer>,
+    /// Failed logins, invalid tokens and the alerts they raise (AUTH-6).
+    pub security: Arc<crate::domain::security::monitor::SecurityMonitor>,
+    /// Addresses refused before any work.
+    pub blocklist: Arc<crate::domain::security::blocks::Blocklist>,
 }
 
 impl AppState {

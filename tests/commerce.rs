@@ -628,11 +628,27 @@ async fn lines_advance_to_delivery_then_one_review(app: TestApp) {
             .is_null()
     );
 
-    // Review after delivery, once; aggregates exact.
+    // Review after delivery, once, with a photo the buyer uploaded
+    // directly; aggregates exact.
+    let photo = app.direct_upload(buyer, "image/png", common::png()).await;
+    let review_m = "mutation($i: CreateReviewInput!) { createReview(input: $i) { id rating author { nickname } photos { url width height } } }";
+    let mut review_input = review_input;
+    review_input["i"]["photoUploadIds"] = json!([photo]);
     let r = app
         .gql_ok(review_m, review_input.clone(), Some(&buyer.access))
         .await;
     assert_eq!(r["createReview"]["author"]["nickname"], "buyer");
+    let photos = &r["createReview"]["photos"];
+    assert_eq!(
+        (photos[0]["width"].clone(), photos[0]["height"].clone()),
+        (json!(1), json!(1))
+    );
+    assert!(
+        photos[0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/files/{photo}.png"))
+    );
     assert_eq!(
         code(&app.gql(review_m, review_input, Some(&buyer.access)).await),
         "CONFLICT"
@@ -1150,6 +1166,25 @@ async fn review_short_store_and_inquiry_input_is_validated(app: TestApp) {
             )
             .await;
         assert_eq!(code(&body), "VALIDATION");
+    }
+    // Review photos: at most 5 with the images, confirmed, the buyer's own.
+    let (pending, _, _) = app.upload_url(&buyer, "image/png", 100).await;
+    let theirs = app.direct_upload(&seller, "image/png", common::png()).await;
+    let six: Vec<String> = (0..6).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    for (photos, expected) in [
+        (json!(six), "VALIDATION"),
+        (json!(["not-an-id"]), "VALIDATION"),
+        (json!([pending]), "UPLOAD_NOT_CONFIRMED"),
+        (json!([theirs]), "NOT_FOUND"),
+    ] {
+        let body = app
+            .gql(
+                review,
+                json!({ "i": { "productId": pid, "rating": 5, "body": "x", "photoUploadIds": photos } }),
+                Some(&buyer.access),
+            )
+            .await;
+        assert_eq!(code(&body), expected, "{photos}");
     }
     let add_short = "mutation($i: AddShortInput!) { addShort(input: $i) { id } }";
     let short = |patch: Value| {

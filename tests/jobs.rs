@@ -691,18 +691,25 @@ async fn reindex_swaps_a_fresh_index_in(app: TestApp) {
     .await;
     assert_eq!(done.state, JobState::Succeeded, "{done:?}");
     assert!(done.result.unwrap().contains("documents"));
+    // Every sign-up during the rebuild is in the new index (the last ones
+    // within the indexer's one-second commit).
     for i in 0..10 {
-        let found = app
-            .gql_ok(
-                SEARCH_USERS,
-                json!({ "q": format!("nightowl{i}") }),
-                Some(&admin.access),
-            )
-            .await;
-        assert_eq!(
-            found["search"]["users"]["totalCount"], 1,
-            "nightowl{i} after the swap"
-        );
+        let mut total = Value::Null;
+        for _ in 0..50 {
+            let found = app
+                .gql_ok(
+                    SEARCH_USERS,
+                    json!({ "q": format!("nightowl{i}") }),
+                    Some(&admin.access),
+                )
+                .await;
+            total = found["search"]["users"]["totalCount"].clone();
+            if total == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(total, 1, "nightowl{i} after the swap");
     }
     let live_after = index_dirs(&search_root);
     assert_eq!(live_after.len(), 1, "{live_after:?}");

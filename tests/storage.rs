@@ -1,8 +1,9 @@
 //! Object storage (OPS-4) on a real S3-compatible server: moto, from PyPI,
 //! installed into the project virtualenv by `make test` and started here on
-//! 127.0.0.1. Uploads, generated images and their colour analysis go
-//! through the bucket; a bucket that cannot be written leaves nothing
-//! behind; readiness reports the storage.
+//! 127.0.0.1. Uploads, generated images, their variants and colour analysis
+//! go through the bucket; direct uploads PUT to pre-signed URLs of it; a
+//! bucket that cannot be written leaves nothing behind; readiness reports
+//! the storage.
 mod common;
 
 use std::{io::Cursor, path::PathBuf, process::Stdio, time::Duration};
@@ -75,6 +76,21 @@ impl Moto {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// The bucket's keys once there are `n` of them (jobs write in the
+/// background), for up to 30 s.
+async fn eventually_keys(moto: &Moto, bucket: &str, n: usize) -> Vec<String> {
+    let mut keys = Vec::new();
+    for _ in 0..300 {
+        keys = moto.keys(bucket).await;
+        if keys.len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(keys.len(), n, "{keys:?}");
+    keys
 }
 
 fn s3_vars<'a>(moto: &'a Moto, bucket: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -150,12 +166,23 @@ async fn uploads_and_generated_images_live_in_the_bucket() {
         !design["colorTheme"].is_null(),
         "the job read the generated image back: {design:#}"
     );
-    // Both objects are in the bucket under the prefix, and served at /files.
-    let keys = moto.keys("vitrine-media").await;
-    assert_eq!(keys.len(), 2, "{keys:?}");
-    assert!(
-        keys.iter()
-            .all(|k| k.starts_with("tenant-a/") && k.ends_with(".png")),
+    // Both images and their thumbnails and WebP variants (by a job) are in
+    // the bucket under the prefix, and served at /files.
+    let keys = eventually_keys(&moto, "vitrine-media", 6).await;
+    assert!(keys.iter().all(|k| k.starts_with("tenant-a/")), "{keys:?}");
+    assert_eq!(
+        keys.iter().filter(|k| k.ends_with(".png")).count(),
+        2,
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter().filter(|k| k.ends_with("-thumb.webp")).count(),
+        2,
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter().filter(|k| k.ends_with("-full.webp")).count(),
+        2,
         "{keys:?}"
     );
     let served = app
@@ -224,4 +251,126 @@ async fn a_bucket_that_cannot_be_written_leaves_nothing_behind() {
         )
         .await;
     assert_eq!(mine["designs"]["edges"], json!([]));
+}
+
+/// Direct uploads on S3: the client PUTs to a pre-signed URL of the bucket
+/// (never through the API); `confirmUpload` reads the object back; an
+/// expired upload's object is deleted from the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_uploads_go_straight_to_the_bucket() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    moto.create_bucket("vitrine-direct").await;
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, &s3_vars(&moto, "vitrine-direct")).await
+    else {
+        return;
+    };
+    let user = app.register("direct-s3@example.com", "direct").await;
+    let photo = png();
+    let (id, url, headers) = app.upload_url(&user, "image/png", photo.len()).await;
+    assert!(
+        url.starts_with(&format!("{}/vitrine-direct/tenant-a/{id}.png?", moto.url)),
+        "{url}"
+    );
+    assert!(
+        url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires="),
+        "{url}"
+    );
+    // Unconfirmed: not usable yet.
+    let post = "mutation($i: CreatePostInput!) { createPost(input: $i) { id images { width thumbnailUrl } } }";
+    let body = app
+        .gql(
+            post,
+            json!({ "i": { "body": "s3", "imageUploadIds": [id] } }),
+            Some(&user.access),
+        )
+        .await;
+    assert_eq!(code(&body), "UPLOAD_NOT_CONFIRMED");
+    assert!(
+        app.put_upload(&url, &headers, photo.clone())
+            .await
+            .is_success()
+    );
+    assert_eq!(
+        moto.keys("vitrine-direct").await,
+        vec![format!("tenant-a/{id}.png")]
+    );
+    let confirmed = app
+        .gql_ok(
+            "mutation($id: ID!) { confirmUpload(id: $id) { status size image { url width height } } }",
+            json!({ "id": id }),
+            Some(&user.access),
+        )
+        .await;
+    assert_eq!(confirmed["confirmUpload"]["status"], "CONFIRMED");
+    assert_eq!(confirmed["confirmUpload"]["size"], photo.len());
+    assert_eq!(confirmed["confirmUpload"]["image"]["width"], 240);
+    let served = app
+        .http
+        .get(app.url(confirmed["confirmUpload"]["image"]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.bytes().await.unwrap().to_vec(), photo);
+    let keys = eventually_keys(&moto, "vitrine-direct", 3).await;
+    assert!(
+        keys.contains(&format!("tenant-a/{id}-thumb.webp")),
+        "{keys:?}"
+    );
+    let created = app
+        .gql_ok(
+            post,
+            json!({ "i": { "body": "s3", "imageUploadIds": [id] } }),
+            Some(&user.access),
+        )
+        .await;
+    assert_eq!(created["createPost"]["images"][0]["width"], 240);
+
+    // Too large an object is refused at confirmation and deleted.
+    let (big, url, headers) = app.upload_url(&user, "image/png", 100).await;
+    assert!(
+        app.put_upload(&url, &headers, photo.clone())
+            .await
+            .is_success()
+    );
+    let body = app
+        .gql(
+            "mutation($id: ID!) { confirmUpload(id: $id) { status } }",
+            json!({ "id": big }),
+            Some(&user.access),
+        )
+        .await;
+    assert_eq!(code(&body), "VALIDATION");
+    assert!(
+        !moto
+            .keys("vitrine-direct")
+            .await
+            .contains(&format!("tenant-a/{big}.png"))
+    );
+
+    // An expired one: its object leaves the bucket with it.
+    let (late, url, headers) = app.upload_url(&user, "image/png", photo.len()).await;
+    assert!(app.put_upload(&url, &headers, photo).await.is_success());
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.state.db;
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE uploads SET expires_at = ? WHERE id = ?",
+        [
+            (chrono::Utc::now() - chrono::Duration::seconds(5))
+                .to_rfc3339()
+                .into(),
+            late.clone().into(),
+        ],
+    ))
+    .await
+    .unwrap();
+    let removed = vitrine::domain::uploads::direct::expire(db, app.state.storage.as_ref())
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
+    assert!(removed <= 1, "the scheduled run may have come first");
+    let keys = moto.keys("vitrine-direct").await;
+    assert!(!keys.contains(&format!("tenant-a/{late}.png")), "{keys:?}");
+    assert!(keys.contains(&format!("tenant-a/{id}.png")), "{keys:?}");
 }

@@ -5,6 +5,15 @@
 /// and data directory, quiet logs, and rate limits no single client reaches
 /// (measure the queries, not the rate limiter's refusals).
 pub fn config(database_url: &str, data_dir: &str) -> anyhow::Result<vitrine::config::Config> {
+    config_with(database_url, data_dir, &[])
+}
+
+/// [`config`] with more variables; `extra` wins over the defaults above.
+pub fn config_with(
+    database_url: &str,
+    data_dir: &str,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<vitrine::config::Config> {
     let loader_delay = std::env::var("VITRINE_LOADER_DELAY").unwrap_or_else(|_| "1ms".into());
     let vars = [
         ("VITRINE_LOADER_DELAY", loader_delay.as_str()),
@@ -19,7 +28,9 @@ pub fn config(database_url: &str, data_dir: &str) -> anyhow::Result<vitrine::con
         ("VITRINE_RATE_LIMIT_IP", "1000000000/60s"),
     ];
     Ok(vitrine::config::Config::from_lookup(|k| {
-        vars.iter()
+        extra
+            .iter()
+            .chain(vars.iter())
             .find(|(n, _)| *n == k)
             .map(|(_, v)| (*v).to_owned())
     })?)

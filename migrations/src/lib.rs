@@ -13,6 +13,8 @@ mod m20261123_000008_create_recommendation_feedback;
 mod m20261130_000009_create_jobs;
 mod m20261130_000010_create_color_swatches;
 mod m20261130_000011_design_generation;
+mod m20261130_000012_direct_uploads;
+mod m20261130_000013_account_security;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_create_jobs::Migration),
             Box::new(m20261130_000010_create_color_swatches::Migration),
             Box::new(m20261130_000011_design_generation::Migration),
+            Box::new(m20261130_000012_direct_uploads::Migration),
+            Box::new(m20261130_000013_account_security::Migration),
         ]
     }
 }

@@ -164,6 +164,20 @@ pub async fn load_viewer(
     {
         return Ok(Err(AuthFailure::SessionRevoked));
     }
+    let actual = crate::auth::jwt::role_name(user.role);
+    if claims.role != actual {
+        // The database is the authority: served as `user.role`; the stale
+        // (or tampered) claim is reported.
+        let outlets = crate::domain::security::monitor::Outlets {
+            db: &state.db,
+            events: &state.events,
+            jobs: &state.jobs,
+        };
+        state
+            .security
+            .rbac_mismatch(&outlets, user.id, &claims.role, actual)
+            .await;
+    }
     let now = Utc::now();
     if now - session.last_seen_at > ChronoDuration::seconds(LAST_SEEN_GRANULARITY_SECS) {
         session::Entity::update_many()

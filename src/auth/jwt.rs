@@ -73,7 +73,10 @@ impl JwtKeys {
                 DecodingKey::from_secret(secret.expose().as_bytes()),
             ),
             (JwtKeySource::GeneratedSecretFile(path), _) => {
-                let secret = read_or_create_secret(path)?;
+                let secret = read_or_create_secret(
+                    path,
+                    "development JWT secret; set VITRINE_JWT_SECRET in production",
+                )?;
                 (
                     EncodingKey::from_secret(&secret),
                     DecodingKey::from_secret(&secret),
@@ -190,7 +193,9 @@ pub fn role_name(role: Role) -> &'static str {
 
 /// Development convenience: a random 48-byte secret kept in the data directory
 /// so that tokens survive a restart. Never used in production (config refuses).
-fn read_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// Reads a generated secret, or writes a new random one (mode 0600); `what`
+/// names it in the warning.
+pub(crate) fn read_or_create_secret(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     if let Ok(existing) = std::fs::read(path)
         && existing.len() >= 32
     {
@@ -207,7 +212,7 @@ fn read_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
-    tracing::warn!(path = %path.display(), "generated a development JWT secret; set VITRINE_JWT_SECRET in production");
+    tracing::warn!(path = %path.display(), "generated a {what}");
     Ok(encoded)
 }
 

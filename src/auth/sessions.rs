@@ -48,6 +48,30 @@ pub struct Registration {
     pub email: String,
     pub password: String,
     pub nickname: String,
+    /// `ko` or `en`.
+    pub locale: String,
+    /// A VERIFY_EMAIL token of the address (AUTH-5), used in the sign-up's
+    /// transaction; required when `verification_required`.
+    pub verification_token: Option<String>,
+    pub verification_required: bool,
+    /// The clock verification tokens are checked against.
+    pub now: DateTime<Utc>,
+}
+
+impl Registration {
+    /// A Korean-language sign-up without email verification (seeding,
+    /// administration).
+    pub fn unverified(email: String, password: String, nickname: String) -> Self {
+        Self {
+            email,
+            password,
+            nickname,
+            locale: "ko".to_owned(),
+            verification_token: None,
+            verification_required: false,
+            now: Utc::now(),
+        }
+    }
 }
 
 pub struct Services<'a> {
@@ -77,11 +101,29 @@ pub async fn register(
     {
         return Err(email_taken());
     }
+    if input.verification_required && input.verification_token.is_none() {
+        return Err(AppError::validation(
+            "emailVerificationToken",
+            "verify the address first: requestEmailCode, then verifyEmailCode",
+        ));
+    }
     let password_hash = password::hash(input.password).await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(svc.db).await?;
+    if let Some(token) = &input.verification_token {
+        crate::domain::security::codes::consume_token(
+            &txn,
+            input.now,
+            &email,
+            crate::domain::security::Purpose::VerifyEmail,
+            token,
+            "emailVerificationToken",
+        )
+        .await?;
+    }
     let inserted = user::ActiveModel {
         email: Set(email),
+        locale: Set(input.locale),
         password_hash: Set(Some(password_hash)),
         nickname: Set(nickname),
         role: Set(Role::Buyer),

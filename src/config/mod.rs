@@ -23,6 +23,7 @@ pub mod ai;
 pub mod auth;
 pub mod jobs;
 pub mod protection;
+pub mod security;
 pub mod services;
 pub mod vars;
 
@@ -65,6 +66,8 @@ pub struct Config {
     pub env: Environment,
     /// AI design generation's providers (COMM-2).
     pub ai: ai::AiConfig,
+    /// Mail, email verification and the security monitor (AUTH-5, AUTH-6).
+    pub security: security::SecurityConfig,
     pub bind: SocketAddr,
     /// May carry a password: log [`Config::database_url_redacted`] instead.
     pub database_url: Secret,
@@ -81,6 +84,8 @@ pub struct Config {
     pub s3: Option<crate::infra::storage::S3Settings>,
     pub loader_delay: Duration,
     pub upload_max_bytes: u64,
+    /// Lifetime of a direct-upload URL, and of its upload unconfirmed.
+    pub upload_url_ttl: Duration,
     pub public_url: String,
     pub feed_weights: FeedWeights,
     pub shutdown_grace: Duration,
@@ -223,6 +228,14 @@ impl Config {
             return Err(invalid(vars::LOADER_DELAY.name, "must be at most 100ms"));
         }
         let upload_max_bytes = env.number(&vars::UPLOAD_MAX_BYTES, 1024..=100 * 1024 * 1024)?;
+        let upload_url_ttl = env.duration(&vars::UPLOAD_URL_TTL)?;
+        if !(Duration::from_secs(60)..=Duration::from_secs(7 * 86_400)).contains(&upload_url_ttl) {
+            // S3 pre-signed URLs last at most seven days.
+            return Err(invalid(
+                vars::UPLOAD_URL_TTL.name,
+                "must be between 1m and 7d",
+            ));
+        }
         let public_url = env
             .http_url(&vars::PUBLIC_URL)
             .map_err(|_| invalid(vars::PUBLIC_URL.name, "expected an http(s) origin"))?
@@ -248,9 +261,11 @@ impl Config {
         let jobs = jobs::parse(&env)?;
         let search = services::search(&env)?;
         let ai = ai::parse(&env)?;
+        let security = security::parse(&env)?;
 
         Ok(Self {
             ai,
+            security,
             ml,
             jobs,
             search,
@@ -274,6 +289,7 @@ impl Config {
             s3,
             loader_delay,
             upload_max_bytes,
+            upload_url_ttl,
             public_url,
             feed_weights,
             shutdown_grace,

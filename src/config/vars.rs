@@ -140,6 +140,14 @@ variables! {
     ADMIN_PASSWORD = Var::unset("VITRINE_ADMIN_PASSWORD", "(unset)", "Password of `vitrine admin create` when `--password` is not given (kept out of the shell history).");
     CORS_ORIGINS = Var::unset("VITRINE_CORS_ORIGINS", "* (development) / none (production)", "Comma-separated browser origins allowed by CORS, or `*`.");
     UPLOAD_MAX_BYTES = Var::new("VITRINE_UPLOAD_MAX_BYTES", "10485760", "Largest accepted image upload; JPEG, PNG and WebP only, sniffed from the bytes.").shown_as("10485760 (10 MiB)");
+    MAIL = Var::new("VITRINE_MAIL", "outbox", "Who delivers mail (AUTH-5): `outbox` (every message an .eml file under $VITRINE_DATA_DIR/outbox, listed by `adminOutbox`) or `brevo` (Brevo's transactional email API).");
+    MAIL_FROM = Var::new("VITRINE_MAIL_FROM", "vitrine <no-reply@vitrine.local>", "The sender of every message (`Name <address>`).");
+    BREVO_BASE_URL = Var::new("VITRINE_BREVO_BASE_URL", "https://api.brevo.com/v3", "Brevo API base URL (`POST …/smtp/email`).");
+    BREVO_API_KEY = Var::unset("VITRINE_BREVO_API_KEY", "(unset)", "Brevo API key (`api-key` header); required with VITRINE_MAIL=brevo.");
+    REQUIRE_EMAIL_VERIFICATION = Var::new("VITRINE_REQUIRE_EMAIL_VERIFICATION", "false", "`true`: `register` needs an `emailVerificationToken` of the same address (requestEmailCode → verifyEmailCode).");
+    SECURITY_LOGIN_THRESHOLD = Var::new("VITRINE_SECURITY_LOGIN_THRESHOLD", "5", "Failed logins of one account (or from one IP) within 5 minutes that raise a security alert (muted 30 minutes per account or IP).");
+    SECURITY_TOKEN_THRESHOLD = Var::new("VITRINE_SECURITY_TOKEN_THRESHOLD", "20", "Invalid access tokens from one IP within an hour that make it a block-list candidate (`securityCandidates`).");
+    UPLOAD_URL_TTL = Var::new("VITRINE_UPLOAD_URL_TTL", "15m", "How long a `createUploadUrl` URL accepts the PUT; an upload still unconfirmed then is removed (1m to 7d).");
     PUBLIC_URL = Var::unset("VITRINE_PUBLIC_URL", "(unset: relative /files/… URLs)", "Origin prefixed to file URLs, e.g. https://api.example.com.");
     FEED_WEIGHTS = Var::new("VITRINE_FEED_WEIGHTS", "0.4,0.25,0.2,0.15", "Home feed weights: behaviour, social, trending, recency (each 0 to 1).");
     LOADER_DELAY = Var::new("VITRINE_LOADER_DELAY", "1ms", "How long a DataLoader gathers keys before it runs one batched statement.");

@@ -75,6 +75,9 @@ pub struct ProfileUpdate {
     pub birth_date: Option<NaiveDate>,
     pub current_password: Option<String>,
     pub new_password: Option<String>,
+    /// A new address: needs a VERIFY_EMAIL token of it (AUTH-5), checked
+    /// at `now`.
+    pub email: Option<(String, String, chrono::DateTime<Utc>)>,
 }
 
 pub async fn update_profile(
@@ -119,8 +122,24 @@ pub async fn update_profile(
         }
     };
     let password_changed = new_hash.is_some();
+    let new_email = match &update.email {
+        Some((raw, _, _)) => Some(normalize_email(raw)?).filter(|e| *e != user.email),
+        None => None,
+    };
     let txn = crate::db::begin_write(db).await?;
     let mut active = user.clone().into_active_model();
+    if let (Some(email), Some((_, token, now))) = (&new_email, &update.email) {
+        crate::domain::security::codes::consume_token(
+            &txn,
+            *now,
+            email,
+            crate::domain::security::Purpose::VerifyEmail,
+            token,
+            "emailVerificationToken",
+        )
+        .await?;
+        active.email = Set(email.clone());
+    }
     if let Some(nickname) = nickname {
         active.nickname = Set(nickname);
     }
@@ -134,7 +153,12 @@ pub async fn update_profile(
         active.password_hash = Set(Some(hash));
     }
     active.updated_at = Set(Utc::now());
-    let updated = active.update(&txn).await?;
+    let updated = active.update(&txn).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("email", "an account with this email already exists")
+        }
+        _ => e.into(),
+    })?;
     if password_changed {
         // Every other device must sign in again with the new password.
         revoke_all_sessions(

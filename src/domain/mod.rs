@@ -6,11 +6,14 @@ pub mod color;
 pub mod commerce;
 pub mod community;
 pub mod idempotency;
+pub mod mail;
 pub mod partners;
 pub mod realtime;
 pub mod recommendations;
 pub mod search;
 pub mod search_index;
+pub mod security;
+pub mod uploads;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};
 

@@ -8,6 +8,8 @@ pub struct Model {
     pub id: i64,
     pub product_id: i64,
     pub url: String,
+    /// The upload behind a stored photo; none for an external URL.
+    pub upload_id: Option<String>,
     pub position: i32,
 }
 

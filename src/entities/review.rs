@@ -14,6 +14,8 @@ pub struct Model {
     pub body: String,
     /// JSON array of image URLs.
     pub images: String,
+    /// JSON array of the photos' upload ids (stored photos, in order).
+    pub photo_upload_ids: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -12,6 +12,8 @@ pub struct Model {
     pub description: String,
     pub video_url: String,
     pub thumbnail_url: Option<String>,
+    /// The upload behind a stored thumbnail (`thumbnail_url` then points at it).
+    pub thumbnail_upload_id: Option<String>,
     pub duration_secs: i32,
     pub source: ShortSource,
     pub view_count: i64,

@@ -22,6 +22,8 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub follower_count: i64,
     pub following_count: i64,
+    /// `ko` or `en`: the language of the account's mail.
+    pub locale: String,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

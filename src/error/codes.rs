@@ -70,6 +70,14 @@ codes! {
         OutOfStock => "OUT_OF_STOCK",
         IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         InProgress => "IN_PROGRESS",
+        /// A pre-signed upload used (or used again) before `confirmUpload`
+        /// accepted it.
+        UploadNotConfirmed => "UPLOAD_NOT_CONFIRMED",
+        /// A pre-signed upload's time ran out before it was confirmed.
+        UploadExpired => "UPLOAD_EXPIRED",
+        /// Asked again too soon (an email code); `retryAfterSeconds` says
+        /// when.
+        Cooldown => "COOLDOWN",
         Internal => "INTERNAL",
     }
 }

@@ -26,6 +26,11 @@ pub trait Kv: Send + Sync + 'static {
     async fn zrem(&self, key: &str, member: &str) -> anyhow::Result<()>;
     /// For each key, how many members score at least `min`.
     async fn zcount_at_least(&self, keys: &[String], min: i64) -> anyhow::Result<Vec<u64>>;
+    /// Removes the members of `key` that score below `min` (a sliding
+    /// window's old entries).
+    async fn zremrange_below(&self, key: &str, min: i64) -> anyhow::Result<()>;
+    /// Removes `key`.
+    async fn delete(&self, key: &str) -> anyhow::Result<()>;
     fn backend(&self) -> &'static str;
 }
 
@@ -72,6 +77,22 @@ impl Kv for MemoryKv {
                     .unwrap_or(0)
             })
             .collect())
+    }
+
+    async fn zremrange_below(&self, key: &str, min: i64) -> anyhow::Result<()> {
+        let mut sets = crate::sync::lock(&self.sets);
+        if let Some(set) = sets.get_mut(key) {
+            set.retain(|_, score| *score >= min);
+            if set.is_empty() {
+                sets.remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        crate::sync::lock(&self.sets).remove(key);
+        Ok(())
     }
 
     fn backend(&self) -> &'static str {
@@ -142,6 +163,22 @@ impl Kv for RedisKv {
             pipe.cmd("ZCOUNT").arg(key).arg(min).arg("+inf");
         }
         self.run::<Vec<u64>>(&pipe).await
+    }
+
+    async fn zremrange_below(&self, key: &str, min: i64) -> anyhow::Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("ZREMRANGEBYSCORE")
+            .arg(key)
+            .arg("-inf")
+            .arg(format!("({min}"))
+            .ignore();
+        self.run::<()>(&pipe).await
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("DEL").arg(key).ignore();
+        self.run::<()>(&pipe).await
     }
 
     fn backend(&self) -> &'static str {

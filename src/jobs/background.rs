@@ -52,6 +52,13 @@ impl Background {
                 realtime.bridge(state.events.subscribe(), on_lag),
             );
         }
+        bg.spawn(
+            "blocklist-reload",
+            crate::domain::security::blocks::keep_loaded(
+                state.blocklist.clone(),
+                state.jobs.db().clone(),
+            ),
+        );
         crate::domain::recommendations::load_current(
             &state.recommender,
             state.jobs.db(),

@@ -20,9 +20,18 @@ use crate::{
         color::store::{self as colors, AnalyzeColors},
         community::generation::{self, GenerateDesign},
         idempotency,
+        mail::{self, SendMail},
         realtime::notifications::{self, NewNotification},
         recommendations::{self, TRAINING_KEY, TrainRecommender},
         search_index::{self, ReindexSearch},
+        security::{
+            anomaly::{self, CheckSignupBurst, CheckSignups},
+            monitor::Outlets,
+        },
+        uploads::{
+            direct::{self, ExpireUploads},
+            variants::{self, MakeVariants},
+        },
     },
     entities::notification::NotificationKind,
     state::AppState,
@@ -133,6 +142,54 @@ pub fn registry(state: &AppState) -> Registry {
         let (db, storage, events) = (db.clone(), storage.clone(), events.clone());
         async move { colors::run(&db, storage.as_ref(), &events, &job).await }
     });
+    let (db, storage) = (state.jobs.db().clone(), state.storage.clone());
+    registry.register::<MakeVariants, _, _>(move |_ctx, job| {
+        let (db, storage) = (db.clone(), storage.clone());
+        async move { variants::run(&db, storage.as_ref(), &job).await }
+    });
+    let (db, storage) = (state.jobs.db().clone(), state.storage.clone());
+    registry.register::<ExpireUploads, _, _>(move |_ctx, _job| {
+        let (db, storage) = (db.clone(), storage.clone());
+        async move {
+            let removed = direct::expire(&db, storage.as_ref())
+                .await
+                .map_err(crate::error::AppError::into_anyhow)?;
+            Ok(format!("{removed} expired uploads removed"))
+        }
+    });
+    let (db, mailer) = (state.jobs.db().clone(), state.mailer.clone());
+    registry.register::<SendMail, _, _>(move |ctx, job| {
+        let (db, mailer) = (db.clone(), mailer.clone());
+        async move { mail::run(&db, mailer.as_ref(), &ctx, &job).await }
+    });
+    let s = state.clone();
+    registry.register::<CheckSignups, _, _>(move |_ctx, _job| {
+        let s = s.clone();
+        async move {
+            let out = Outlets {
+                db: s.jobs.db(),
+                events: &s.events,
+                jobs: &s.jobs,
+            };
+            anomaly::daily(&s.security, &out, s.security.now())
+                .await
+                .map_err(crate::error::AppError::into_anyhow)
+        }
+    });
+    let s = state.clone();
+    registry.register::<CheckSignupBurst, _, _>(move |_ctx, _job| {
+        let s = s.clone();
+        async move {
+            let out = Outlets {
+                db: s.jobs.db(),
+                events: &s.events,
+                jobs: &s.jobs,
+            };
+            anomaly::burst(&s.security, &out, s.security.now())
+                .await
+                .map_err(crate::error::AppError::into_anyhow)
+        }
+    });
     let s = state.clone();
     registry.register::<GenerateDesign, _, _>(move |ctx, job| {
         let s = s.clone();
@@ -186,6 +243,24 @@ pub fn periodic(config: &Config, backend: sea_orm::DbBackend) -> Vec<Periodic> {
             None,
         ),
         Periodic::new("jobs-purge", Schedule::Every(6 * HOUR), PurgeJobs {}, None),
+        Periodic::new(
+            "signup-anomaly",
+            Schedule::DailyAt(chrono::NaiveTime::from_hms_opt(0, 10, 0).unwrap_or_default()),
+            CheckSignups {},
+            None,
+        ),
+        Periodic::new(
+            "signup-burst",
+            Schedule::Every(HOUR),
+            CheckSignupBurst {},
+            None,
+        ),
+        Periodic::new(
+            "uploads-expiry",
+            Schedule::Every(Duration::from_secs(300)),
+            ExpireUploads {},
+            None,
+        ),
     ];
     if backend == sea_orm::DbBackend::Sqlite {
         out.push(Periodic::new(

@@ -222,7 +222,15 @@ impl RateLimiter {
 /// them followed by `(` counts once (aliases included), found by a scan of
 /// the raw text so that even a document refused for its size is charged.
 pub fn auth_attempts(query: &str) -> u64 {
-    const FIELDS: [&str; 3] = ["login", "register", "refreshToken"];
+    const FIELDS: [&str; 7] = [
+        "login",
+        "register",
+        "refreshToken",
+        "requestEmailCode",
+        "verifyEmailCode",
+        "requestPasswordReset",
+        "resetPassword",
+    ];
     let bytes = query.as_bytes();
     let mut count = 0;
     let mut i = 0;

@@ -229,6 +229,8 @@ async fn open(
         &app.jwt,
         headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()),
     );
+    crate::domain::security::note_credentials(app, &credentials, Some(&peer.ip().to_string()))
+        .await;
     let (viewer, expires_at) = match &credentials {
         Credentials::Anonymous => (None, None),
         Credentials::Invalid(reason) => return unauthenticated(app, *reason),

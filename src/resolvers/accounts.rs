@@ -11,6 +11,7 @@ use super::{
     loaders::ViewerSet,
     relay::{PageArgs, connection, decode_id, encode_id},
 };
+use crate::domain::security::monitor::Outlets;
 use crate::{
     auth::{
         RoleGuard, sessions,
@@ -21,6 +22,7 @@ use crate::{
         session::{self as session_entity, RevokedReason},
         user::{self as user_entity},
     },
+    error::AppError,
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -238,6 +240,12 @@ pub struct RegisterInput {
     nickname: String,
     device_id: Option<String>,
     device_type: Option<DeviceType>,
+    /// From `verifyEmailCode`; required with
+    /// `VITRINE_REQUIRE_EMAIL_VERIFICATION=true`.
+    email_verification_token: Option<String>,
+    /// The language of the account's mail.
+    #[graphql(default_with = "super::security::Locale::Ko")]
+    locale: super::security::Locale,
 }
 
 #[derive(InputObject)]
@@ -256,6 +264,9 @@ pub struct UpdateMeInput {
     /// Required together with `newPassword`.
     current_password: Option<String>,
     new_password: Option<String>,
+    /// A new address, with `emailVerificationToken` of it (verifyEmailCode).
+    email: Option<String>,
+    email_verification_token: Option<String>,
 }
 
 fn device_info(
@@ -366,6 +377,12 @@ impl AccountsMutation {
             email: input.email,
             password: input.password,
             nickname: input.nickname,
+            locale: crate::domain::mail::Locale::from(input.locale)
+                .as_str()
+                .to_owned(),
+            verification_token: input.email_verification_token,
+            verification_required: state.config.security.require_email_verification,
+            now: state.security.now(),
         };
         Ok(
             sessions::register(&state.auth_services(), registration, device)
@@ -378,11 +395,26 @@ impl AccountsMutation {
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
         let state = state(ctx);
         let device = device_info(ctx, input.device_id, input.device_type);
-        Ok(
-            sessions::login(&state.auth_services(), &input.email, input.password, device)
-                .await?
-                .into(),
-        )
+        let ip = device.ip.clone();
+        let signed_in =
+            sessions::login(&state.auth_services(), &input.email, input.password, device).await;
+        let email = crate::domain::accounts::normalize_email(&input.email).ok();
+        match (&signed_in, email) {
+            (Err(AppError::InvalidCredentials), Some(email)) => {
+                let outlets = Outlets {
+                    db: &state.db,
+                    events: &state.events,
+                    jobs: &state.jobs,
+                };
+                state
+                    .security
+                    .login_failed(&outlets, &email, ip.as_deref())
+                    .await;
+            }
+            (Ok(_), Some(email)) => state.security.login_succeeded(&email).await,
+            _ => {}
+        }
+        Ok(signed_in?.into())
     }
 
     /// Exchanges a refresh token for a new pair. A token works once: presenting
@@ -439,6 +471,17 @@ impl AccountsMutation {
             birth_date: input.birth_date,
             current_password: input.current_password,
             new_password: input.new_password,
+            email: match (input.email, input.email_verification_token) {
+                (None, _) => None,
+                (Some(email), Some(token)) => Some((email, token, state.security.now())),
+                (Some(_), None) => {
+                    return Err(AppError::validation(
+                        "emailVerificationToken",
+                        "changing the email address needs a verification token of the new one",
+                    )
+                    .into());
+                }
+            },
         };
         let updated =
             accounts::update_profile(&state.db, &state.events, &me.user, me.session_id, update)

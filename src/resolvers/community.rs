@@ -15,16 +15,17 @@ use super::{
     },
     loaders::ViewerSet,
     relay::{PageArgs, connection, decode_id, encode_id},
+    uploads::{Image, file_url},
 };
 use crate::{
     auth::RoleGuard,
     domain::community::{
         behavior, designs, feed,
         insights::{self, Insights},
-        media::{self, CheckedImage},
         posts,
         social::{self, FollowSide},
     },
+    domain::uploads::{self, CheckedImage},
     entities::{comment, design as design_entity, like::LikeTarget, post as post_entity},
     error::AppError,
 };
@@ -119,10 +120,6 @@ pub enum FeedReason {
     Recent,
 }
 
-fn file_url(ctx: &Context<'_>, key: &str) -> String {
-    media::url_of(&state(ctx).config.public_url, key)
-}
-
 async fn upload_url(ctx: &Context<'_>, id: Option<&String>) -> Result<Option<String>> {
     let Some(id) = id else { return Ok(None) };
     Ok(loaders(ctx)
@@ -161,6 +158,14 @@ impl Design {
     }
     async fn generated_image_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         upload_url(ctx, self.0.generated_upload_id.as_ref()).await
+    }
+    /// The room photo, with its thumbnail and WebP variants.
+    async fn source_image(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
+        Image::of_upload(ctx, self.0.source_upload_id.as_ref(), 0).await
+    }
+    /// The generated image (READY designs), with its variants.
+    async fn generated_image(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
+        Image::of_upload(ctx, self.0.generated_upload_id.as_ref(), 0).await
     }
     async fn structure_description(&self) -> Option<&str> {
         self.0.structure_description.as_deref()
@@ -207,12 +212,6 @@ impl Design {
             .await?
             .map(User::new))
     }
-}
-
-#[derive(SimpleObject)]
-pub struct Image {
-    url: String,
-    position: i32,
 }
 
 /// A post (COMM-4).
@@ -266,19 +265,8 @@ impl Post {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let uploads = loaders(ctx)
-            .uploads
-            .load_many(rows.iter().map(|r| r.upload_id.clone()))
-            .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                uploads.get(&r.upload_id).map(|u| Image {
-                    url: file_url(ctx, &u.storage_key),
-                    position: r.position,
-                })
-            })
-            .collect())
+        let ids: Vec<String> = rows.iter().map(|r| r.upload_id.clone()).collect();
+        Image::of_uploads(ctx, &ids).await
     }
     /// Top-level comments, oldest first.
     async fn comments(
@@ -464,9 +452,13 @@ pub struct DesignFilterInput {
 #[derive(InputObject)]
 pub struct CreatePostInput {
     body: String,
-    /// Up to 10 JPEG, PNG or WebP images.
+    /// JPEG, PNG or WebP images sent with the request.
     #[graphql(default)]
     images: Vec<Upload>,
+    /// Confirmed uploads of the caller's, shown after `images`; up to 10
+    /// images in all.
+    #[graphql(default)]
+    image_upload_ids: Vec<ID>,
     design_id: Option<ID>,
 }
 
@@ -514,7 +506,7 @@ pub(super) async fn read_image(
     .await
     .map_err(AppError::internal)?
     .map_err(|_| AppError::validation(field, "the upload could not be read"))?;
-    Ok(media::check_image(field, bytes, max)?)
+    Ok(uploads::check_image(field, bytes, max)?)
 }
 
 fn follow_connection(
@@ -772,7 +764,8 @@ impl CommunityMutation {
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> Result<Post> {
         let me = viewer(ctx).await?;
-        if input.images.len() > posts::MAX_IMAGES {
+        // Counted before any file is read.
+        if input.images.len() + input.image_upload_ids.len() > posts::MAX_IMAGES {
             return Err(AppError::validation(
                 "images",
                 format!("at most {} images", posts::MAX_IMAGES),
@@ -784,9 +777,18 @@ impl CommunityMutation {
             .as_ref()
             .map(|d| decode_id("Design", "designId", d))
             .transpose()?;
-        let mut images = Vec::with_capacity(input.images.len());
+        let mut images = posts::PostImages {
+            sent: Vec::with_capacity(input.images.len()),
+            upload_ids: input
+                .image_upload_ids
+                .iter()
+                .map(|id| uploads::parse_id("imageUploadIds", id))
+                .collect::<Result<_, _>>()?,
+        };
         for (i, upload) in input.images.iter().enumerate() {
-            images.push(read_image(ctx, &format!("images[{i}]"), upload).await?);
+            images
+                .sent
+                .push(read_image(ctx, &format!("images[{i}]"), upload).await?);
         }
         let s = state(ctx);
         Ok(Post(
@@ -794,10 +796,13 @@ impl CommunityMutation {
                 &s.db,
                 &s.events,
                 s.storage.as_ref(),
+                &s.jobs,
                 &me.user,
-                &input.body,
-                design_id,
-                images,
+                posts::NewPost {
+                    body: &input.body,
+                    design_id,
+                    images,
+                },
             )
             .await?,
         ))

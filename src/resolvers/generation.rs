@@ -9,9 +9,12 @@ use super::{
 use crate::{
     auth::RoleGuard,
     config::ai::ProviderName,
-    domain::community::{
-        designs,
-        generation::{self, RequestSource},
+    domain::{
+        community::{
+            designs,
+            generation::{self, RequestSource},
+        },
+        uploads,
     },
     error::AppError,
     jobs::public_id,
@@ -95,7 +98,7 @@ impl GenerationMutation {
             (Some(upload), None) => {
                 RequestSource::Image(read_image(ctx, "sourceImage", upload).await?)
             }
-            (None, Some(id)) => RequestSource::Upload(upload_id(id)?),
+            (None, Some(id)) => RequestSource::Upload(uploads::parse_id("sourceUploadId", id)?),
             _ => {
                 return Err(AppError::validation(
                     "sourceImage",
@@ -133,11 +136,4 @@ impl GenerationMutation {
             job_id: ID(public_id(started.job_id)),
         })
     }
-}
-
-/// An `Upload` id: the UUID itself (uploads are named by it).
-fn upload_id(id: &ID) -> Result<String, AppError> {
-    uuid::Uuid::parse_str(id.as_str())
-        .map(|u| u.to_string())
-        .map_err(|_| AppError::validation("sourceUploadId", "`sourceUploadId` is not an upload id"))
 }

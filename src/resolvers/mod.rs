@@ -15,6 +15,8 @@ pub mod realtime;
 pub mod recommendations;
 pub mod relay;
 pub mod search;
+pub mod security;
+pub mod uploads;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -32,6 +34,7 @@ pub struct Query(
     partners::PartnersQuery,
     recommendations::RecommendationsQuery,
     search::SearchQuery,
+    security::SecurityQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -44,6 +47,8 @@ pub struct Mutation(
     realtime::RealtimeMutation,
     partners::PartnersMutation,
     recommendations::RecommendationsMutation,
+    uploads::UploadsMutation,
+    security::SecurityMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -270,6 +270,7 @@ async fn execute(
         headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()),
     );
     let client = client_info(headers, peer);
+    crate::domain::security::note_credentials(&state.app, &credentials, client.ip.as_deref()).await;
     let notes = RateLimitNotes::default();
     let with_context = |request: async_graphql::Request| {
         let request =

@@ -1,12 +1,14 @@
 //! HTTP and WebSocket surface: `/graphql` (POST, GET, GraphiQL in
 //! development), `/graphql/ws`, `/graphql/stream` (GraphQL over SSE),
-//! `/graphiql/<asset>`, `/healthz`, `/readyz`, `/metrics`, `/files/<key>`;
+//! `/graphiql/<asset>`, `/healthz`, `/readyz`, `/metrics`, `/files/<key>`,
+//! `PUT /uploads/<key>` (direct uploads to local storage);
 //! the tower layers every request passes (request id, tracing span,
 //! metrics, CORS, compression, body limit); and graceful shutdown.
 pub mod graphiql;
 pub mod graphql;
 pub mod negotiate;
 mod probes;
+mod uploads;
 
 use std::{net::SocketAddr, time::Instant};
 
@@ -67,8 +69,10 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(probes::metrics))
         .route("/files/{key}", get(probes::file))
+        .route("/uploads/{key}", axum::routing::put(uploads::put))
         .with_state(state)
         .layer(middleware::from_fn_with_state(app.clone(), limit_body))
+        .layer(middleware::from_fn_with_state(app.clone(), refuse_blocked))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -125,7 +129,7 @@ fn cors_layer(app: &AppState) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
         .allow_headers(ALLOWED_HEADERS.map(header::HeaderName::from_static))
         .expose_headers([
             header::HeaderName::from_static("x-request-id"),
@@ -183,7 +187,7 @@ fn too_large(app: &AppState, limit: usize) -> Response {
 
 /// 413 for bodies over the limit, before they are buffered: JSON and GET
 /// bodies get 1 MiB, multipart uploads room for `MAX_UPLOAD_FILES` images of
-/// `VITRINE_UPLOAD_MAX_BYTES` each. A declared `Content-Length` over the
+/// `VITRINE_UPLOAD_MAX_BYTES` each, a direct upload's PUT one image. A declared `Content-Length` over the
 /// limit is refused at once; a streamed body stops at the limit.
 async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let multipart = req
@@ -191,8 +195,11 @@ async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Re
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let direct_upload = req.method() == Method::PUT && req.uri().path().starts_with("/uploads/");
     let limit = if multipart {
         (app.config.upload_max_bytes * MAX_UPLOAD_FILES) as usize + MAX_BODY_BYTES
+    } else if direct_upload {
+        app.config.upload_max_bytes as usize
     } else {
         MAX_BODY_BYTES
     };
@@ -207,6 +214,36 @@ async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Re
     let (parts, body) = req.into_parts();
     let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, limited)).await
+}
+
+/// 403 `FORBIDDEN` for an address an admin blocked (AUTH-6), before any
+/// work; the probes stay open to the orchestrator.
+async fn refuse_blocked(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let probe = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| match peer.ip() {
+            std::net::IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(|v4| v4.to_string())
+                .unwrap_or_else(|| v6.to_string()),
+            v4 => v4.to_string(),
+        });
+    if !probe
+        && let Some(ip) = ip
+        && app.blocklist.is_blocked(&ip, app.security.now())
+    {
+        tracing::info!(ip, "refused: blocked address");
+        return refuse(
+            &app,
+            MediaType::Json,
+            StatusCode::FORBIDDEN,
+            crate::error::ErrorCode::Forbidden,
+            "requests from this address are blocked",
+        );
+    }
+    next.run(req).await
 }
 
 async fn track_metrics(State(app): State<AppState>, req: Request, next: Next) -> Response {

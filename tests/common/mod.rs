@@ -212,6 +212,8 @@ pub struct TestApp {
     /// its database and data directory are removed.
     background: vitrine::jobs::AbortHandles,
     db: std::sync::Arc<TestDatabase>,
+    /// The clock of email codes and the security monitor.
+    pub clock: std::sync::Arc<dyn vitrine::jobs::Clock>,
 }
 
 /// Signed-in user: tokens and ids as the API returned them.
@@ -230,6 +232,17 @@ impl TestApp {
 
     /// Spawns with extra environment variables on top of the test defaults.
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Option<Self> {
+        Self::spawn_with_clock(backend, extra, vitrine::jobs::SystemClock).await
+    }
+
+    /// [`Self::spawn_with`] on `clock` (email codes and the security
+    /// monitor read it; tests move it instead of sleeping).
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        extra: &[(&str, &str)],
+        clock: impl vitrine::jobs::Clock,
+    ) -> Option<Self> {
+        let clock: std::sync::Arc<dyn vitrine::jobs::Clock> = std::sync::Arc::new(clock);
         let dir = tempfile::tempdir().expect("tempdir");
         let data_dir = dir.path().join("data");
         let db = TestDatabase::create(backend, dir).await?;
@@ -253,7 +266,7 @@ impl TestApp {
         for (k, v) in extra {
             vars.insert((*k).into(), (*v).into());
         }
-        Some(Self::start(backend, vars, std::sync::Arc::new(db)).await)
+        Some(Self::start(backend, vars, std::sync::Arc::new(db), clock).await)
     }
 
     /// Spawns in production mode (`VITRINE_ENV=production`, one allowed
@@ -272,6 +285,15 @@ impl TestApp {
     /// Spawns with Redis as the shared store and pub/sub, under a key prefix
     /// of its own; `None` (a skip) when Redis is unreachable outside CI.
     pub async fn spawn_with_redis(backend: Backend, extra: &[(&str, &str)]) -> Option<Self> {
+        Self::spawn_with_redis_and_clock(backend, extra, vitrine::jobs::SystemClock).await
+    }
+
+    /// [`Self::spawn_with_redis`] on `clock`.
+    pub async fn spawn_with_redis_and_clock(
+        backend: Backend,
+        extra: &[(&str, &str)],
+        clock: impl vitrine::jobs::Clock,
+    ) -> Option<Self> {
         let url = redis_url();
         if let Err(e) = redis_ping(&url).await {
             return unavailable("Redis", e);
@@ -280,18 +302,21 @@ impl TestApp {
         let mut vars: Vec<(&str, &str)> =
             vec![("REDIS_URL", &url), ("VITRINE_REDIS_PREFIX", &prefix)];
         vars.extend_from_slice(extra);
-        Self::spawn_with(backend, &vars).await
+        Self::spawn_with_clock(backend, &vars, clock).await
     }
 
     async fn start(
         backend: Backend,
         vars: HashMap<String, String>,
         db: std::sync::Arc<TestDatabase>,
+        clock: std::sync::Arc<dyn vitrine::jobs::Clock>,
     ) -> Self {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
         let data_dir = config.data_dir.clone();
         vitrine::telemetry::init_logging(&config);
-        let app = vitrine::build(config).await.expect("build app");
+        let app = vitrine::build_with_clock(config, clock.clone())
+            .await
+            .expect("build app");
         let state = app.state.clone();
         let background = app.background.abort_handles();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -313,6 +338,7 @@ impl TestApp {
             server: Some(server),
             background,
             db,
+            clock,
         }
     }
 
@@ -323,7 +349,7 @@ impl TestApp {
         for (k, v) in extra {
             vars.insert((*k).into(), (*v).into());
         }
-        Self::start(self.backend, vars, self.db.clone()).await
+        Self::start(self.backend, vars, self.db.clone(), self.clock.clone()).await
     }
 
     /// Stops this instance and starts a new one on the same database and
@@ -332,13 +358,14 @@ impl TestApp {
         let vars = self.vars.clone();
         let db = self.db.clone();
         let backend = self.backend;
+        let clock = self.clock.clone();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(handle) = self.server.take() {
             handle.await.expect("server task").expect("clean stop");
         }
-        Self::start(backend, vars, db).await
+        Self::start(backend, vars, db, clock).await
     }
 
     /// `ws://…/graphql/ws` of this instance.
@@ -431,6 +458,85 @@ impl TestApp {
         let resp = req.send().await.expect("request");
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `createUploadUrl`: `(upload id, url, the PUT's headers)`; a URL of
+    /// this API made absolute.
+    pub async fn upload_url(
+        &self,
+        user: &SignedIn,
+        content_type: &str,
+        size: usize,
+    ) -> (String, String, Vec<(String, String)>) {
+        let data = self
+            .gql_ok(
+                "mutation($t: String!, $s: Int!) { createUploadUrl(contentType: $t, size: $s) { url method expiresAt headers { name value } upload { id status expiresAt } } }",
+                json!({ "t": content_type, "s": size }),
+                Some(&user.access),
+            )
+            .await;
+        let ticket = &data["createUploadUrl"];
+        assert_eq!(ticket["method"], "PUT");
+        assert_eq!(ticket["upload"]["status"], "PENDING");
+        assert_eq!(ticket["upload"]["expiresAt"], ticket["expiresAt"]);
+        let url = ticket["url"].as_str().expect("url");
+        let url = if url.starts_with('/') {
+            self.url(url)
+        } else {
+            url.to_owned()
+        };
+        let headers = ticket["headers"]
+            .as_array()
+            .expect("headers")
+            .iter()
+            .map(|h| {
+                (
+                    h["name"].as_str().unwrap().to_owned(),
+                    h["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        (
+            ticket["upload"]["id"].as_str().unwrap().to_owned(),
+            url,
+            headers,
+        )
+    }
+
+    /// PUTs `bytes` to a direct-upload URL; the response's status.
+    pub async fn put_upload(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        bytes: Vec<u8>,
+    ) -> reqwest::StatusCode {
+        let mut req = reqwest::Client::new().put(url).body(bytes);
+        for (name, value) in headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        req.send().await.expect("PUT").status()
+    }
+
+    /// A direct upload from start to confirmation; the upload id.
+    pub async fn direct_upload(
+        &self,
+        user: &SignedIn,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> String {
+        let (id, url, headers) = self.upload_url(user, content_type, bytes.len()).await;
+        let status = self.put_upload(&url, &headers, bytes).await;
+        assert!(status.is_success(), "PUT answered {status}");
+        let confirmed = self
+            .gql_ok(
+                "mutation($id: ID!) { confirmUpload(id: $id) { id status expiresAt } }",
+                json!({ "id": id }),
+                Some(&user.access),
+            )
+            .await;
+        assert_eq!(confirmed["confirmUpload"]["status"], "CONFIRMED");
+        assert!(confirmed["confirmUpload"]["expiresAt"].is_null());
+        id
     }
 
     pub async fn register(&self, email: &str, nickname: &str) -> SignedIn {

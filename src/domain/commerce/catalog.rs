@@ -13,21 +13,15 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::stores::selling_store;
+use super::{photos, stores::selling_store};
 use crate::{
     db::begin_write,
-    domain::{
-        color::{
-            Theme,
-            store::{self as colors, Subject},
-        },
-        like_contains, like_prefix, text, url,
-    },
+    domain::{color::Theme, like_contains, like_prefix, text},
     entities::{
         category,
         product::{self, Degree, ProductGender, ProductStatus},
         product_attribute::{color, season},
-        product_image, store,
+        store,
         user::{self, Role},
     },
     error::{AppError, AppResult},
@@ -45,7 +39,6 @@ pub const COLORS: &[&str] = &[
 pub const SEASONS: &[&str] = &["SPRING_FALL", "SUMMER", "WINTER"];
 pub const MAX_PRICE: i64 = 100_000_000;
 pub const MAX_STOCK: i64 = 1_000_000;
-const MAX_IMAGES: usize = 10;
 const MAX_TAGS: usize = 20;
 const MAX_OPTIONS: usize = 30;
 
@@ -72,7 +65,10 @@ pub struct ProductFields {
     pub fleece: Option<bool>,
     pub spec_tags: Option<Vec<String>>,
     pub options: Option<Vec<String>>,
+    /// External photo URLs (hosted elsewhere).
     pub images: Option<Vec<String>>,
+    /// The seller's confirmed uploads, shown before the external photos.
+    pub image_upload_ids: Option<Vec<String>>,
 }
 
 pub(crate) fn canonical_colors(raw: &[String]) -> AppResult<Vec<String>> {
@@ -203,7 +199,6 @@ struct Lists {
     fibers: Option<Vec<Fiber>>,
     tags: Option<Vec<String>>,
     options: Option<Vec<String>>,
-    images: Option<Vec<String>>,
 }
 
 fn check_lists(fields: &ProductFields) -> AppResult<Lists> {
@@ -228,21 +223,6 @@ fn check_lists(fields: &ProductFields) -> AppResult<Lists> {
             .options
             .as_deref()
             .map(|o| short_list("options", o, MAX_OPTIONS, 60))
-            .transpose()?,
-        images: fields
-            .images
-            .as_deref()
-            .map(|imgs| {
-                if imgs.len() > MAX_IMAGES {
-                    return Err(AppError::validation(
-                        "images",
-                        format!("at most {MAX_IMAGES} images"),
-                    ));
-                }
-                imgs.iter()
-                    .map(|u| url("images", u))
-                    .collect::<AppResult<Vec<_>>>()
-            })
             .transpose()?,
     })
 }
@@ -276,50 +256,7 @@ async fn write_lists(txn: &impl ConnectionTrait, product_id: i64, lists: &Lists)
             .await?;
         }
     }
-    if let Some(images) = &lists.images {
-        product_image::Entity::delete_many()
-            .filter(product_image::Column::ProductId.eq(product_id))
-            .exec(txn)
-            .await?;
-        if !images.is_empty() {
-            product_image::Entity::insert_many(images.iter().enumerate().map(|(i, u)| {
-                product_image::ActiveModel {
-                    product_id: Set(product_id),
-                    url: Set(u.clone()),
-                    position: Set(i as i32),
-                    ..Default::default()
-                }
-            }))
-            .exec(txn)
-            .await?;
-        }
-    }
     Ok(())
-}
-
-/// Queues the colour analysis (COMM-3) of a product whose images changed,
-/// in the transaction that changed them: when its first image is a stored
-/// file, or when it had colours that may no longer be right. Whether a job
-/// was queued.
-async fn analyse_colours(
-    jobs: &JobQueue,
-    txn: &impl ConnectionTrait,
-    product_id: i64,
-    lists: &Lists,
-    before: Option<&product::Model>,
-) -> AppResult<bool> {
-    let Some(images) = &lists.images else {
-        return Ok(false);
-    };
-    let stored = images
-        .first()
-        .is_some_and(|u| colors::stored_key(u).is_some());
-    let had_colours = before.is_some_and(|p| p.color_theme.is_some());
-    if !(stored || had_colours) {
-        return Ok(false);
-    }
-    colors::enqueue(jobs, txn, Subject::Product, product_id, None).await?;
-    Ok(true)
 }
 
 /// Creates a product in the seller's approved store.
@@ -351,6 +288,13 @@ pub async fn create_product(
     let category_id = fields.category_id.ok_or_else(|| missing("categoryId"))?;
     require_category(db, category_id).await?;
     let lists = check_lists(&fields)?;
+    let photos = photos::check(
+        db,
+        seller.id,
+        fields.images.as_deref(),
+        fields.image_upload_ids.as_deref(),
+    )
+    .await?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let created = product::ActiveModel {
@@ -383,7 +327,10 @@ pub async fn create_product(
     .insert(&txn)
     .await?;
     write_lists(&txn, created.id, &lists).await?;
-    let analyse = analyse_colours(jobs, &txn, created.id, &lists, None).await?;
+    if let Some(photos) = &photos {
+        photos::write(&txn, created.id, photos).await?;
+    }
+    let analyse = photos::analyse_colours(jobs, &txn, created.id, photos.as_deref(), None).await?;
     txn.commit().await?;
     if analyse {
         jobs.wake();
@@ -428,6 +375,13 @@ pub async fn update_product(
 ) -> AppResult<product::Model> {
     let product = owned_product(db, seller, product_id).await?;
     let lists = check_lists(&fields)?;
+    let photos = photos::check(
+        db,
+        seller.id,
+        fields.images.as_deref(),
+        fields.image_upload_ids.as_deref(),
+    )
+    .await?;
     let mut active = product.into_active_model();
     if let Some(name) = &fields.name {
         active.name = Set(text("name", name, 1, 120, false)?);
@@ -476,7 +430,11 @@ pub async fn update_product(
     let txn = begin_write(db).await?;
     let updated = active.update(&txn).await?;
     write_lists(&txn, product_id, &lists).await?;
-    let analyse = analyse_colours(jobs, &txn, product_id, &lists, Some(&updated)).await?;
+    if let Some(photos) = &photos {
+        photos::write(&txn, product_id, photos).await?;
+    }
+    let analyse =
+        photos::analyse_colours(jobs, &txn, product_id, photos.as_deref(), Some(&updated)).await?;
     txn.commit().await?;
     if analyse {
         jobs.wake();

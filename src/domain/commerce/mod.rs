@@ -6,6 +6,7 @@ pub mod colors;
 pub mod custom_carts;
 pub mod inquiries;
 pub mod orders;
+pub mod photos;
 pub mod reviews;
 pub mod shorts;
 pub mod stats;

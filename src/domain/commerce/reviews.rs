@@ -9,7 +9,7 @@ use sea_orm::{
 
 use crate::{
     db::begin_write,
-    domain::{execute_sql, text, url},
+    domain::{execute_sql, text, uploads, url},
     entities::{
         order::{self, OrderStatus},
         product, review,
@@ -21,8 +21,14 @@ use crate::{
 pub struct NewReview {
     pub rating: i32,
     pub body: String,
+    /// External image URLs (hosted elsewhere).
     pub images: Vec<String>,
+    /// The buyer's confirmed uploads (OPS-4).
+    pub photo_upload_ids: Vec<String>,
 }
+
+/// Photos and external images of one review, together.
+pub const MAX_REVIEW_IMAGES: usize = 5;
 
 pub async fn create(
     db: &DatabaseConnection,
@@ -35,14 +41,24 @@ pub async fn create(
         return Err(AppError::validation("rating", "`rating` must be 1 to 5"));
     }
     let body = text("body", &input.body, 1, 2000, true)?;
-    if input.images.len() > 5 {
-        return Err(AppError::validation("images", "at most 5 images"));
+    if input.images.len() + input.photo_upload_ids.len() > MAX_REVIEW_IMAGES {
+        return Err(AppError::validation(
+            "photoUploadIds",
+            format!("at most {MAX_REVIEW_IMAGES} photos and images together"),
+        ));
     }
     let images: Vec<String> = input
         .images
         .iter()
         .map(|u| url("images", u))
         .collect::<AppResult<_>>()?;
+    let photo_ids = input
+        .photo_upload_ids
+        .iter()
+        .map(|id| uploads::parse_id("photoUploadIds", id))
+        .collect::<AppResult<Vec<_>>>()?;
+    let photos = uploads::usable(db, buyer_id, "photoUploadIds", &photo_ids).await?;
+    let photo_ids: Vec<&str> = photos.iter().map(|u| u.id.as_str()).collect();
     let product = product::Entity::find_by_id(product_id)
         .one(db)
         .await?
@@ -84,6 +100,9 @@ pub async fn create(
         rating: Set(input.rating as i16),
         body: Set(body),
         images: Set(serde_json::to_string(&images).unwrap_or_else(|_| "[]".into())),
+        photo_upload_ids: Set(Some(
+            serde_json::to_string(&photo_ids).unwrap_or_else(|_| "[]".into()),
+        )),
         created_at: Set(Utc::now()),
         ..Default::default()
     }

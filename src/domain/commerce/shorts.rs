@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     db::begin_write,
-    domain::{execute_sql, text, url},
+    domain::{execute_sql, text, uploads, url},
     entities::{
         product::{self, ProductStatus},
         short::{self, SentimentLabel, ShortSource},
@@ -31,7 +31,10 @@ pub struct NewShort {
     pub title: String,
     pub description: String,
     pub video_url: String,
+    /// An external thumbnail (hosted elsewhere); or `thumbnail_upload_id`.
     pub thumbnail_url: Option<String>,
+    /// One of the seller's confirmed uploads (OPS-4).
+    pub thumbnail_upload_id: Option<String>,
     pub duration_secs: i32,
     pub source: ShortSource,
 }
@@ -53,6 +56,21 @@ pub async fn add(
         .as_deref()
         .map(|u| url("thumbnailUrl", u))
         .transpose()?;
+    if thumbnail_url.is_some() && input.thumbnail_upload_id.is_some() {
+        return Err(AppError::validation(
+            "thumbnailUploadId",
+            "send at most one of `thumbnailUrl` and `thumbnailUploadId`",
+        ));
+    }
+    let thumbnail_upload = match input.thumbnail_upload_id.as_deref() {
+        Some(raw) => {
+            let id = uploads::parse_id("thumbnailUploadId", raw)?;
+            uploads::usable(db, seller_id, "thumbnailUploadId", &[id])
+                .await?
+                .pop()
+        }
+        None => None,
+    };
     if !(1..=MAX_DURATION_SECS).contains(&input.duration_secs) {
         return Err(AppError::validation(
             "durationSecs",
@@ -80,7 +98,11 @@ pub async fn add(
         title: Set(title),
         description: Set(description),
         video_url: Set(video_url),
-        thumbnail_url: Set(thumbnail_url),
+        thumbnail_url: Set(match &thumbnail_upload {
+            Some(upload) => Some(format!("/files/{}", upload.storage_key)),
+            None => thumbnail_url,
+        }),
+        thumbnail_upload_id: Set(thumbnail_upload.map(|u| u.id)),
         duration_secs: Set(input.duration_secs),
         source: Set(input.source),
         view_count: Set(0),

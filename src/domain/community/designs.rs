@@ -5,10 +5,7 @@ use sea_orm::{
     DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{
-    ROOM_TYPES, STYLES,
-    media::{CheckedImage, StoredFiles, insert_upload},
-};
+use super::{ROOM_TYPES, STYLES};
 use crate::{
     db::begin_write,
     domain::{
@@ -17,6 +14,7 @@ use crate::{
             store::{self as colors, ColorMatch, Subject},
         },
         text,
+        uploads::{CheckedImage, StoredFiles, insert_upload},
     },
     entities::{
         design::{self, DesignVisibility, GenerationStatus},
@@ -109,7 +107,7 @@ pub(super) async fn insert(
             Source::New(image) => {
                 let upload_row = files.store(owner.id, image).await?;
                 let txn = begin_write(db).await?;
-                let upload = insert_upload(&txn, upload_row).await?;
+                let upload = insert_upload(&txn, jobs, upload_row).await?;
                 (txn, upload.id)
             }
             Source::Stored(upload_id) => (begin_write(db).await?, upload_id),

@@ -6,7 +6,6 @@ pub mod designs;
 pub mod feed;
 pub mod generation;
 pub mod insights;
-pub mod media;
 pub mod posts;
 pub mod social;
 

@@ -6,13 +6,13 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
-use super::{
-    designs,
-    media::{CheckedImage, StoredFiles, insert_upload},
-};
+use super::designs;
 use crate::{
     db::begin_write,
-    domain::{execute_sql, text},
+    domain::{
+        execute_sql, text,
+        uploads::{self, CheckedImage, StoredFiles, insert_upload},
+    },
     entities::{
         comment, post,
         user::{self, Role},
@@ -20,6 +20,7 @@ use crate::{
     error::{AppError, AppResult},
     events::{DomainEvent, EventBus},
     infra::storage::Storage,
+    jobs::JobQueue,
 };
 
 /// Whether a post is shown to readers (deleted posts are not).
@@ -46,17 +47,36 @@ pub async fn refresh_engagement(txn: &impl ConnectionTrait, post_id: i64) -> App
     Ok(())
 }
 
+/// The images of a new post: sent with it (multipart), then earlier
+/// uploads of the author's (`imageUploadIds`), in that order.
+#[derive(Default)]
+pub struct PostImages {
+    pub sent: Vec<CheckedImage>,
+    pub upload_ids: Vec<String>,
+}
+
+/// A new post.
+pub struct NewPost<'a> {
+    pub body: &'a str,
+    pub design_id: Option<i64>,
+    pub images: PostImages,
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     events: &EventBus,
     storage: &dyn Storage,
+    jobs: &JobQueue,
     author: &user::Model,
-    body: &str,
-    design_id: Option<i64>,
-    images: Vec<CheckedImage>,
+    new: NewPost<'_>,
 ) -> AppResult<post::Model> {
+    let NewPost {
+        body,
+        design_id,
+        images,
+    } = new;
     let body = text("body", body, 1, 2000, true)?;
-    if images.len() > MAX_IMAGES {
+    if images.sent.len() + images.upload_ids.len() > MAX_IMAGES {
         return Err(AppError::validation(
             "images",
             format!("at most {MAX_IMAGES} images"),
@@ -67,10 +87,11 @@ pub async fn create(
     {
         return Err(AppError::not_found("Design"));
     }
+    let uploaded = uploads::usable(db, author.id, "imageUploadIds", &images.upload_ids).await?;
     let mut files = StoredFiles::new(storage);
     let result = async {
-        let mut rows = Vec::with_capacity(images.len());
-        for image in images {
+        let mut rows = Vec::with_capacity(images.sent.len());
+        for image in images.sent {
             rows.push(files.store(author.id, image).await?);
         }
         let txn = begin_write(db).await?;
@@ -86,11 +107,15 @@ pub async fn create(
         }
         .insert(&txn)
         .await?;
-        for (position, row) in rows.into_iter().enumerate() {
-            let upload = insert_upload(&txn, row).await?;
+        let mut ids = Vec::with_capacity(rows.len() + uploaded.len());
+        for row in rows {
+            ids.push(insert_upload(&txn, jobs, row).await?.id);
+        }
+        ids.extend(uploaded.into_iter().map(|u| u.id));
+        for (position, upload_id) in ids.into_iter().enumerate() {
             post::image::ActiveModel {
                 post_id: Set(created.id),
-                upload_id: Set(upload.id),
+                upload_id: Set(upload_id),
                 position: Set(position as i32),
                 ..Default::default()
             }
@@ -98,6 +123,7 @@ pub async fn create(
             .await?;
         }
         txn.commit().await?;
+        jobs.wake();
         Ok::<_, AppError>(created)
     }
     .await;

@@ -54,8 +54,13 @@ pub struct CreateProductInput {
     pub(super) spec_tags: Vec<String>,
     #[graphql(default)]
     pub(super) options: Vec<String>,
+    /// External photo URLs (http/https, hosted elsewhere).
     #[graphql(default)]
     pub(super) images: Vec<String>,
+    /// The seller's confirmed uploads (multipart or `createUploadUrl`),
+    /// shown before `images`; 10 photos in all.
+    #[graphql(default)]
+    pub(super) image_upload_ids: Vec<ID>,
 }
 
 #[derive(InputObject)]
@@ -74,7 +79,11 @@ pub struct UpdateProductInput {
     pub(super) fleece: Option<bool>,
     pub(super) spec_tags: Option<Vec<String>>,
     pub(super) options: Option<Vec<String>>,
+    /// External photo URLs. Giving this or `imageUploadIds` replaces all
+    /// the photos.
     pub(super) images: Option<Vec<String>>,
+    /// The seller's confirmed uploads, shown before `images`.
+    pub(super) image_upload_ids: Option<Vec<ID>>,
 }
 
 pub(super) fn fibers(input: Vec<FiberInput>) -> Vec<catalog::Fiber> {
@@ -142,7 +151,10 @@ pub struct AddShortInput {
     #[graphql(default)]
     pub(super) description: String,
     pub(super) video_url: String,
+    /// An external thumbnail (http/https); or `thumbnailUploadId`.
     pub(super) thumbnail_url: Option<String>,
+    /// One of the seller's confirmed uploads; or `thumbnailUrl`.
+    pub(super) thumbnail_upload_id: Option<ID>,
     pub(super) duration_secs: i32,
     #[graphql(default_with = "ShortSource::Upload")]
     pub(super) source: ShortSource,
@@ -154,8 +166,12 @@ pub struct CreateReviewInput {
     /// 1 to 5.
     pub(super) rating: i32,
     pub(super) body: String,
+    /// External image URLs (http/https, hosted elsewhere).
     #[graphql(default)]
     pub(super) images: Vec<String>,
+    /// The buyer's confirmed uploads; 5 photos and images in all.
+    #[graphql(default)]
+    pub(super) photo_upload_ids: Vec<ID>,
 }
 
 #[derive(InputObject)]

@@ -1,5 +1,7 @@
 //! The shop over GraphQL (COM-1 … COM-11): thin resolvers over
 //! [`crate::domain::commerce`].
+pub mod cart_types;
+pub mod content_types;
 pub mod enums;
 pub mod inputs;
 pub mod types;
@@ -548,6 +550,7 @@ impl CommerceMutation {
             spec_tags: Some(input.spec_tags),
             options: Some(input.options),
             images: Some(input.images),
+            image_upload_ids: Some(ids(input.image_upload_ids)),
         };
         let s = state(ctx);
         Ok(Product(
@@ -585,6 +588,7 @@ impl CommerceMutation {
             spec_tags: input.spec_tags,
             options: input.options,
             images: input.images,
+            image_upload_ids: input.image_upload_ids.map(ids),
         };
         let s = state(ctx);
         Ok(Product(
@@ -619,6 +623,7 @@ impl CommerceMutation {
             description: input.description,
             video_url: input.video_url,
             thumbnail_url: input.thumbnail_url,
+            thumbnail_upload_id: input.thumbnail_upload_id.map(|id| id.0),
             duration_secs: input.duration_secs,
             source: input.source.into(),
         };
@@ -685,6 +690,7 @@ impl CommerceMutation {
             rating: input.rating,
             body: input.body,
             images: input.images,
+            photo_upload_ids: ids(input.photo_upload_ids),
         };
         Ok(Review(
             reviews::create(&s.db, &s.events, me.id(), product_id, new).await?,
@@ -960,4 +966,9 @@ impl CommerceMutation {
             inquiries::close(&state(ctx).db, &me.user, id).await?,
         ))
     }
+}
+
+/// Upload ids as given (the domain parses and checks them).
+fn ids(raw: Vec<ID>) -> Vec<String> {
+    raw.into_iter().map(|id| id.0).collect()
 }

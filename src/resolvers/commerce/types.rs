@@ -9,26 +9,20 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::{
     domain::commerce::{
         catalog::{self, Fiber, ProductCursor, ProductSort as DomainSort, json_list},
-        custom_carts,
         orders::{self, LineScope},
         reviews, shorts as short_domain, stats, stores,
     },
-    entities::{
-        cart_item, category,
-        custom_cart::{self as custom_cart_entity},
-        inquiry,
-        like::LikeTarget,
-        order as order_entity, product, product_image, review, short, store,
-    },
+    entities::{category, inquiry, order as order_entity, product, store},
     resolvers::{
         accounts::User,
         context::{child_connection, in_viewer_set, loaders, state, viewer_user},
         loaders::ViewerSet,
         relay::{PageArgs, connection, encode_id},
+        uploads::Image,
     },
 };
 
-pub use super::enums::*;
+pub use super::{cart_types::*, content_types::*, enums::*};
 
 /// A brand page (COM-1).
 pub struct Store(pub store::Model);
@@ -195,21 +189,6 @@ pub struct FiberShare {
     percent: i32,
 }
 
-#[derive(SimpleObject)]
-pub struct ProductImage {
-    url: String,
-    position: i32,
-}
-
-impl From<product_image::Model> for ProductImage {
-    fn from(m: product_image::Model) -> Self {
-        Self {
-            url: m.url,
-            position: m.position,
-        }
-    }
-}
-
 /// A product (COM-3).
 pub struct Product(pub product::Model);
 
@@ -321,14 +300,26 @@ impl Product {
     async fn color_theme(&self) -> Option<crate::resolvers::color::ColorTheme> {
         crate::resolvers::color::ColorTheme::of(self.0.color_theme.as_deref())
     }
-    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<ProductImage>> {
-        Ok(loaders(ctx)
+    /// Stored photos (with thumbnails and WebP variants) first, then
+    /// external ones.
+    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
+        let rows = loaders(ctx)
             .product_images
             .load_one(self.0.id)
             .await?
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let stored = loaders(ctx)
+            .uploads
+            .load_many(rows.iter().filter_map(|r| r.upload_id.clone()))
+            .await?;
+        Ok(rows
             .into_iter()
-            .map(Into::into)
+            .filter_map(|r| match &r.upload_id {
+                Some(id) => stored
+                    .get(id)
+                    .map(|u| Image::stored(ctx, u.clone(), r.position)),
+                None => Some(Image::external(r.url, r.position)),
+            })
             .collect())
     }
     /// Newest first. The first page of every product in a list is loaded in one batch.
@@ -429,105 +420,6 @@ pub async fn product_page(
     ))
 }
 
-#[derive(SimpleObject)]
-pub struct Sentiment {
-    label: SentimentLabel,
-    /// Polarity in [-1, 1].
-    score: f64,
-    /// Which provider labelled it.
-    provider: String,
-}
-
-/// A short-form video ad (COM-4).
-pub struct Short(pub short::Model);
-
-#[Object]
-impl Short {
-    async fn id(&self) -> ID {
-        encode_id("Short", self.0.id)
-    }
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
-    async fn description(&self) -> &str {
-        &self.0.description
-    }
-    async fn video_url(&self) -> &str {
-        &self.0.video_url
-    }
-    async fn thumbnail_url(&self) -> Option<&str> {
-        self.0.thumbnail_url.as_deref()
-    }
-    async fn duration_secs(&self) -> i32 {
-        self.0.duration_secs
-    }
-    async fn source(&self) -> ShortSource {
-        self.0.source.into()
-    }
-    async fn view_count(&self) -> i64 {
-        self.0.view_count
-    }
-    async fn like_count(&self) -> i64 {
-        self.0.like_count
-    }
-    async fn sentiment(&self) -> Sentiment {
-        Sentiment {
-            label: self.0.sentiment_label.into(),
-            score: self.0.sentiment_score,
-            provider: self.0.sentiment_provider.clone(),
-        }
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loaders(ctx)
-            .products
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product))
-    }
-    async fn liked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
-        in_viewer_set(ctx, ViewerSet::Liked(LikeTarget::Short), self.0.id).await
-    }
-}
-
-/// A product review (COM-5).
-pub struct Review(pub review::Model);
-
-#[Object]
-impl Review {
-    async fn id(&self) -> ID {
-        encode_id("Review", self.0.id)
-    }
-    async fn rating(&self) -> i32 {
-        self.0.rating.into()
-    }
-    async fn body(&self) -> &str {
-        &self.0.body
-    }
-    async fn images(&self) -> Vec<String> {
-        json_list(&self.0.images)
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(loaders(ctx)
-            .users
-            .load_one(self.0.user_id)
-            .await?
-            .map(User::new))
-    }
-    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loaders(ctx)
-            .products
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product))
-    }
-}
-
 /// A wishlist entry: when it was added, and the product.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -554,157 +446,6 @@ impl WishlistEntry {
             .load_one(self.product_id)
             .await?
             .map(Product))
-    }
-}
-
-/// One cart line with its current price.
-pub struct CartItem {
-    pub line: cart_item::Model,
-    pub product: Option<product::Model>,
-}
-
-#[Object]
-impl CartItem {
-    async fn id(&self) -> ID {
-        encode_id("CartItem", self.line.id)
-    }
-    async fn option(&self) -> Option<&str> {
-        (!self.line.option_value.is_empty()).then_some(self.line.option_value.as_str())
-    }
-    async fn quantity(&self) -> i32 {
-        self.line.quantity
-    }
-    async fn product(&self) -> Option<Product> {
-        self.product.clone().map(Product)
-    }
-    /// Today's price, KRW.
-    async fn unit_price(&self) -> i64 {
-        self.product.as_ref().map_or(0, |p| p.price)
-    }
-    async fn line_total(&self) -> i64 {
-        self.product
-            .as_ref()
-            .map_or(0, |p| p.price * i64::from(self.line.quantity))
-    }
-    /// On sale and enough in stock for this quantity.
-    async fn available(&self) -> bool {
-        self.available_now()
-    }
-}
-
-impl CartItem {
-    fn available_now(&self) -> bool {
-        self.product.as_ref().is_some_and(|p| {
-            p.status == product::ProductStatus::Active && p.stock >= i64::from(self.line.quantity)
-        })
-    }
-}
-
-/// The buyer's cart with totals (COM-7).
-pub struct Cart {
-    pub items: Vec<CartItem>,
-}
-
-#[Object]
-impl Cart {
-    async fn items(&self) -> &[CartItem] {
-        &self.items
-    }
-    async fn item_count(&self) -> usize {
-        self.items.len()
-    }
-    async fn total_quantity(&self) -> i64 {
-        self.items.iter().map(|i| i64::from(i.line.quantity)).sum()
-    }
-    /// Sum of the available lines at today's prices, KRW.
-    async fn subtotal(&self) -> i64 {
-        self.items
-            .iter()
-            .filter(|i| i.available_now())
-            .map(|i| {
-                i.product
-                    .as_ref()
-                    .map_or(0, |p| p.price * i64::from(i.line.quantity))
-            })
-            .sum()
-    }
-}
-
-/// An item in a custom cart.
-pub struct CustomCartItem(pub custom_cart_entity::item::Model);
-
-#[Object]
-impl CustomCartItem {
-    async fn id(&self) -> ID {
-        encode_id("CustomCartItem", self.0.id)
-    }
-    async fn option(&self) -> Option<&str> {
-        (!self.0.option_value.is_empty()).then_some(self.0.option_value.as_str())
-    }
-    async fn quantity(&self) -> i32 {
-        self.0.quantity
-    }
-    async fn note(&self) -> &str {
-        &self.0.note
-    }
-    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loaders(ctx)
-            .products
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product))
-    }
-}
-
-/// A curated cart (COM-8).
-pub struct CustomCart(pub custom_cart_entity::Model);
-
-#[Object]
-impl CustomCart {
-    async fn id(&self) -> ID {
-        encode_id("CustomCart", self.0.id)
-    }
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
-    async fn description(&self) -> &str {
-        &self.0.description
-    }
-    async fn visibility(&self) -> CartVisibility {
-        self.0.visibility.into()
-    }
-    /// The share link's slug: shown to the owner, and to everyone for carts
-    /// that are not PRIVATE (a reader holding an UNLISTED cart has it already).
-    async fn share_slug(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        let viewer = viewer_user(ctx).await?;
-        Ok(custom_carts::share_slug_visible(&self.0, viewer.as_ref())
-            .then_some(self.0.share_slug.as_str()))
-    }
-    async fn item_count(&self) -> i32 {
-        self.0.item_count
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(loaders(ctx)
-            .users
-            .load_one(self.0.owner_id)
-            .await?
-            .map(User::new))
-    }
-    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<CustomCartItem>> {
-        Ok(loaders(ctx)
-            .custom_cart_items
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(CustomCartItem)
-            .collect())
     }
 }
 

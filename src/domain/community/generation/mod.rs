@@ -35,16 +35,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use self::providers::SourceImage;
-use super::{
-    designs::{self, NewDesign, Source},
-    media::{CheckedImage, StoredFiles, check_image, insert_upload},
-};
+use super::designs::{self, NewDesign, Source};
 use crate::{
     config::ai::ProviderName,
     domain::{
         color::store::{self as colors, Subject},
         idempotency::{self, Begun, IdempotencyKey},
         realtime::notifications::{self, NewNotification},
+        uploads::{self, CheckedImage, StoredFiles, check_image, insert_upload},
     },
     entities::{
         design::{self, GenerationStatus},
@@ -253,10 +251,9 @@ pub async fn start(
 
 /// An upload of `owner`'s: NOT_FOUND for unknown ids and other people's.
 async fn own_upload(db: &DatabaseConnection, owner: &user::Model, id: &str) -> AppResult<String> {
-    upload::Entity::find_by_id(id.to_owned())
-        .one(db)
-        .await?
-        .filter(|u| u.owner_id == owner.id)
+    let mut found = uploads::usable(db, owner.id, "sourceUploadId", &[id.to_owned()]).await?;
+    found
+        .pop()
         .map(|u| u.id)
         .ok_or_else(|| AppError::not_found("Upload"))
 }
@@ -520,11 +517,8 @@ async fn produce(
         .await;
     }
     Ok(Produced {
-        image: CheckedImage {
-            bytes: png,
-            content_type: "image/png",
-            extension: "png",
-        },
+        image: check_image("generatedImage", png, MAX_GENERATED_BYTES)
+            .map_err(AppError::into_anyhow)?,
         tier: tier.to_owned(),
     })
 }
@@ -582,7 +576,7 @@ async fn generate(state: &AppState, ctx: &JobContext, job: &GenerateDesign) -> H
     let saved = async {
         let row = files.store(design.owner_id, generated).await?;
         let txn = db.begin().await?;
-        let stored = insert_upload(&txn, row).await?;
+        let stored = insert_upload(&txn, &state.jobs, row).await?;
         design::Entity::update_many()
             .col_expr(
                 design::Column::GeneratedUploadId,

@@ -2,13 +2,27 @@
 //! through [`Storage`], recorded in `uploads`. Everything is validated before
 //! a byte is stored, and a write that fails afterwards removes what it stored,
 //! so a rejected upload leaves nothing behind.
+//!
+//! Two ways in: a GraphQL multipart request (checked on arrival), or a
+//! direct upload ([`direct`]: a signed URL the client PUTs to, checked by
+//! `confirmUpload`). Every stored image then gets a thumbnail and a WebP
+//! variant ([`variants`]), and is used by id ([`usable`]) for designs,
+//! posts, product photos, review photos and short thumbnails.
+pub mod direct;
+pub mod variants;
+
+use std::collections::HashSet;
+
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
 
 use crate::{
-    entities::upload,
+    entities::upload::{self, UploadStatus},
     error::{AppError, AppResult},
     infra::storage::{Storage, sniff_image},
+    jobs::JobQueue,
 };
 
 /// An image received from a client, read into memory and checked.
@@ -16,7 +30,17 @@ pub struct CheckedImage {
     pub bytes: Vec<u8>,
     pub content_type: &'static str,
     pub extension: &'static str,
+    pub width: u32,
+    pub height: u32,
 }
+
+/// The image types accepted, by MIME type, with the extension they are
+/// stored under.
+pub const IMAGE_TYPES: [(&str, &str); 3] = [
+    ("image/jpeg", "jpg"),
+    ("image/png", "png"),
+    ("image/webp", "webp"),
+];
 
 /// Checks size and type; `field` names the input in errors.
 pub fn check_image(field: &str, bytes: Vec<u8>, max_bytes: u64) -> AppResult<CheckedImage> {
@@ -31,11 +55,13 @@ pub fn check_image(field: &str, bytes: Vec<u8>, max_bytes: u64) -> AppResult<Che
     }
     let (content_type, extension) = sniff_image(&bytes)
         .ok_or_else(|| AppError::validation(field, "only JPEG, PNG or WebP images are accepted"))?;
-    check_dimensions(field, &bytes)?;
+    let (width, height) = check_dimensions(field, &bytes)?;
     Ok(CheckedImage {
         bytes,
         content_type,
         extension,
+        width,
+        height,
     })
 }
 
@@ -44,8 +70,8 @@ pub fn check_image(field: &str, bytes: Vec<u8>, max_bytes: u64) -> AppResult<Che
 pub const MAX_PIXELS: u64 = 40_000_000;
 
 /// Reads the image header: it must parse, and the canvas stay within
-/// [`MAX_PIXELS`].
-fn check_dimensions(field: &str, bytes: &[u8]) -> AppResult<()> {
+/// [`MAX_PIXELS`]. Returns width and height.
+fn check_dimensions(field: &str, bytes: &[u8]) -> AppResult<(u32, u32)> {
     let (width, height) = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .ok()
@@ -57,7 +83,7 @@ fn check_dimensions(field: &str, bytes: &[u8]) -> AppResult<()> {
             format!("the image is {width}×{height}: at most {MAX_PIXELS} pixels are accepted"),
         ));
     }
-    Ok(())
+    Ok((width, height))
 }
 
 /// Files stored by one operation; removed again unless the operation commits.
@@ -85,6 +111,7 @@ impl<'a> StoredFiles<'a> {
         let id = uuid::Uuid::new_v4().to_string();
         let key = format!("{id}.{}", image.extension);
         let size = image.bytes.len() as i64;
+        let (width, height) = (image.width as i32, image.height as i32);
         self.storage
             .put(&key, image.bytes)
             .await
@@ -96,6 +123,12 @@ impl<'a> StoredFiles<'a> {
             content_type: Set(image.content_type.to_owned()),
             byte_size: Set(size),
             storage_key: Set(key),
+            status: Set(UploadStatus::Confirmed),
+            expires_at: Set(None),
+            width: Set(Some(width)),
+            height: Set(Some(height)),
+            thumbnail_key: Set(None),
+            webp_key: Set(None),
             created_at: Set(Utc::now()),
         })
     }
@@ -124,11 +157,70 @@ impl Drop for StoredFiles<'_> {
     }
 }
 
+/// Records a stored upload and queues its variants, in the caller's
+/// transaction (the caller wakes the queue after commit).
 pub async fn insert_upload(
     db: &impl ConnectionTrait,
+    jobs: &JobQueue,
     row: upload::ActiveModel,
 ) -> AppResult<upload::Model> {
-    Ok(row.insert(db).await?)
+    let stored = row.insert(db).await?;
+    variants::enqueue(jobs, db, &stored.id, stored.owner_id).await?;
+    Ok(stored)
+}
+
+/// The caller's confirmed uploads named by `ids`, in that order, for the
+/// input `field`: an unknown id or someone else's is NOT_FOUND (whether
+/// another user's upload exists is not revealed), a pre-signed upload not
+/// yet confirmed UPLOAD_NOT_CONFIRMED, one past its time UPLOAD_EXPIRED.
+pub async fn usable(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+    field: &str,
+    ids: &[String],
+) -> AppResult<Vec<upload::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut seen = HashSet::new();
+    if let Some(twice) = ids.iter().find(|id| !seen.insert(id.as_str())) {
+        return Err(AppError::validation(
+            field,
+            format!("upload {twice} is named twice"),
+        ));
+    }
+    let found = upload::Entity::find()
+        .filter(upload::Column::Id.is_in(ids.iter().cloned()))
+        .filter(upload::Column::OwnerId.eq(owner_id))
+        .all(db)
+        .await?;
+    let now = Utc::now();
+    ids.iter()
+        .map(|id| {
+            let upload = found
+                .iter()
+                .find(|u| &u.id == id)
+                .ok_or_else(|| AppError::not_found("Upload"))?;
+            match upload.status {
+                UploadStatus::Confirmed => Ok(upload.clone()),
+                UploadStatus::Pending if upload.expires_at.is_some_and(|at| at <= now) => {
+                    Err(AppError::UploadExpired {
+                        field: field.to_owned(),
+                    })
+                }
+                UploadStatus::Pending => Err(AppError::UploadNotConfirmed {
+                    field: field.to_owned(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Parses an `Upload` id (the UUID itself) given in `field`.
+pub fn parse_id(field: &str, raw: &str) -> AppResult<String> {
+    uuid::Uuid::parse_str(raw)
+        .map(|id| id.to_string())
+        .map_err(|_| AppError::validation(field, format!("`{field}` is not an upload id")))
 }
 
 /// The public URL of a stored upload.
