@@ -497,10 +497,16 @@ async fn forged_tokens_make_candidates_and_blocks_refuse(app: TestApp, _clock: M
             .await;
         other.register("forger@example.com", "forger").await.access
     };
-    for _ in 0..3 {
+    for _ in 0..2 {
         let body = app.gql("{ me { id } }", json!({}), Some(&forged)).await;
         assert_eq!(code(&body), "UNAUTHENTICATED");
     }
+    // The third on a WebSocket's connection_init counts the same.
+    let mut client = NodeClient::spawn().await;
+    client
+        .send(json!({ "op": "connect", "conn": "forged", "url": app.ws_url(), "token": forged }))
+        .await;
+    assert_eq!(client.closed("forged").await.0, 4403);
     let candidates = app
         .gql_ok(
             "{ securityCandidates { ip alert { kind } } }",

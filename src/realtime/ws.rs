@@ -281,7 +281,7 @@ async fn run(
                         }
                         // Boxed: the database round trip's future is large and
                         // would otherwise stay in every idle socket's task.
-                        match Box::pin(authenticate(app, payload.as_ref())).await {
+                        match Box::pin(authenticate(app, client, payload.as_ref())).await {
                             Ok(s) => session = Some(s),
                             Err(close) => break Some(close),
                         }
@@ -368,7 +368,11 @@ fn control_applies(delivery: Option<Delivery>, session: Option<&Session>) -> Opt
 
 /// Checks `connection_init`'s credentials: no token is an anonymous socket;
 /// a bad, expired or revoked one closes the socket with 4403.
-async fn authenticate(app: &AppState, payload: Option<&Value>) -> Result<Session, Close> {
+async fn authenticate(
+    app: &AppState,
+    client: &ClientInfo,
+    payload: Option<&Value>,
+) -> Result<Session, Close> {
     if let Some(p) = payload
         && !p.is_object()
         && !p.is_null()
@@ -379,6 +383,7 @@ async fn authenticate(app: &AppState, payload: Option<&Value>) -> Result<Session
         ));
     }
     let credentials = Credentials::from_connection_init(&app.jwt, payload.unwrap_or(&Value::Null));
+    crate::domain::security::note_credentials(app, &credentials, client.ip.as_deref()).await;
     match &credentials {
         Credentials::Anonymous => Ok(Session {
             credentials,
