@@ -776,3 +776,37 @@ async fn brevo_mailer_speaks_the_api() {
     assert_eq!(failed["status"], "FAILED", "{failed}");
     assert_eq!(fake.seen.lock().unwrap().len(), 2);
 }
+
+/// Redis goes away mid-count: failed logins keep being counted (in this
+/// instance's memory), nothing fails, and the alert still comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monitor_counts_through_a_redis_outage() {
+    let (proxy, proxied) = common::realtime::TcpProxy::to_redis().await;
+    let Some(app) =
+        TestApp::spawn_with_redis(Backend::Postgres, &[("REDIS_URL", proxied.as_str())]).await
+    else {
+        return;
+    };
+    let admin = app.user_with_role("ADMIN").await;
+    app.register("outage@example.com", "outage").await;
+    let fail = || async {
+        let body = app
+            .gql(
+                LOGIN,
+                json!({ "e": "outage@example.com", "p": "wrong-password-123" }),
+                None,
+            )
+            .await;
+        assert_eq!(code(&body), "INVALID_CREDENTIALS", "{body}");
+    };
+    fail().await;
+    fail().await;
+    proxy.cut();
+    for _ in 0..5 {
+        fail().await;
+    }
+    let alerts = alerts_of(&app, &admin, "BRUTE_FORCE_ACCOUNT").await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["subject"], "account:outage@example.com");
+    proxy.restore();
+}
