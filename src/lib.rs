@@ -126,11 +126,11 @@ pub async fn build_with_clock(
         Some(s3) => std::sync::Arc::new(infra::storage::S3Storage::new(s3)?),
         None => std::sync::Arc::new(
             infra::storage::LocalStorage::new(config.data_dir.join("uploads"))?.with_url_key(
-                auth::jwt::read_or_create_secret(
+                &auth::jwt::read_or_create_secret(
                     &config.data_dir.join("upload-url-key"),
                     "key for signing direct-upload URLs",
                 )?,
-            ),
+            )?,
         ),
     };
     let events = EventBus::new();

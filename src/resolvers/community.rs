@@ -15,7 +15,7 @@ use super::{
     },
     loaders::ViewerSet,
     relay::{PageArgs, connection, decode_id, encode_id},
-    uploads::{Image, file_url},
+    uploads::{Image, upload_url},
 };
 use crate::{
     auth::RoleGuard,
@@ -118,15 +118,6 @@ pub enum FeedReason {
     ForYou,
     Trending,
     Recent,
-}
-
-async fn upload_url(ctx: &Context<'_>, id: Option<&String>) -> Result<Option<String>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(loaders(ctx)
-        .uploads
-        .load_one(id.clone())
-        .await?
-        .map(|u| file_url(ctx, &u.storage_key)))
 }
 
 async fn liked_by_me(ctx: &Context<'_>, target: LikeTarget, id: i64) -> Result<bool> {

@@ -14,6 +14,11 @@ pub fn file_url(ctx: &Context<'_>, key: &str) -> String {
     uploads::url_of(&state(ctx).config.public_url, key)
 }
 
+/// The public URL of upload `id` (loaded in a batch), if it still exists.
+pub async fn upload_url(ctx: &Context<'_>, id: Option<&String>) -> Result<Option<String>> {
+    Ok(Image::of_upload(ctx, id, 0).await?.map(|i| i.url))
+}
+
 /// An image: a stored upload (with its variants once made), or an external
 /// URL where a field accepts one (then only `url` and `position`).
 pub struct Image {
@@ -37,11 +42,6 @@ impl Image {
             position,
             upload: None,
         }
-    }
-
-    /// The original's URL.
-    pub fn href(&self) -> &str {
-        &self.url
     }
 
     /// The image of `upload_id` (loaded in a batch), if it still exists.

@@ -223,13 +223,7 @@ async fn refuse_blocked(State(app): State<AppState>, req: Request, next: Next) -
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| match peer.ip() {
-            std::net::IpAddr::V6(v6) => v6
-                .to_ipv4_mapped()
-                .map(|v4| v4.to_string())
-                .unwrap_or_else(|| v6.to_string()),
-            v4 => v4.to_string(),
-        });
+        .map(|ConnectInfo(peer)| crate::domain::security::blocks::canonical(peer.ip()));
     if !probe
         && let Some(ip) = ip
         && app.blocklist.is_blocked(&ip, app.security.now())

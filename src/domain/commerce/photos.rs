@@ -51,7 +51,7 @@ pub async fn check(
     let mut photos: Vec<Photo> = stored
         .into_iter()
         .map(|u| Photo {
-            url: format!("/files/{}", u.storage_key),
+            url: uploads::url_of("", &u.storage_key),
             upload_id: Some(u.id),
         })
         .collect();

@@ -99,7 +99,7 @@ pub async fn add(
         description: Set(description),
         video_url: Set(video_url),
         thumbnail_url: Set(match &thumbnail_upload {
-            Some(upload) => Some(format!("/files/{}", upload.storage_key)),
+            Some(upload) => Some(uploads::url_of("", &upload.storage_key)),
             None => thumbnail_url,
         }),
         thumbnail_upload_id: Set(thumbnail_upload.map(|u| u.id)),

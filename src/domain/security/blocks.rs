@@ -42,19 +42,24 @@ pub struct Blocklist {
     blocked: Mutex<HashMap<String, Option<DateTime<Utc>>>>,
 }
 
-/// The canonical text of an address (`::ffff:1.2.3.4` is `1.2.3.4`).
-pub fn canonical_ip(field: &str, raw: &str) -> AppResult<String> {
-    let ip: IpAddr = raw
-        .trim()
-        .parse()
-        .map_err(|_| AppError::validation(field, "not an IP address"))?;
-    Ok(match ip {
+/// The canonical text of an address (`::ffff:1.2.3.4` is `1.2.3.4`), as
+/// blocks are stored and requests are checked.
+pub fn canonical(ip: IpAddr) -> String {
+    match ip {
         IpAddr::V6(v6) => v6
             .to_ipv4_mapped()
             .map(|v4| v4.to_string())
             .unwrap_or_else(|| v6.to_string()),
         IpAddr::V4(v4) => v4.to_string(),
-    })
+    }
+}
+
+/// [`canonical`] of an address given in `field`.
+pub fn canonical_ip(field: &str, raw: &str) -> AppResult<String> {
+    raw.trim()
+        .parse()
+        .map(canonical)
+        .map_err(|_| AppError::validation(field, "not an IP address"))
 }
 
 impl Blocklist {

@@ -136,11 +136,13 @@ pub async fn authorize_put(
     if expires <= Utc::now().timestamp() {
         return Ok(Err(Refused::Forbidden("the upload URL has expired")));
     }
-    let pending = upload::Entity::find()
-        .filter(upload::Column::StorageKey.eq(key))
+    // Keys are `<upload id>.<ext>`: found by primary key, then compared.
+    let id = key.split_once('.').map_or(key, |(id, _)| id);
+    let pending = upload::Entity::find_by_id(id.to_owned())
         .filter(upload::Column::Status.eq(UploadStatus::Pending))
         .one(db)
-        .await?;
+        .await?
+        .filter(|u| u.storage_key == key);
     Ok(pending.ok_or(Refused::Forbidden("no pending upload has this key")))
 }
 

@@ -11,7 +11,7 @@ use crate::{
         context::{in_viewer_set, loaders},
         loaders::ViewerSet,
         relay::encode_id,
-        uploads::Image,
+        uploads::{Image, upload_url},
     },
 };
 
@@ -43,11 +43,10 @@ impl Short {
     }
     /// The thumbnail's URL, stored or external.
     async fn thumbnail_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        if self.0.thumbnail_upload_id.is_some() {
-            let image = Image::of_upload(ctx, self.0.thumbnail_upload_id.as_ref(), 0).await?;
-            return Ok(image.map(|i| i.href().to_owned()));
+        match &self.0.thumbnail_upload_id {
+            Some(id) => upload_url(ctx, Some(id)).await,
+            None => Ok(self.0.thumbnail_url.clone()),
         }
-        Ok(self.0.thumbnail_url.clone())
     }
     /// The thumbnail as an image (variants for stored ones).
     async fn thumbnail(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
