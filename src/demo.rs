@@ -456,7 +456,7 @@ pub async fn seed(
             }
             if stage == 4 {
                 // Stage 4: cancelled right away instead.
-                let _ = orders::cancel(db, &state.events, &buyer, placed.id).await;
+                let _ = orders::cancel(db, &state.events, &state.jobs, &buyer, placed.id).await;
             }
         }
         // Something left in the cart.

@@ -58,6 +58,8 @@ pub enum AppError {
     InvalidCredentials,
     AccountDisabled,
     TokenReused,
+    /// A refresh from another device or browser than the session's.
+    SessionFingerprintChanged,
     /// Not enough stock for the product (global id in `extensions.productId`).
     OutOfStock {
         product_id: i64,
@@ -79,6 +81,13 @@ pub enum AppError {
     Cooldown {
         retry_after_secs: i64,
     },
+    /// No generation left in this period.
+    QuotaExceeded {
+        limit: i64,
+        resets_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The payment provider is not configured, refused, or is unreachable.
+    PaymentProvider(String),
     Internal(anyhow::Error),
 }
 
@@ -130,6 +139,9 @@ impl AppError {
             Self::TokenReused => {
                 "refresh token was already used; the session has been revoked".into()
             }
+            Self::SessionFingerprintChanged => {
+                "this session was signed in on another device or browser; it has been revoked, sign in again".into()
+            }
             Self::OutOfStock { .. } => "not enough stock for this product".into(),
             Self::IdempotencyKeyReused => {
                 "this idempotency key was already used with a different input".into()
@@ -146,6 +158,11 @@ impl AppError {
             Self::Cooldown { retry_after_secs } => {
                 format!("asked too soon: try again in {retry_after_secs} s")
             }
+            Self::QuotaExceeded { limit, resets_at } => format!(
+                "this plan's {limit} generations for the period are used up; they come back at {}",
+                resets_at.to_rfc3339()
+            ),
+            Self::PaymentProvider(message) => message.clone(),
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -166,12 +183,15 @@ impl AppError {
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::AccountDisabled => ErrorCode::AccountDisabled,
             Self::TokenReused => ErrorCode::TokenReused,
+            Self::SessionFingerprintChanged => ErrorCode::SessionFingerprintChanged,
             Self::OutOfStock { .. } => ErrorCode::OutOfStock,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::InProgress => ErrorCode::InProgress,
             Self::UploadNotConfirmed { .. } => ErrorCode::UploadNotConfirmed,
             Self::UploadExpired { .. } => ErrorCode::UploadExpired,
             Self::Cooldown { .. } => ErrorCode::Cooldown,
+            Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+            Self::PaymentProvider(_) => ErrorCode::PaymentProvider,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -212,6 +232,10 @@ impl ErrorExtensions for AppError {
                 Self::NotFound { entity } => ext.set("entity", *entity),
                 Self::Cooldown { retry_after_secs } => {
                     ext.set("retryAfterSeconds", *retry_after_secs)
+                }
+                Self::QuotaExceeded { limit, resets_at } => {
+                    ext.set("limit", *limit);
+                    ext.set("resetsAt", resets_at.to_rfc3339());
                 }
                 Self::OutOfStock { product_id } => ext.set(
                     "productId",

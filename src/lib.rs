@@ -175,7 +175,13 @@ pub async fn build_with_clock(
         .reload(&db)
         .await
         .map_err(domain::security::blocks::load_error)?;
+    let stripe = config
+        .billing
+        .stripe
+        .as_ref()
+        .map(|settings| std::sync::Arc::new(infra::stripe::StripeClient::new(settings)));
     let state = AppState::new(StateInner {
+        stripe,
         mailer,
         security,
         blocklist,

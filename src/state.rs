@@ -40,6 +40,8 @@ pub struct StateInner {
     pub security: Arc<crate::domain::security::monitor::SecurityMonitor>,
     /// Addresses refused before any work.
     pub blocklist: Arc<crate::domain::security::blocks::Blocklist>,
+    /// The payment provider; `None` when payments are not configured.
+    pub stripe: Option<Arc<crate::infra::stripe::StripeClient>>,
 }
 
 impl AppState {
@@ -53,6 +55,8 @@ impl AppState {
             db: &self.db,
             jwt: &self.jwt,
             events: &self.events,
+            jobs: &self.jobs,
+            monitor: &self.security,
             refresh_ttl: self.config.jwt.refresh_ttl,
         }
     }

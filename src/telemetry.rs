@@ -44,6 +44,7 @@ pub struct Metrics {
     pub jobs: IntCounterVec,
     pub jobs_depth: IntGaugeVec,
     pub job_run_seconds: HistogramVec,
+    pub billing_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -110,6 +111,14 @@ impl Metrics {
             &["kind"],
         )
         .expect("static metric definition");
+        let billing_events = IntCounterVec::new(
+            Opts::new(
+                "billing_webhook_events_total",
+                "Payment-provider webhook events, by type and outcome (applied, duplicate, refused, bad_signature)",
+            ),
+            &["type", "outcome"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -122,6 +131,7 @@ impl Metrics {
             Box::new(jobs.clone()),
             Box::new(jobs_depth.clone()),
             Box::new(job_run_seconds.clone()),
+            Box::new(billing_events.clone()),
         ] {
             registry
                 .register(collector)
@@ -140,7 +150,27 @@ impl Metrics {
             jobs,
             jobs_depth,
             job_run_seconds,
+            billing_events,
         }
+    }
+
+    /// One webhook event received (`kind` is the event type, or `-` when it
+    /// could not be read).
+    pub fn count_billing_event(&self, kind: &str, outcome: &str) {
+        // Unknown types stay one label, not one series each.
+        let kind = if kind == "-"
+            || kind.len() <= 48
+                && kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+        {
+            kind
+        } else {
+            "other"
+        };
+        self.billing_events
+            .with_label_values(&[kind, outcome])
+            .inc();
     }
 
     /// One error a client received, under its `extensions.code`.

@@ -790,15 +790,26 @@ async fn platform_stats_count_the_day(app: TestApp) {
     let (admin, seller) = (&shop.admin, &shop.seller);
     app.register("curator@example.com", "curator").await;
     app.approved_seller(admin, "Other Brand", "99887766").await;
-    place_coat_order(&app, &shop).await;
+    let (_, lines) = place_coat_order(&app, &shop).await;
     let today = chrono::Utc::now().date_naive().to_string();
-    let stats = app
-        .gql_ok(
-            "query($d: NaiveDate!) { platformStats(from: $d, to: $d) { totalSignUps totalOrders totalRevenue activeUsers
-                days { day orders revenue } topProducts { name quantity revenue product { id } } } }",
-            json!({ "d": today }),
-            Some(&admin.access),
+    let query = "query($d: NaiveDate!) { platformStats(from: $d, to: $d) { totalSignUps totalOrders totalRevenue activeUsers
+                days { day orders revenue } topProducts { name quantity revenue product { id } } } }";
+    // Revenue is money paid: nothing while the order waits for payment.
+    let waiting = app
+        .gql_ok(query, json!({ "d": today }), Some(&admin.access))
+        .await;
+    assert_eq!(waiting["platformStats"]["totalOrders"], 1);
+    assert_eq!(waiting["platformStats"]["totalRevenue"], 0);
+    for line in &lines {
+        app.gql_ok(
+            ADVANCE_LINE,
+            json!({ "id": line["id"], "s": "PAID" }),
+            Some(&seller.access),
         )
+        .await;
+    }
+    let stats = app
+        .gql_ok(query, json!({ "d": today }), Some(&admin.access))
         .await;
     let s = &stats["platformStats"];
     assert_eq!(s["totalOrders"], 1);

@@ -21,7 +21,7 @@ use vitrine::jobs::{Clock, ManualClock};
 const REQUEST_CODE: &str = "mutation($e: String!, $p: EmailCodePurpose! = VERIFY_EMAIL) { requestEmailCode(email: $e, purpose: $p) { cooldownSeconds expiresInSeconds } }";
 const VERIFY: &str = "mutation($e: String!, $c: String!, $p: EmailCodePurpose! = VERIFY_EMAIL) { verifyEmailCode(email: $e, code: $c, purpose: $p) { token expiresAt } }";
 const RESET: &str = "mutation($e: String!, $t: String!, $p: String!) { resetPassword(email: $e, token: $t, newPassword: $p) }";
-const OUTBOX: &str = "query($to: String) { adminOutbox(recipient: $to, first: 50) { edges { node { recipient template subject textBody htmlBody status provider locale } } } }";
+use common::OUTBOX;
 const ALERTS: &str = "query($k: String) { securityAlerts(kind: $k, first: 50) { edges { node { kind severity subject message } } } }";
 const REGISTER: &str =
     "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id email } } }";
@@ -61,26 +61,6 @@ on_both_clocked!(
     signup_anomalies_follow_the_history,
 );
 
-/// The latest mail to `to`, once its delivery job ran.
-async fn mail_to(app: &TestApp, admin: &SignedIn, to: &str, template: &str) -> Value {
-    for _ in 0..100 {
-        let data = app
-            .gql_ok(OUTBOX, json!({ "to": to }), Some(&admin.access))
-            .await;
-        let found = data["adminOutbox"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"].clone())
-            .find(|m| m["template"] == template && m["status"] == "SENT");
-        if let Some(m) = found {
-            return m;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {template} mail to {to} was sent");
-}
-
 /// The 6-digit code in a mail.
 fn code_in(mail: &Value) -> String {
     let text = mail["textBody"].as_str().unwrap();
@@ -96,7 +76,7 @@ async fn code_for(app: &TestApp, admin: &SignedIn, email: &str, purpose: &str) -
         .await;
     assert_eq!(asked["requestEmailCode"]["cooldownSeconds"], 60);
     assert_eq!(asked["requestEmailCode"]["expiresInSeconds"], 600);
-    code_in(&mail_to(app, admin, email, "EMAIL_CODE").await)
+    code_in(&app.sent_mail(admin, email, "EMAIL_CODE").await)
 }
 
 async fn a_newcomer_verifies_registers_forgets_and_resets(app: TestApp, _clock: ManualClock) {
@@ -154,7 +134,7 @@ async fn a_newcomer_verifies_registers_forgets_and_resets(app: TestApp, _clock: 
         .await;
         // The newest code mail once it went out (not the sign-up's).
         loop {
-            let mail = mail_to(&app, &admin, email, "EMAIL_CODE").await;
+            let mail = app.sent_mail(&admin, email, "EMAIL_CODE").await;
             if mail["subject"].as_str().unwrap().contains("비밀번호") {
                 break code_in(&mail);
             }
@@ -202,7 +182,7 @@ async fn a_newcomer_verifies_registers_forgets_and_resets(app: TestApp, _clock: 
     let fresh = fresh["login"]["accessToken"].as_str().unwrap().to_owned();
     let old_session = app.gql("{ me { id } }", json!({}), Some(&access)).await;
     assert_eq!(code(&old_session), "UNAUTHENTICATED");
-    let notice = mail_to(&app, &admin, email, "PASSWORD_CHANGED").await;
+    let notice = app.sent_mail(&admin, email, "PASSWORD_CHANGED").await;
     assert_eq!(notice["locale"], "ko");
     assert_eq!(notice["provider"], "outbox");
     // The token was used.
@@ -264,7 +244,7 @@ async fn codes_follow_the_clock(app: TestApp, clock: ManualClock) {
         .await;
     assert_eq!(code(&body), "VALIDATION");
     let current = loop {
-        let mail = mail_to(&app, &admin, email, "EMAIL_CODE").await;
+        let mail = app.sent_mail(&admin, email, "EMAIL_CODE").await;
         let c = code_in(&mail);
         if c != first {
             break c;
@@ -302,7 +282,7 @@ async fn codes_follow_the_clock(app: TestApp, clock: ManualClock) {
     clock.advance(Duration::from_secs(60));
     app.gql_ok(REQUEST_CODE, json!({ "e": email }), None).await;
     let fresh = loop {
-        let c = code_in(&mail_to(&app, &admin, email, "EMAIL_CODE").await);
+        let c = code_in(&app.sent_mail(&admin, email, "EMAIL_CODE").await);
         if c != current && c != first {
             break c;
         }
@@ -326,7 +306,7 @@ async fn codes_follow_the_clock(app: TestApp, clock: ManualClock) {
     clock.advance(Duration::from_secs(60));
     app.gql_ok(REQUEST_CODE, json!({ "e": email }), None).await;
     let expiring = loop {
-        let c = code_in(&mail_to(&app, &admin, email, "EMAIL_CODE").await);
+        let c = code_in(&app.sent_mail(&admin, email, "EMAIL_CODE").await);
         if c != fresh && c != current && c != first {
             break c;
         }
@@ -364,7 +344,8 @@ async fn answers_do_not_tell_whether_an_account_exists(app: TestApp, _clock: Man
     let (a, b) = (timings[0].as_secs_f64(), timings[1].as_secs_f64());
     assert!(a.max(b) < 10.0 * a.min(b) + 0.05, "{timings:?}");
     // Only the account is mailed.
-    mail_to(&app, &admin, "known@example.com", "EMAIL_CODE").await;
+    app.sent_mail(&admin, "known@example.com", "EMAIL_CODE")
+        .await;
     let none = app
         .gql_ok(
             OUTBOX,
@@ -399,17 +380,8 @@ async fn failed_logins_raise_one_alert_then_mute(app: TestApp, clock: ManualCloc
     app.register("target@example.com", "target").await;
     let mut client = NodeClient::spawn().await;
     client
-        .connect("admin", &app.ws_url(), Some(&admin.access))
+        .watch_notifications("admin", &app.ws_url(), &admin.access, "n")
         .await;
-    client
-        .subscribe(
-            "admin",
-            "n",
-            "subscription { notificationReceived { kind data } }",
-            json!({}),
-        )
-        .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let fail = |email: &'static str| {
         let app = &app;
         async move {
@@ -479,7 +451,7 @@ async fn failed_logins_raise_one_alert_then_mute(app: TestApp, clock: ManualCloc
         .collect();
     assert!(careful.is_empty(), "{careful:?}");
     // A HIGH alert is mailed to the admins.
-    mail_to(&app, &admin, &admin.email, "SECURITY_ALERT").await;
+    app.sent_mail(&admin, &admin.email, "SECURITY_ALERT").await;
 }
 
 async fn forged_tokens_make_candidates_and_blocks_refuse(app: TestApp, _clock: ManualClock) {
@@ -741,7 +713,9 @@ async fn brevo_mailer_speaks_the_api() {
     let admin = app.user_with_role("ADMIN").await;
     app.gql_ok(REQUEST_CODE, json!({ "e": "brevo@example.com" }), None)
         .await;
-    let mail = mail_to(&app, &admin, "brevo@example.com", "EMAIL_CODE").await;
+    let mail = app
+        .sent_mail(&admin, "brevo@example.com", "EMAIL_CODE")
+        .await;
     assert_eq!(mail["provider"], "brevo");
     let (headers, body) = fake.seen.lock().unwrap()[0].clone();
     assert_eq!(headers["api-key"], "xkeysib-test");

@@ -433,6 +433,17 @@ pub async fn end_to_end(
         eprint!("\r   {}/{n_users}", i + 1);
     }
     eprintln!();
+    // The bench measures generation, not quotas: every user is ENTERPRISE.
+    for row in vitrine::entities::user::Entity::find().all(&db).await? {
+        vitrine::domain::billing::grant_plan(
+            &db,
+            row.id,
+            vitrine::entities::billing_account::Plan::Enterprise,
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    }
     // Let the server finish setting up the subscriptions.
     tokio::time::sleep(Duration::from_secs(1)).await;
 

@@ -15,6 +15,8 @@ mod m20261130_000010_create_color_swatches;
 mod m20261130_000011_design_generation;
 mod m20261130_000012_direct_uploads;
 mod m20261130_000013_account_security;
+mod m20261130_000014_session_fingerprints;
+mod m20261130_000015_billing;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_design_generation::Migration),
             Box::new(m20261130_000012_direct_uploads::Migration),
             Box::new(m20261130_000013_account_security::Migration),
+            Box::new(m20261130_000014_session_fingerprints::Migration),
+            Box::new(m20261130_000015_billing::Migration),
         ]
     }
 }

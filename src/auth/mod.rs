@@ -1,6 +1,8 @@
 //! Accounts' security: access tokens ([`jwt`]), password hashing
-//! ([`password`]), sessions with rotating refresh tokens ([`sessions`]) and the
+//! ([`password`]), sessions with rotating refresh tokens ([`sessions`]) and
+//! their device fingerprints ([`fingerprint`]), and the
 //! per-request viewer with its role guards ([`guard`]).
+pub mod fingerprint;
 pub mod guard;
 pub mod jwt;
 pub mod password;

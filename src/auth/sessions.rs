@@ -5,6 +5,13 @@
 //! token (a conditional update, so two concurrent refreshes cannot both win)
 //! and issues its successor. Presenting a spent token revokes the whole
 //! session: whoever holds the newer token is cut off too, which is the point.
+//!
+//! A refresh is also compared with the session's fingerprint
+//! ([`super::fingerprint`]): another device or browser revokes the session
+//! (`SESSION_FINGERPRINT_CHANGED`) and raises a security alert; another
+//! network alone is recorded and the user is told (a NEW_SIGN_IN_LOCATION
+//! notification and mail, in the refresh's transaction). Every refresh
+//! slides the session's end to a full refresh lifetime from now.
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use rand::RngCore;
 use sea_orm::{
@@ -13,19 +20,30 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{jwt::JwtKeys, password};
+use super::{
+    fingerprint::{self, Comparison, Fingerprint},
+    jwt::JwtKeys,
+    password,
+};
 use crate::{
-    domain::accounts::{normalize_email, validate_nickname},
+    domain::{
+        accounts::{normalize_email, validate_nickname},
+        mail::{self, Locale, Template},
+        realtime::notifications::{self, NewNotification},
+        security::monitor::{Alert, AlertKind, Outlets, SecurityMonitor, Severity},
+    },
     entities::{
+        notification::{self, NotificationKind},
         refresh_token,
         session::{self, DeviceType, RevokedReason},
         user::{self, Role, UserStatus},
     },
     error::{AppError, AppResult, AuthFailure},
     events::{DomainEvent, EventBus},
+    jobs::JobQueue,
 };
 
-/// Where a sign-in comes from.
+/// Where a sign-in (or a refresh) comes from.
 #[derive(Clone, Debug, Default)]
 pub struct DeviceInfo {
     pub device_id: Option<String>,
@@ -78,6 +96,8 @@ pub struct Services<'a> {
     pub db: &'a DatabaseConnection,
     pub jwt: &'a JwtKeys,
     pub events: &'a EventBus,
+    pub jobs: &'a JobQueue,
+    pub monitor: &'a SecurityMonitor,
     pub refresh_ttl: std::time::Duration,
 }
 
@@ -191,17 +211,44 @@ pub async fn login(
 }
 
 enum Rotation {
-    Rotated(Box<IssuedTokens>),
-    Reused { user_id: i64, session_id: i64 },
+    Rotated {
+        tokens: Box<IssuedTokens>,
+        /// The NEW_SIGN_IN_LOCATION notification of a changed network.
+        notice: Option<notification::Model>,
+    },
+    Reused {
+        user_id: i64,
+        session_id: i64,
+    },
+    /// Another device or browser presented the token; the session is
+    /// revoked.
+    OtherDevice {
+        user_id: i64,
+        session_id: i64,
+        stored_family: Option<String>,
+        presented: Fingerprint,
+    },
 }
 
-pub async fn refresh(svc: &Services<'_>, presented: &str) -> AppResult<IssuedTokens> {
+/// `refreshToken`: spends `presented` and issues its successor, if the
+/// presenter (`device`: its device id when it sends one, user agent and
+/// address) matches the session's fingerprint.
+pub async fn refresh(
+    svc: &Services<'_>,
+    presented: &str,
+    device: DeviceInfo,
+) -> AppResult<IssuedTokens> {
+    let device = validate_device(device)?;
     let hash = hash_refresh_token(presented);
     let txn = crate::db::begin_write(svc.db).await?;
-    let outcome = rotate(svc, &txn, &hash).await;
+    let outcome = rotate(svc, &txn, &hash, &device).await;
     match outcome {
-        Ok(Rotation::Rotated(tokens)) => {
+        Ok(Rotation::Rotated { tokens, notice }) => {
             txn.commit().await?;
+            if let Some(notice) = notice {
+                notifications::publish(svc.events, [notice]);
+                svc.jobs.wake();
+            }
             Ok(*tokens)
         }
         Ok(Rotation::Reused {
@@ -221,6 +268,26 @@ pub async fn refresh(svc: &Services<'_>, presented: &str) -> AppResult<IssuedTok
             });
             Err(AppError::TokenReused)
         }
+        Ok(Rotation::OtherDevice {
+            user_id,
+            session_id,
+            stored_family,
+            presented,
+        }) => {
+            txn.commit().await?;
+            tracing::warn!(
+                user_id,
+                session_id,
+                presented = presented.ua_family,
+                "refresh from another device; session revoked"
+            );
+            svc.events.publish(DomainEvent::SessionRevoked {
+                user_id,
+                session_id,
+            });
+            fingerprint_alert(svc, user_id, session_id, stored_family, presented, &device).await;
+            Err(AppError::SessionFingerprintChanged)
+        }
         Err(err) => {
             txn.rollback().await?;
             Err(err)
@@ -228,7 +295,56 @@ pub async fn refresh(svc: &Services<'_>, presented: &str) -> AppResult<IssuedTok
     }
 }
 
-async fn rotate(svc: &Services<'_>, txn: &impl ConnectionTrait, hash: &str) -> AppResult<Rotation> {
+async fn fingerprint_alert(
+    svc: &Services<'_>,
+    user_id: i64,
+    session_id: i64,
+    stored_family: Option<String>,
+    presented: Fingerprint,
+    device: &DeviceInfo,
+) {
+    let outlets = Outlets {
+        db: svc.db,
+        events: svc.events,
+        jobs: svc.jobs,
+    };
+    let alert = Alert {
+        kind: AlertKind::SessionFingerprint,
+        severity: Severity::High,
+        subject: format!("user:{user_id}"),
+        message: format!(
+            "session {session_id} of user {user_id} was refreshed from {}{} on {} (signed in from {}); the session is revoked",
+            presented.ua_family,
+            device
+                .device_id
+                .as_deref()
+                .map(|id| format!(", device `{id}`"))
+                .unwrap_or_default(),
+            presented.network,
+            stored_family.as_deref().unwrap_or("unknown"),
+        ),
+        data: serde_json::json!({
+            "userId": user_id,
+            "sessionId": session_id,
+            "signedInFrom": stored_family,
+            "presentedFrom": presented.ua_family,
+            "network": presented.network,
+            "deviceId": device.device_id,
+            "ip": device.ip,
+        }),
+    };
+    let mute = svc.monitor.settings().mute;
+    if let Err(e) = svc.monitor.raise(&outlets, alert, mute).await {
+        tracing::error!(error = ?e, "could not raise the session fingerprint alert");
+    }
+}
+
+async fn rotate(
+    svc: &Services<'_>,
+    txn: &impl ConnectionTrait,
+    hash: &str,
+    device: &DeviceInfo,
+) -> AppResult<Rotation> {
     let invalid = || AppError::Unauthenticated(AuthFailure::RefreshTokenInvalid);
     let Some((token, Some(session))) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
@@ -252,6 +368,27 @@ async fn rotate(svc: &Services<'_>, txn: &impl ConnectionTrait, hash: &str) -> A
     if token.expires_at <= now {
         return Err(invalid());
     }
+    let presented = Fingerprint::of(
+        &session.device_id,
+        device.user_agent.as_deref(),
+        device.ip.as_deref(),
+    );
+    let comparison = fingerprint::compare(
+        &session.device_id,
+        session.ua_family.as_deref(),
+        session.network.as_deref(),
+        device.device_id.as_deref(),
+        &presented,
+    );
+    if comparison == Comparison::OtherDevice {
+        revoke_session_rows(txn, session.id, RevokedReason::FingerprintChanged, now).await?;
+        return Ok(Rotation::OtherDevice {
+            user_id: session.user_id,
+            session_id: session.id,
+            stored_family: session.ua_family,
+            presented,
+        });
+    }
     // Spend it; if a concurrent refresh spent it first, that is reuse as well.
     let spent = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::SpentAt, Expr::value(now))
@@ -274,23 +411,89 @@ async fn rotate(svc: &Services<'_>, txn: &impl ConnectionTrait, hash: &str) -> A
         return Err(AppError::AccountDisabled);
     }
     let (refresh_token, expires_at) = insert_refresh_token(svc, txn, session.id, now).await?;
+    // Sliding: every refresh extends the session to a full lifetime. The
+    // fingerprint follows the presenter (a new browser version, a new
+    // network); the user agent and address are the latest seen.
     session::Entity::update_many()
         .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
         .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .col_expr(session::Column::Fingerprint, Expr::value(&presented.hash))
+        .col_expr(session::Column::UaFamily, Expr::value(&presented.ua_family))
+        .col_expr(session::Column::Network, Expr::value(&presented.network))
+        .col_expr(
+            session::Column::UserAgent,
+            Expr::value(device.user_agent.clone()),
+        )
+        .col_expr(session::Column::Ip, Expr::value(device.ip.clone()))
         .filter(session::Column::Id.eq(session.id))
         .exec(txn)
         .await?;
+    let notice = match comparison {
+        Comparison::NewNetwork { from, to } => {
+            new_location_notice(svc, txn, &user, session.id, &from, &to, device).await?
+        }
+        _ => None,
+    };
     let access_token = svc
         .jwt
         .issue(user.id, user.role, session.id)
         .map_err(AppError::internal)?;
-    Ok(Rotation::Rotated(Box::new(IssuedTokens {
-        access_token,
-        refresh_token,
-        access_expires_in: svc.jwt.access_ttl_secs(),
-        session_id: session.id,
-        user,
-    })))
+    Ok(Rotation::Rotated {
+        tokens: Box::new(IssuedTokens {
+            access_token,
+            refresh_token,
+            access_expires_in: svc.jwt.access_ttl_secs(),
+            session_id: session.id,
+            user,
+        }),
+        notice,
+    })
+}
+
+/// Tells the user, in the refresh's transaction, that one of their sessions
+/// is now used from another network.
+async fn new_location_notice(
+    svc: &Services<'_>,
+    txn: &impl ConnectionTrait,
+    user: &user::Model,
+    session_id: i64,
+    from: &str,
+    to: &str,
+    device: &DeviceInfo,
+) -> AppResult<Option<notification::Model>> {
+    tracing::info!(
+        user_id = user.id,
+        session_id,
+        from,
+        to,
+        "session refreshed from a new network"
+    );
+    mail::enqueue(
+        txn,
+        svc.jobs,
+        &user.email,
+        Locale::parse(&user.locale),
+        &Template::NewSignInLocation {
+            network: to.to_owned(),
+        },
+    )
+    .await?;
+    notifications::notify(
+        txn,
+        NewNotification {
+            recipient_id: user.id,
+            kind: NotificationKind::NewSignInLocation,
+            actor_id: None,
+            subject: Some(("Session", session_id)),
+            data: serde_json::json!({
+                "sessionId": session_id,
+                "network": to,
+                "previousNetwork": from,
+                "userAgent": device.user_agent,
+            }),
+        },
+    )
+    .await
 }
 
 /// Revokes one session of `user_id`; `NOT_FOUND` when it is not theirs.
@@ -359,12 +562,21 @@ async fn open_session(
     now: DateTime<Utc>,
 ) -> AppResult<IssuedTokens> {
     let expires_at = now + refresh_ttl(svc);
+    let device_id = device.device_id.unwrap_or_else(|| "default".into());
+    let print = Fingerprint::of(
+        &device_id,
+        device.user_agent.as_deref(),
+        device.ip.as_deref(),
+    );
     let session = session::ActiveModel {
         user_id: Set(user.id),
-        device_id: Set(device.device_id.unwrap_or_else(|| "default".into())),
+        device_id: Set(device_id),
         device_type: Set(device.device_type.unwrap_or(DeviceType::Web)),
         user_agent: Set(device.user_agent),
         ip: Set(device.ip),
+        fingerprint: Set(Some(print.hash)),
+        ua_family: Set(Some(print.ua_family)),
+        network: Set(Some(print.network)),
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(expires_at),

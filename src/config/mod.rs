@@ -21,6 +21,7 @@
 //!    `VITRINE_*` name in the sources that the table does not list).
 pub mod ai;
 pub mod auth;
+pub mod billing;
 pub mod jobs;
 pub mod protection;
 pub mod security;
@@ -30,8 +31,9 @@ pub mod vars;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 pub use auth::{JwtAlgorithm, JwtConfig, JwtKeySource, Secret};
+pub use billing::{BillingConfig, StripeSettings};
 pub use jobs::JobsConfig;
-pub use protection::{Policy, QueryLimits, RateLimits, parse_policy};
+pub use protection::{Policy, QueryLimits, RateLimits, TrustedProxies, parse_policy};
 pub use services::{FeedWeights, MlConfig, RealtimeConfig, SearchConfig};
 pub use vars::{VARIABLES, Var};
 
@@ -94,9 +96,13 @@ pub struct Config {
     pub limits: QueryLimits,
     pub rate_limits: RateLimits,
     pub persisted_only: bool,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     pub ml: MlConfig,
     pub search: SearchConfig,
     pub jobs: JobsConfig,
+    /// Stripe payments and subscriptions.
+    pub billing: billing::BillingConfig,
 }
 
 impl Config {
@@ -262,14 +268,17 @@ impl Config {
         let search = services::search(&env)?;
         let ai = ai::parse(&env)?;
         let security = security::parse(&env)?;
+        let billing = billing::parse(&env, environment, &public_url)?;
 
         Ok(Self {
             ai,
+            billing,
             security,
             ml,
             jobs,
             search,
             persisted_only: protection.persisted_only,
+            trusted_proxies: protection.trusted_proxies,
             rate_limits: protection.rate_limits,
             limits: protection.limits,
             redis_prefix,

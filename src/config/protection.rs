@@ -79,11 +79,64 @@ impl Default for RateLimits {
     }
 }
 
+/// The load balancers and reverse proxies in front of the API
+/// (`VITRINE_TRUSTED_PROXIES`): only a connection from one of them may name
+/// the client in `X-Forwarded-For`. Empty: the peer address is the client.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Parses `10.0.0.0/8, 127.0.0.1, ::1` (an address alone is a /32 or
+    /// /128).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut nets = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (addr, bits) = match item.split_once('/') {
+                Some((addr, bits)) => (addr, Some(bits.parse::<u8>().ok()?)),
+                None => (item, None),
+            };
+            let addr: std::net::IpAddr = addr.parse().ok()?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let bits = bits.unwrap_or(max);
+            if bits > max {
+                return None;
+            }
+            nets.push((addr, bits));
+        }
+        Some(Self(nets))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `ip` is one of the proxies (IPv4-mapped IPv6 counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        self.0.iter().any(|(net, bits)| match (net, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*bits)).unwrap_or(0);
+                u32::from(*net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*bits)).unwrap_or(0);
+                u128::from(*net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        })
+    }
+}
+
 /// What `Config::from_lookup` reads for the protections.
 pub(super) struct Protection {
     pub limits: QueryLimits,
     pub rate_limits: RateLimits,
     pub persisted_only: bool,
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub(super) fn parse(
@@ -109,16 +162,44 @@ pub(super) fn parse(
         ip: policy(&vars::RATE_LIMIT_IP, "ip")?,
         auth: policy(&vars::RATE_LIMIT_AUTH, "auth")?,
     };
+    let trusted_proxies =
+        TrustedProxies::parse(&env.text(&vars::TRUSTED_PROXIES)).ok_or_else(|| {
+            invalid(
+                vars::TRUSTED_PROXIES.name,
+                "expected comma-separated addresses or CIDR ranges, e.g. 10.0.0.0/8, ::1",
+            )
+        })?;
     Ok(Protection {
         limits,
         rate_limits,
         persisted_only: env.flag(&vars::PERSISTED_ONLY)?,
+        trusted_proxies,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_match_ranges() {
+        let t = TrustedProxies::parse("10.0.0.0/8, 192.168.1.7, fd00::/8").unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(t.contains(ip("10.200.3.4")));
+        assert!(t.contains(ip("::ffff:10.1.1.1")));
+        assert!(t.contains(ip("192.168.1.7")));
+        assert!(!t.contains(ip("192.168.1.8")));
+        assert!(t.contains(ip("fd12::1")));
+        assert!(!t.contains(ip("2001:db8::1")));
+        assert!(TrustedProxies::parse("").unwrap().is_empty());
+        assert!(
+            TrustedProxies::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(ip("8.8.8.8"))
+        );
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_none());
+        assert!(TrustedProxies::parse("proxy.internal").is_none());
+    }
 
     #[test]
     fn policies_parse() {

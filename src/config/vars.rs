@@ -138,6 +138,7 @@ variables! {
     ACCESS_TOKEN_TTL = Var::new("VITRINE_ACCESS_TOKEN_TTL", "15m", "Access token lifetime (`90s`, `15m`, `1h`, `30d`).");
     REFRESH_TOKEN_TTL = Var::new("VITRINE_REFRESH_TOKEN_TTL", "30d", "Refresh token lifetime; each rotation starts a new one.");
     ADMIN_PASSWORD = Var::unset("VITRINE_ADMIN_PASSWORD", "(unset)", "Password of `vitrine admin create` when `--password` is not given (kept out of the shell history).");
+    TRUSTED_PROXIES = Var::unset("VITRINE_TRUSTED_PROXIES", "(none)", "Comma-separated addresses or CIDR ranges of the proxies in front of the API; a connection from one of them names the client in `X-Forwarded-For` (the rightmost address that is not a proxy). Empty: the peer is the client.");
     CORS_ORIGINS = Var::unset("VITRINE_CORS_ORIGINS", "* (development) / none (production)", "Comma-separated browser origins allowed by CORS, or `*`.");
     UPLOAD_MAX_BYTES = Var::new("VITRINE_UPLOAD_MAX_BYTES", "10485760", "Largest accepted image upload; JPEG, PNG and WebP only, sniffed from the bytes.").shown_as("10485760 (10 MiB)");
     MAIL = Var::new("VITRINE_MAIL", "outbox", "Who delivers mail (AUTH-5): `outbox` (every message an .eml file under $VITRINE_DATA_DIR/outbox, listed by `adminOutbox`) or `brevo` (Brevo's transactional email API).");
@@ -157,6 +158,16 @@ variables! {
     JOBS_POLL_INTERVAL = Var::new("VITRINE_JOBS_POLL_INTERVAL", "1s", "How often idle workers look for due jobs (jobs enqueued on the same instance start at once).");
     JOBS_SCHEDULER_INTERVAL = Var::new("VITRINE_JOBS_SCHEDULER_INTERVAL", "15s", "How often the scheduler enqueues due periodic jobs (each period once across all instances).");
     JOBS_RETENTION = Var::new("VITRINE_JOBS_RETENTION", "7d", "How long finished jobs (SUCCEEDED, DEAD, CANCELLED) are kept for `adminJobs`.");
+    STRIPE_SECRET_KEY = Var::unset("VITRINE_STRIPE_SECRET_KEY", "(unset: payments off)", "Stripe secret key (`sk_…`, or a restricted `rk_…`; Bearer). Unset: payments are off, and `startSubscription` and `payOrder` refuse.");
+    STRIPE_WEBHOOK_SECRET = Var::unset("VITRINE_STRIPE_WEBHOOK_SECRET", "(unset)", "Comma-separated webhook signing secrets (`whsec_…`); an event whose `Stripe-Signature` matches any of them is accepted, so a secret can be rotated. Unset: the webhook endpoint answers 400 to every event. Required in production with VITRINE_STRIPE_SECRET_KEY.");
+    STRIPE_BASE_URL = Var::new("VITRINE_STRIPE_BASE_URL", "https://api.stripe.com", "Stripe API base URL (`…/v1/…`).");
+    STRIPE_API_VERSION = Var::new("VITRINE_STRIPE_API_VERSION", "2024-06-20", "`Stripe-Version` of every request, and so the shape of the objects and events read (subscriptions with `current_period_start`/`_end`, invoices with `subscription`).");
+    STRIPE_PRICE_PRO = Var::new("VITRINE_STRIPE_PRICE_PRO", "price_pro", "Stripe Price id of the PRO plan.");
+    STRIPE_PRICE_ENTERPRISE = Var::new("VITRINE_STRIPE_PRICE_ENTERPRISE", "price_enterprise", "Stripe Price id of the ENTERPRISE plan.");
+    BILLING_GRACE = Var::new("VITRINE_BILLING_GRACE", "3d", "How long a subscription whose renewal payment failed keeps its plan before it falls to FREE (at most 60d).");
+    ORDER_PAYMENT_TIMEOUT = Var::new("VITRINE_ORDER_PAYMENT_TIMEOUT", "30m", "Orders still unpaid this long after they were placed are cancelled (1m to 7d).");
+    BILLING_CURRENCY = Var::new("VITRINE_BILLING_CURRENCY", "krw", "Currency of payments, three lower-case letters (ISO 4217, as Stripe writes it).");
+    BILLING_RETURN_URL = Var::unset("VITRINE_BILLING_RETURN_URL", "(unset: VITRINE_PUBLIC_URL)", "Where Stripe Checkout and the billing portal send people back.");
 }
 
 /// The configuration table in Markdown, as `vitrine config` prints it and

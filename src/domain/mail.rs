@@ -59,6 +59,10 @@ pub enum Template {
     SecurityAlert { kind: String, message: String },
     /// A sign-in from a new network on a known device.
     NewSignInLocation { network: String },
+    /// A subscription renewal was declined; the plan stays until `until`.
+    PaymentFailed { plan: String, until: String },
+    /// The grace period ended unpaid: the account is on FREE.
+    PlanRestricted { plan: String },
 }
 
 impl Template {
@@ -68,6 +72,8 @@ impl Template {
             Self::PasswordChanged => "PASSWORD_CHANGED",
             Self::SecurityAlert { .. } => "SECURITY_ALERT",
             Self::NewSignInLocation { .. } => "NEW_SIGN_IN_LOCATION",
+            Self::PaymentFailed { .. } => "PAYMENT_FAILED",
+            Self::PlanRestricted { .. } => "PLAN_RESTRICTED",
         }
     }
 }
@@ -176,6 +182,30 @@ pub fn render(template: &Template, locale: Locale) -> Rendered {
             "[vitrine] New sign-in location".to_owned(),
             vec![format!(
                 "Your account was used from a new network ({network}). If this was not you, change your password."
+            )],
+        ),
+        (Template::PaymentFailed { plan, until }, Locale::Ko) => (
+            "[vitrine] 구독 결제에 실패했습니다".to_owned(),
+            vec![format!(
+                "{plan} 플랜의 정기 결제가 승인되지 않았습니다. {until}까지 결제 수단을 바꾸지 않으면 FREE 플랜으로 바뀝니다."
+            )],
+        ),
+        (Template::PaymentFailed { plan, until }, Locale::En) => (
+            "[vitrine] Your subscription payment failed".to_owned(),
+            vec![format!(
+                "The renewal of your {plan} plan was declined. Update your payment method by {until}, or the account moves to the FREE plan."
+            )],
+        ),
+        (Template::PlanRestricted { plan }, Locale::Ko) => (
+            "[vitrine] FREE 플랜으로 바뀌었습니다".to_owned(),
+            vec![format!(
+                "{plan} 플랜의 결제가 유예 기간 안에 완료되지 않아 FREE 플랜으로 바뀌었습니다. 결제가 완료되면 플랜이 돌아옵니다."
+            )],
+        ),
+        (Template::PlanRestricted { plan }, Locale::En) => (
+            "[vitrine] Your account is on the FREE plan".to_owned(),
+            vec![format!(
+                "The payment for your {plan} plan did not go through within the grace period, so the account is on the FREE plan. Paying restores it."
             )],
         ),
     };

@@ -1,6 +1,8 @@
 //! sea-orm entities, one module per table. Plain data: no GraphQL derives here;
 //! the resolvers map these into output types.
 pub mod behavior_event;
+pub mod billing_account;
+pub mod billing_invoice;
 pub mod cart_item;
 pub mod category;
 pub mod color_swatch;
@@ -23,6 +25,7 @@ pub mod message;
 pub mod notification;
 pub mod order;
 pub mod partner;
+pub mod payment;
 pub mod post;
 pub mod product;
 pub mod product_attribute;
@@ -35,6 +38,7 @@ pub mod session;
 pub mod short;
 pub mod short_view;
 pub mod store;
+pub mod stripe_event;
 pub mod upload;
 pub mod user;
 pub mod wishlist_item;

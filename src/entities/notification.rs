@@ -44,6 +44,21 @@ pub enum NotificationKind {
     AdminAlert,
     #[sea_orm(string_value = "DESIGN_READY")]
     DesignReady,
+    /// One of the user's sessions was refreshed from another network.
+    #[sea_orm(string_value = "NEW_SIGN_IN_LOCATION")]
+    NewSignInLocation,
+    /// A seller's store received an order (not paid yet).
+    #[sea_orm(string_value = "ORDER_PLACED")]
+    OrderPlaced,
+    /// A seller's lines of an order were paid.
+    #[sea_orm(string_value = "ORDER_PAID")]
+    OrderPaid,
+    /// An order payment or a subscription renewal was declined.
+    #[sea_orm(string_value = "PAYMENT_FAILED")]
+    PaymentFailed,
+    /// The account's plan changed (subscribed, cancelled, restricted).
+    #[sea_orm(string_value = "PLAN_CHANGED")]
+    PlanChanged,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

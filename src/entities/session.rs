@@ -18,6 +18,12 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoked_reason: Option<RevokedReason>,
+    /// SHA-256 of device id, user-agent family and network (hex).
+    pub fingerprint: Option<String>,
+    /// "Chrome/Windows", "vitrine-ios/iOS", …: what a refresh must match.
+    pub ua_family: Option<String>,
+    /// The sign-in's network: an IPv4 /24 or IPv6 /48 prefix.
+    pub network: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
@@ -46,6 +52,9 @@ pub enum RevokedReason {
     AccountDeleted,
     #[sea_orm(string_value = "PASSWORD_CHANGED")]
     PasswordChanged,
+    /// A refresh came from another device or browser than the sign-in.
+    #[sea_orm(string_value = "FINGERPRINT_CHANGED")]
+    FingerprintChanged,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -67,6 +67,9 @@ codes! {
         InvalidCredentials => "INVALID_CREDENTIALS",
         AccountDisabled => "ACCOUNT_DISABLED",
         TokenReused => "TOKEN_REUSED",
+        /// A refresh token was presented by another device or browser than
+        /// the one that signed in; its session is revoked.
+        SessionFingerprintChanged => "SESSION_FINGERPRINT_CHANGED",
         OutOfStock => "OUT_OF_STOCK",
         IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         InProgress => "IN_PROGRESS",
@@ -78,6 +81,12 @@ codes! {
         /// Asked again too soon (an email code); `retryAfterSeconds` says
         /// when.
         Cooldown => "COOLDOWN",
+        /// The plan's generations for this period are used up; `limit` and
+        /// `resetsAt` say how many and when they come back.
+        QuotaExceeded => "QUOTA_EXCEEDED",
+        /// Payments are not configured on this server, or the provider
+        /// refused or could not be reached.
+        PaymentProvider => "PAYMENT_PROVIDER",
         Internal => "INTERNAL",
     }
 }
@@ -113,6 +122,9 @@ codes! {
         PersistedQueryNotAllowed => "PERSISTED_QUERY_NOT_ALLOWED",
         PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
         PartnerKeyInvalid => "PARTNER_KEY_INVALID",
+        /// A payment-provider webhook whose `Stripe-Signature` does not
+        /// match a configured secret, or is outside the 300 s tolerance.
+        WebhookSignatureInvalid => "WEBHOOK_SIGNATURE_INVALID",
     }
 }
 

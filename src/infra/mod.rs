@@ -6,3 +6,4 @@ pub mod pubsub;
 pub mod search;
 pub mod sentiment;
 pub mod storage;
+pub mod stripe;

@@ -17,6 +17,10 @@ use super::{
 use crate::{
     config::Config,
     domain::{
+        billing::{
+            payments::{self, ExpireUnpaidOrders, RefundPayment},
+            reconcile::{self, GraceCheck, Reconcile, ResetUsage},
+        },
         color::store::{self as colors, AnalyzeColors},
         community::generation::{self, GenerateDesign},
         idempotency,
@@ -191,6 +195,56 @@ pub fn registry(state: &AppState) -> Registry {
         }
     });
     let s = state.clone();
+    registry.register::<RefundPayment, _, _>(move |_ctx, job| {
+        let s = s.clone();
+        async move { payments::run_refund(&s, &job).await }
+    });
+    let s = state.clone();
+    registry.register::<ExpireUnpaidOrders, _, _>(move |_ctx, _job| {
+        let s = s.clone();
+        async move {
+            let n = payments::expire_unpaid(&s, s.security.now())
+                .await
+                .map_err(crate::error::AppError::into_anyhow)?;
+            Ok(format!("{n} unpaid orders cancelled"))
+        }
+    });
+    let s = state.clone();
+    registry.register::<Reconcile, _, _>(move |_ctx, _job| {
+        let s = s.clone();
+        async move {
+            let fixed = reconcile::reconcile(&s, s.security.now())
+                .await
+                .map_err(crate::error::AppError::into_anyhow)?;
+            Ok(format!(
+                "{} invoices and {} payments repaired, {} unknown",
+                fixed.invoices.len(),
+                fixed.payments.len(),
+                fixed.skipped
+            ))
+        }
+    });
+    let s = state.clone();
+    registry.register::<GraceCheck, _, _>(move |_ctx, _job| {
+        let s = s.clone();
+        async move {
+            let n = reconcile::restrict_unpaid(&s, s.security.now())
+                .await
+                .map_err(crate::error::AppError::into_anyhow)?;
+            Ok(format!("{n} accounts restricted to FREE"))
+        }
+    });
+    let s = state.clone();
+    registry.register::<ResetUsage, _, _>(move |_ctx, _job| {
+        let s = s.clone();
+        async move {
+            let n = reconcile::reset_usage(&s, s.security.now())
+                .await
+                .map_err(crate::error::AppError::into_anyhow)?;
+            Ok(format!("{n} usage periods started over"))
+        }
+    });
+    let s = state.clone();
     registry.register::<GenerateDesign, _, _>(move |ctx, job| {
         let s = s.clone();
         async move { generation::run(&s, &ctx, &job).await }
@@ -255,6 +309,19 @@ pub fn periodic(config: &Config, backend: sea_orm::DbBackend) -> Vec<Periodic> {
             CheckSignupBurst {},
             None,
         ),
+        Periodic::new("billing-grace", Schedule::Every(HOUR), GraceCheck {}, None),
+        Periodic::new(
+            "billing-usage-reset",
+            Schedule::DailyAt(chrono::NaiveTime::from_hms_opt(0, 5, 0).unwrap_or_default()),
+            ResetUsage {},
+            None,
+        ),
+        Periodic::new(
+            "orders-payment-expiry",
+            Schedule::Every(Duration::from_secs(300)),
+            ExpireUnpaidOrders {},
+            None,
+        ),
         Periodic::new(
             "uploads-expiry",
             Schedule::Every(Duration::from_secs(300)),
@@ -267,6 +334,14 @@ pub fn periodic(config: &Config, backend: sea_orm::DbBackend) -> Vec<Periodic> {
             "sqlite-optimize",
             Schedule::Every(HOUR),
             OptimizeSqlite {},
+            None,
+        ));
+    }
+    if config.billing.enabled() {
+        out.push(Periodic::new(
+            "billing-reconcile",
+            Schedule::DailyAt(chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default()),
+            Reconcile {},
             None,
         ));
     }

@@ -418,10 +418,19 @@ impl AccountsMutation {
     }
 
     /// Exchanges a refresh token for a new pair. A token works once: presenting
-    /// it again revokes its session and answers `TOKEN_REUSED`.
-    async fn refresh_token(&self, ctx: &Context<'_>, token: String) -> Result<AuthPayload> {
+    /// it again revokes its session and answers `TOKEN_REUSED`. From another
+    /// device (`deviceId` when given) or browser family than the sign-in, the
+    /// session is revoked (`SESSION_FINGERPRINT_CHANGED`); from another
+    /// network the user is notified. Each refresh extends the session.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        device_id: Option<String>,
+    ) -> Result<AuthPayload> {
         let state = state(ctx);
-        Ok(sessions::refresh(&state.auth_services(), &token)
+        let device = device_info(ctx, device_id, None);
+        Ok(sessions::refresh(&state.auth_services(), &token, device)
             .await?
             .into())
     }

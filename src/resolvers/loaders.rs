@@ -40,6 +40,7 @@ pub struct Loaders {
     pub custom_cart_counts: DataLoader<CustomCartCountLoader>,
     pub custom_cart_items: DataLoader<CustomCartItemsLoader>,
     pub order_lines: DataLoader<OrderLinesLoader>,
+    pub order_payments: DataLoader<OrderPaymentLoader>,
     pub messages: DataLoader<ByIdLoader<message::Entity>>,
     pub conversation_members: DataLoader<ConversationMembersLoader>,
     pub conversation_unread: DataLoader<ConversationUnreadLoader>,
@@ -106,6 +107,7 @@ impl Loaders {
             custom_cart_counts: loader(CustomCartCountLoader { db: db.clone() }, delay),
             custom_cart_items: loader(CustomCartItemsLoader { db: db.clone() }, delay),
             order_lines: loader(OrderLinesLoader { db: db.clone() }, delay),
+            order_payments: loader(OrderPaymentLoader { db: db.clone() }, delay),
             messages: loader(ByIdLoader::new(&db), delay),
             conversation_members: loader(ConversationMembersLoader { db: db.clone() }, delay),
             conversation_unread: loader(ConversationUnreadLoader { db }, delay),
@@ -599,6 +601,27 @@ impl Loader<i64> for OrderLinesLoader {
         let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         out.extend(grouped);
         Ok(out)
+    }
+}
+
+/// The payment of orders, by order.
+pub struct OrderPaymentLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for OrderPaymentLoader {
+    type Value = crate::entities::payment::Model;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        use crate::entities::payment;
+        Ok(payment::Entity::find()
+            .filter(payment::Column::OrderId.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|p| (p.order_id, p))
+            .collect())
     }
 }
 

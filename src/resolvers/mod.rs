@@ -2,6 +2,7 @@
 //! `<Domain>Mutation`, merged here. Resolvers stay thin: read the context, call
 //! a domain function, map the result into output types.
 pub mod accounts;
+pub mod billing;
 pub mod color;
 pub mod commerce;
 pub mod community;
@@ -26,6 +27,7 @@ use crate::protection::Protection;
 #[derive(MergedObject, Default)]
 pub struct Query(
     accounts::AccountsQuery,
+    billing::BillingQuery,
     color::ColorQuery,
     commerce::CommerceQuery,
     community::CommunityQuery,
@@ -40,6 +42,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     accounts::AccountsMutation,
+    billing::BillingMutation,
     commerce::CommerceMutation,
     community::CommunityMutation,
     generation::GenerationMutation,

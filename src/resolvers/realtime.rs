@@ -38,6 +38,11 @@ pub enum NotificationKind {
     Message,
     AdminAlert,
     DesignReady,
+    NewSignInLocation,
+    OrderPlaced,
+    OrderPaid,
+    PaymentFailed,
+    PlanChanged,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

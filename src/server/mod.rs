@@ -4,11 +4,13 @@
 //! `PUT /uploads/<key>` (direct uploads to local storage);
 //! the tower layers every request passes (request id, tracing span,
 //! metrics, CORS, compression, body limit); and graceful shutdown.
+mod client_ip;
 pub mod graphiql;
 pub mod graphql;
 pub mod negotiate;
 mod probes;
 mod uploads;
+mod webhooks;
 
 use std::{net::SocketAddr, time::Instant};
 
@@ -70,9 +72,11 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/metrics", get(probes::metrics))
         .route("/files/{key}", get(probes::file))
         .route("/uploads/{key}", axum::routing::put(uploads::put))
+        .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
         .with_state(state)
         .layer(middleware::from_fn_with_state(app.clone(), limit_body))
         .layer(middleware::from_fn_with_state(app.clone(), refuse_blocked))
+        .layer(middleware::from_fn_with_state(app.clone(), client_ip::resolve))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod realtime;
+pub mod stripe;
 
 /// Runs each named `async fn(TestApp)` as two tests, `<name>::sqlite` and
 /// `<name>::postgres` (skipped, or failed in CI, when PostgreSQL is absent).
@@ -45,6 +46,8 @@ use vitrine::{config::Config, state::AppState};
 
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 pub const PASSWORD: &str = "correct-horse-battery";
+/// The admins' view of sent mail.
+pub const OUTBOX: &str = "query($to: String) { adminOutbox(recipient: $to, first: 50) { edges { node { recipient template subject textBody htmlBody status provider locale } } } }";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -401,6 +404,27 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// The latest mail to `to` with `template`, once its delivery job sent
+    /// it (read from the outbox by `admin`).
+    pub async fn sent_mail(&self, admin: &SignedIn, to: &str, template: &str) -> Value {
+        for _ in 0..100 {
+            let data = self
+                .gql_ok(OUTBOX, json!({ "to": to }), Some(&admin.access))
+                .await;
+            let found = data["adminOutbox"]["edges"]
+                .as_array()
+                .expect("outbox edges")
+                .iter()
+                .map(|e| e["node"].clone())
+                .find(|m| m["template"] == template && m["status"] == "SENT");
+            if let Some(m) = found {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no {template} mail to {to} was sent");
     }
 
     /// POSTs a GraphQL operation; returns the whole response body.

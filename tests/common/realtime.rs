@@ -115,6 +115,21 @@ impl NodeClient {
             .await;
     }
 
+    /// Connects `conn` with `token` and subscribes `sub` to its
+    /// `notificationReceived { kind data }`, then gives the server a moment
+    /// to register it.
+    pub async fn watch_notifications(&mut self, conn: &str, url: &str, token: &str, sub: &str) {
+        self.connect(conn, url, Some(token)).await;
+        self.subscribe(
+            conn,
+            sub,
+            "subscription { notificationReceived { kind data } }",
+            json!({}),
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+
     pub async fn subscribe(&mut self, conn: &str, sub: &str, query: &str, variables: Value) {
         self.send(json!({ "op": "subscribe", "conn": conn, "sub": sub, "query": query, "variables": variables }))
             .await;

@@ -8,7 +8,7 @@
 //! Lines advance PENDING_PAYMENT → PAID → SHIPPED → DELIVERED one step at a
 //! time (by the line's seller or an admin); a buyer may cancel until a line
 //! has shipped, which restores stock. The order's status summarises its lines.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use sea_orm::{
@@ -28,7 +28,7 @@ use crate::{
     db::begin_write,
     domain::realtime::notifications::{self, NewNotification},
     domain::{execute_sql, text},
-    entities::notification::NotificationKind,
+    entities::notification::{self, NotificationKind},
     entities::{
         cart_item,
         order::{self, OrderSource, OrderStatus, line},
@@ -38,6 +38,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     events::{DomainEvent, EventBus},
+    jobs::JobQueue,
 };
 
 pub const MAX_LINES: usize = 50;
@@ -351,7 +352,26 @@ async fn place_once(
             .exec(&txn)
             .await?;
     }
+    // Each store's seller learns of the order at once (ORDER_PLACED), then
+    // of its payment (ORDER_PAID).
+    let mut notes = Vec::new();
+    for seller in sellers_of(&txn, placed.id).await? {
+        notes.extend(
+            notifications::notify(
+                &txn,
+                NewNotification {
+                    recipient_id: seller,
+                    kind: NotificationKind::OrderPlaced,
+                    actor_id: Some(buyer.id),
+                    subject: Some(("Order", placed.id)),
+                    data: serde_json::json!({ "total": placed.total_amount }),
+                },
+            )
+            .await?,
+        );
+    }
     txn.commit().await?;
+    notifications::publish(events, notes);
     events.publish(DomainEvent::OrderPlaced {
         order_id: placed.id,
         buyer_id: buyer.id,
@@ -362,6 +382,28 @@ async fn place_once(
         });
     }
     Ok(placed)
+}
+
+/// The owners of the stores with lines in `order_id`.
+pub async fn sellers_of(txn: &impl ConnectionTrait, order_id: i64) -> AppResult<Vec<i64>> {
+    let store_ids: BTreeSet<i64> = line::Entity::find()
+        .filter(line::Column::OrderId.eq(order_id))
+        .select_only()
+        .column(line::Column::StoreId)
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(store::Entity::find()
+        .filter(store::Column::Id.is_in(store_ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| s.owner_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect())
 }
 
 /// The status an order shows: CANCELLED when every line is, otherwise the
@@ -375,7 +417,10 @@ pub fn summarise(statuses: &[OrderStatus]) -> OrderStatus {
         .unwrap_or(OrderStatus::Cancelled)
 }
 
-async fn refresh_order_status(txn: &impl ConnectionTrait, order_id: i64) -> AppResult<OrderStatus> {
+pub async fn refresh_order_status(
+    txn: &impl ConnectionTrait,
+    order_id: i64,
+) -> AppResult<OrderStatus> {
     let statuses: Vec<OrderStatus> = line::Entity::find()
         .filter(line::Column::OrderId.eq(order_id))
         .all(txn)
@@ -395,10 +440,12 @@ async fn refresh_order_status(txn: &impl ConnectionTrait, order_id: i64) -> AppR
 
 /// Cancels every line that has not shipped and restores its stock. Buyers
 /// cancel their own orders, admins any; an order with a shipped line cannot
-/// be cancelled.
+/// be cancelled. A paid order's refund is asked for in the same
+/// transaction (a REFUND_PAYMENT job).
 pub async fn cancel(
     db: &DatabaseConnection,
     events: &EventBus,
+    jobs: &JobQueue,
     actor: &user::Model,
     order_id: i64,
 ) -> AppResult<order::Model> {
@@ -408,9 +455,51 @@ pub async fn cancel(
         .await?
         .filter(|o| o.buyer_id == actor.id || actor.role == Role::Admin)
         .ok_or_else(|| AppError::not_found("Order"))?;
+    let cancelled = cancel_in(&txn, jobs, &found, Some(actor.id)).await?;
+    txn.commit().await?;
+    cancelled.publish(events, jobs);
+    Ok(cancelled.order)
+}
+
+/// What [`cancel_in`] did, to publish once committed.
+pub struct Cancelled {
+    pub order: order::Model,
+    notice: Option<notification::Model>,
+    product_ids: Vec<i64>,
+    refund_requested: bool,
+}
+
+impl Cancelled {
+    pub fn publish(&self, events: &EventBus, jobs: &JobQueue) {
+        notifications::publish(events, self.notice.clone());
+        events.publish(DomainEvent::OrderStatusChanged {
+            order_id: self.order.id,
+            buyer_id: self.order.buyer_id,
+            order_line_id: None,
+            status: "CANCELLED".into(),
+        });
+        for product_id in &self.product_ids {
+            events.publish(DomainEvent::ProductChanged {
+                product_id: *product_id,
+            });
+        }
+        if self.refund_requested {
+            jobs.wake();
+        }
+    }
+}
+
+/// Cancels `found` inside `txn`: by `actor_id`, or by the platform (`None`,
+/// an unpaid order past its time).
+pub async fn cancel_in(
+    txn: &impl ConnectionTrait,
+    jobs: &JobQueue,
+    found: &order::Model,
+    actor_id: Option<i64>,
+) -> AppResult<Cancelled> {
     let lines = line::Entity::find()
         .filter(line::Column::OrderId.eq(found.id))
-        .all(&txn)
+        .all(txn)
         .await?;
     if lines
         .iter()
@@ -432,48 +521,43 @@ pub async fn cancel(
             .col_expr(line::Column::UpdatedAt, Expr::value(now))
             .filter(line::Column::Id.eq(l.id))
             .filter(line::Column::Status.is_in([OrderStatus::PendingPayment, OrderStatus::Paid]))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if moved.rows_affected == 1 {
             execute_sql(
-                &txn,
+                txn,
                 "UPDATE products SET stock = stock + ?, sold_count = sold_count - ?, popularity = popularity - ? WHERE id = ?",
                 vec![l.quantity.into(), l.quantity.into(), (3 * l.quantity).into(), l.product_id.into()],
             )
             .await?;
         }
     }
-    refresh_order_status(&txn, found.id).await?;
-    let updated = order::Entity::find_by_id(found.id)
-        .one(&txn)
+    refresh_order_status(txn, found.id).await?;
+    let refund_requested =
+        crate::domain::billing::payments::request_refund(txn, jobs, found.id, now).await?;
+    let order = order::Entity::find_by_id(found.id)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
-    // An admin cancelling tells the buyer (buyers know what they did).
+    // An admin or the platform cancelling tells the buyer (buyers know
+    // what they did).
     let notice = notifications::notify(
-        &txn,
+        txn,
         NewNotification {
             recipient_id: found.buyer_id,
             kind: NotificationKind::OrderStatus,
-            actor_id: Some(actor.id),
+            actor_id,
             subject: Some(("Order", found.id)),
-            data: serde_json::json!({ "status": "CANCELLED", "orderLineId": null }),
+            data: serde_json::json!({ "status": "CANCELLED", "orderLineId": null, "refund": refund_requested }),
         },
     )
     .await?;
-    txn.commit().await?;
-    notifications::publish(events, notice);
-    events.publish(DomainEvent::OrderStatusChanged {
-        order_id: found.id,
-        buyer_id: found.buyer_id,
-        order_line_id: None,
-        status: "CANCELLED".into(),
-    });
-    for l in &lines {
-        events.publish(DomainEvent::ProductChanged {
-            product_id: l.product_id,
-        });
-    }
-    Ok(updated)
+    Ok(Cancelled {
+        order,
+        notice,
+        product_ids: lines.iter().map(|l| l.product_id).collect(),
+        refund_requested,
+    })
 }
 
 fn next_status(current: OrderStatus) -> Option<OrderStatus> {

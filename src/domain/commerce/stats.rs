@@ -119,7 +119,7 @@ pub async fn platform_stats(
         db,
         &format!(
             "SELECT {d} AS day, COUNT(DISTINCT o.id) AS n, \
-             CAST(COALESCE(SUM(CASE WHEN l.status <> 'CANCELLED' THEN l.line_total ELSE 0 END), 0) AS BIGINT) AS revenue \
+             CAST(COALESCE(SUM(CASE WHEN l.status IN ('PAID', 'SHIPPED', 'DELIVERED') THEN l.line_total ELSE 0 END), 0) AS BIGINT) AS revenue \
              FROM orders o JOIN order_lines l ON l.order_id = o.id \
              WHERE o.created_at >= ? AND o.created_at < ? GROUP BY {d}",
             d = day_expr(backend, "o.created_at")
@@ -140,7 +140,7 @@ pub async fn platform_stats(
         "SELECT l.product_id AS product_id, MAX(l.product_name) AS name, CAST(SUM(l.quantity) AS BIGINT) AS quantity, \
          CAST(SUM(l.line_total) AS BIGINT) AS revenue \
          FROM order_lines l JOIN orders o ON o.id = l.order_id \
-         WHERE o.created_at >= ? AND o.created_at < ? AND l.status <> 'CANCELLED' \
+         WHERE o.created_at >= ? AND o.created_at < ? AND l.status IN ('PAID', 'SHIPPED', 'DELIVERED') \
          GROUP BY l.product_id ORDER BY quantity DESC, product_id ASC LIMIT 10",
         range(),
     )

@@ -140,7 +140,15 @@ pub(super) async fn insert(
                 None
             }
             Some(requested) => Some(
-                super::generation::enqueue(jobs, &txn, created.id, owner.id, &requested).await?,
+                super::generation::enqueue(
+                    jobs,
+                    &txn,
+                    created.id,
+                    created.created_at,
+                    owner.id,
+                    &requested,
+                )
+                .await?,
             ),
         };
         txn.commit().await?;

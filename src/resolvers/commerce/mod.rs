@@ -904,7 +904,7 @@ impl CommerceMutation {
         let me = viewer(ctx).await?;
         let s = state(ctx);
         Ok(Order::whole(
-            orders::cancel(&s.db, &s.events, &me.user, id).await?,
+            orders::cancel(&s.db, &s.events, &s.jobs, &me.user, id).await?,
         ))
     }
 

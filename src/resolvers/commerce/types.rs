@@ -559,6 +559,21 @@ impl Order {
             .map(OrderLine)
             .collect())
     }
+    /// Its payment and refund (`payOrder`); `null` until payment starts.
+    /// Sellers see only their lines, not the payment.
+    async fn payment(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::resolvers::billing::OrderPayment>> {
+        if self.lines != LineScope::All {
+            return Ok(None);
+        }
+        Ok(loaders(ctx)
+            .order_payments
+            .load_one(self.model.id)
+            .await?
+            .map(crate::resolvers::billing::OrderPayment))
+    }
 }
 
 /// A 1:1 inquiry (COM-10).

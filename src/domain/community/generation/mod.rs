@@ -88,14 +88,19 @@ impl JobKind for GenerateDesign {
     }
 }
 
-/// Queues the generation of `design_id` on `txn` (the one inserting it).
+/// Queues the generation of `design_id` (created at `created_at`) on `txn`
+/// (the one inserting it), taking one unit of the owner's plan (PAY-1) in
+/// the same transaction; the unit is counted at the design's creation time,
+/// which is what a DEAD generation gives back against.
 pub async fn enqueue(
     jobs: &JobQueue,
     txn: &impl ConnectionTrait,
     design_id: i64,
+    created_at: chrono::DateTime<Utc>,
     owner_id: i64,
     request: &Requested,
 ) -> AppResult<i64> {
+    crate::domain::billing::take_unit(txn, owner_id, created_at).await?;
     jobs.enqueue(
         txn,
         &GenerateDesign {
@@ -707,6 +712,10 @@ async fn fail(state: &AppState, job: &GenerateDesign, reason: &str) {
         let mut notes = Vec::new();
         if updated.rows_affected > 0 {
             notes = notify_admins(&txn, job.design_id, reason).await?;
+            // A generation that ends DEAD gives its unit back.
+            if let Some(found) = design::Entity::find_by_id(job.design_id).one(&txn).await? {
+                crate::domain::billing::give_back(&txn, found.owner_id, found.created_at).await?;
+            }
         }
         txn.commit().await?;
         Ok::<_, AppError>(notes)
