@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto bench bench-realtime bench-ml bench-search bench-jobs bench-media ml-eval reindex clean libtorch
+.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto xmllint bench bench-realtime bench-ml bench-search bench-jobs bench-media ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -45,7 +45,7 @@ schema: libtorch
 ## tests are skipped, each recorded in $(SKIPS) (tests/common), and the run
 ## ends with a loud summary of how many were skipped and why.
 SKIPS := $(or $(CARGO_TARGET_DIR),target)/tmp/skipped-tests.txt
-test: libtorch browser moto
+test: libtorch browser moto xmllint
 	@rm -f $(SKIPS)
 	@status=0; $(CARGO) test --workspace --no-fail-fast -- --test-threads=4 || status=$$?; \
 	if [ -s $(SKIPS) ]; then \
@@ -77,6 +77,16 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null ) \
 	    || echo "!! could not install chromium: the browser test is skipped (a failure with CI=true)"; \
+	fi
+
+## xmllint: the XML Schema validator tests/seo.rs checks the sitemap with
+## (Debian's libxml2-utils, installed with apt when missing).
+xmllint:
+	@if ! command -v xmllint >/dev/null 2>&1; then \
+	  echo ">> installing libxml2-utils with apt (one time)"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq libxml2-utils >/dev/null ) \
+	    || echo "!! could not install libxml2-utils: the sitemap schema test fails"; \
 	fi
 
 ## bench: release build, results written under bench/results/.

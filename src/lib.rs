@@ -112,7 +112,8 @@ pub async fn build_with_clock(
         config.security.monitor,
         clock,
     ));
-    let realtime = realtime::Realtime::new(pubsub, kv, &config.redis_prefix, config.realtime);
+    let realtime =
+        realtime::Realtime::new(pubsub, kv.clone(), &config.redis_prefix, config.realtime);
     let redis = redis.map(|(_, manager)| manager);
     let sentiment: std::sync::Arc<dyn infra::sentiment::SentimentProvider> =
         match &config.sentiment_url {
@@ -181,6 +182,7 @@ pub async fn build_with_clock(
         .as_ref()
         .map(|settings| std::sync::Arc::new(infra::stripe::StripeClient::new(settings)));
     let state = AppState::new(StateInner {
+        kv,
         stripe,
         mailer,
         security,

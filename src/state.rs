@@ -40,6 +40,9 @@ pub struct StateInner {
     pub security: Arc<crate::domain::security::monitor::SecurityMonitor>,
     /// Addresses refused before any work.
     pub blocklist: Arc<crate::domain::security::blocks::Blocklist>,
+    /// The shared key-value store (Redis when configured): caches such as
+    /// the sitemap's.
+    pub kv: Arc<dyn crate::infra::kv::Kv>,
     /// The payment provider; `None` when payments are not configured.
     pub stripe: Option<Arc<crate::infra::stripe::StripeClient>>,
 }

@@ -14,6 +14,7 @@ pub mod recommendations;
 pub mod search;
 pub mod search_index;
 pub mod security;
+pub mod seo;
 pub mod uploads;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};

@@ -31,6 +31,12 @@ pub trait Kv: Send + Sync + 'static {
     async fn zremrange_below(&self, key: &str, min: i64) -> anyhow::Result<()>;
     /// Removes `key`.
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
+    /// A cached text value, if present and not expired.
+    async fn get_text(&self, key: &str) -> anyhow::Result<Option<String>>;
+    /// Stores a text value for `ttl`.
+    async fn set_text(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()>;
+    /// Adds one to the counter `key` (0 when absent); the new value.
+    async fn incr(&self, key: &str) -> anyhow::Result<i64>;
     fn backend(&self) -> &'static str;
 }
 
@@ -38,7 +44,12 @@ pub trait Kv: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct MemoryKv {
     sets: Arc<Mutex<HashMap<String, HashMap<String, i64>>>>,
+    /// Text values with their expiry.
+    texts: Arc<Mutex<HashMap<String, Expiring>>>,
 }
+
+/// A text value and when it stops being valid (`None`: never).
+type Expiring = (String, Option<std::time::Instant>);
 
 #[async_trait::async_trait]
 impl Kv for MemoryKv {
@@ -92,7 +103,42 @@ impl Kv for MemoryKv {
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         crate::sync::lock(&self.sets).remove(key);
+        crate::sync::lock(&self.texts).remove(key);
         Ok(())
+    }
+
+    async fn get_text(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let mut texts = crate::sync::lock(&self.texts);
+        let now = std::time::Instant::now();
+        match texts.get(key) {
+            Some((_, Some(until))) if *until <= now => {
+                texts.remove(key);
+                Ok(None)
+            }
+            Some((value, _)) => Ok(Some(value.clone())),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_text(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
+        let until = std::time::Instant::now().checked_add(ttl);
+        let mut texts = crate::sync::lock(&self.texts);
+        // Expired entries go when the map is touched, so it cannot grow
+        // without bound.
+        let now = std::time::Instant::now();
+        texts.retain(|_, (_, until)| until.is_none_or(|u| u > now));
+        texts.insert(key.to_owned(), (value.to_owned(), until));
+        Ok(())
+    }
+
+    async fn incr(&self, key: &str) -> anyhow::Result<i64> {
+        let mut texts = crate::sync::lock(&self.texts);
+        let entry = texts
+            .entry(key.to_owned())
+            .or_insert_with(|| ("0".to_owned(), None));
+        let next = entry.0.parse::<i64>().unwrap_or(0) + 1;
+        entry.0 = next.to_string();
+        Ok(next)
     }
 
     fn backend(&self) -> &'static str {
@@ -181,6 +227,31 @@ impl Kv for RedisKv {
         self.run::<()>(&pipe).await
     }
 
+    async fn get_text(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(key);
+        let (value,): (Option<String>,) = self.run(&pipe).await?;
+        Ok(value)
+    }
+
+    async fn set_text(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("PX")
+            .arg(ttl.as_millis().max(1) as u64)
+            .ignore();
+        self.run::<()>(&pipe).await
+    }
+
+    async fn incr(&self, key: &str) -> anyhow::Result<i64> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("INCR").arg(key);
+        let (value,): (i64,) = self.run(&pipe).await?;
+        Ok(value)
+    }
+
     fn backend(&self) -> &'static str {
         "redis"
     }
@@ -189,6 +260,20 @@ impl Kv for RedisKv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn memory_texts_expire_and_count() {
+        let kv = MemoryKv::default();
+        kv.set_text("a", "x", Duration::from_millis(30)).await.unwrap();
+        assert_eq!(kv.get_text("a").await.unwrap().as_deref(), Some("x"));
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(kv.get_text("a").await.unwrap(), None);
+        assert_eq!(kv.incr("n").await.unwrap(), 1);
+        assert_eq!(kv.incr("n").await.unwrap(), 2);
+        assert_eq!(kv.get_text("n").await.unwrap().as_deref(), Some("2"));
+        kv.delete("n").await.unwrap();
+        assert_eq!(kv.incr("n").await.unwrap(), 1);
+    }
 
     #[tokio::test]
     async fn memory_sorted_sets() {

@@ -53,6 +53,14 @@ impl Background {
             );
         }
         bg.spawn(
+            "sitemap-invalidation",
+            crate::domain::seo::invalidate_on_writes(
+                state.kv.clone(),
+                state.config.redis_prefix.clone(),
+                state.events.subscribe(),
+            ),
+        );
+        bg.spawn(
             "blocklist-reload",
             crate::domain::security::blocks::keep_loaded(
                 state.blocklist.clone(),

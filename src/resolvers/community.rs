@@ -2,7 +2,7 @@
 //! thin resolvers over [`crate::domain::community`]. Images arrive through
 //! the GraphQL multipart request spec as `Upload` values.
 use async_graphql::{
-    ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject, Upload,
+    ComplexObject, Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Upload,
     connection::{Connection, EmptyFields},
 };
 use chrono::{DateTime, Utc};
@@ -196,6 +196,10 @@ impl Design {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// schema.org `VisualArtwork` JSON-LD; null unless public.
+    async fn structured_data(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+        crate::resolvers::seo::design(ctx, self).await
+    }
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(loaders(ctx)
             .users
@@ -232,6 +236,10 @@ impl Post {
     async fn liked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
         liked_by_me(ctx, LikeTarget::Post, self.0.id).await
     }
+    /// schema.org `SocialMediaPosting` JSON-LD.
+    async fn structured_data(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+        crate::resolvers::seo::post(ctx, self).await
+    }
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(loaders(ctx)
             .users
@@ -250,7 +258,7 @@ impl Post {
         let reader = viewer_user(ctx).await?;
         Ok(designs::visible_to(&d, reader.as_ref()).then_some(Design(d)))
     }
-    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
+    pub async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
         let rows = loaders(ctx)
             .post_images
             .load_one(self.0.id)

@@ -17,6 +17,7 @@ pub mod recommendations;
 pub mod relay;
 pub mod search;
 pub mod security;
+pub mod seo;
 pub mod uploads;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};

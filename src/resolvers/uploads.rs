@@ -28,6 +28,11 @@ pub struct Image {
 }
 
 impl Image {
+    /// Its URL (as served: absolute when `VITRINE_PUBLIC_URL` is set).
+    pub fn href(&self) -> &str {
+        &self.url
+    }
+
     pub fn stored(ctx: &Context<'_>, upload: upload::Model, position: i32) -> Self {
         Self {
             url: file_url(ctx, &upload.storage_key),

@@ -9,6 +9,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod negotiate;
 mod probes;
+mod seo;
 mod uploads;
 mod webhooks;
 
@@ -73,6 +74,9 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/files/{key}", get(probes::file))
         .route("/uploads/{key}", axum::routing::put(uploads::put))
         .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
+        .route("/robots.txt", get(seo::robots))
+        .route("/sitemap.xml", get(seo::index))
+        .route("/sitemaps/{file}", get(seo::partition))
         .with_state(state)
         .layer(middleware::from_fn_with_state(app.clone(), limit_body))
         .layer(middleware::from_fn_with_state(app.clone(), refuse_blocked))

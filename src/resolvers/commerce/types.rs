@@ -1,7 +1,7 @@
 //! GraphQL output types of the shop. Every edge to another row goes through a
 //! request-scoped DataLoader.
 use async_graphql::{
-    ComplexObject, Context, ID, Object, Result, SimpleObject,
+    ComplexObject, Context, ID, Json, Object, Result, SimpleObject,
     connection::{Connection, EmptyFields},
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -47,6 +47,11 @@ impl Store {
     }
     async fn review_count(&self) -> i64 {
         self.0.review_count
+    }
+    /// schema.org `Organization` JSON-LD of its public page; null unless
+    /// approved.
+    async fn structured_data(&self, ctx: &Context<'_>) -> Option<Json<serde_json::Value>> {
+        crate::resolvers::seo::store(ctx, self)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -273,6 +278,11 @@ impl Product {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// schema.org `Product` JSON-LD (offers, brand, images, rating) of its
+    /// public page; null unless on sale.
+    async fn structured_data(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+        crate::resolvers::seo::product(ctx, self).await
+    }
     async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
         Ok(loaders(ctx)
             .stores
@@ -302,7 +312,7 @@ impl Product {
     }
     /// Stored photos (with thumbnails and WebP variants) first, then
     /// external ones.
-    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
+    pub async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
         let rows = loaders(ctx)
             .product_images
             .load_one(self.0.id)
