@@ -138,7 +138,11 @@ async fn the_sitemap_lists_public_content_and_validates() {
         assert!(kind.starts_with("application/xml"), "{kind}");
         assert_eq!(cache.as_deref(), Some("MISS"));
         assert_valid(&index, "siteindex.xsd");
-        for file in ["products-1.xml", "stores-1.xml", "designs-1.xml", "posts-1.xml"] {
+        let (status, pages, _, _) = get(&app, "/sitemaps/pages-1.xml").await;
+        assert_eq!(status, 200);
+        assert_valid(&pages, "sitemap.xsd");
+        assert!(pages.contains(&format!("<loc>{BASE}/</loc>")), "{pages}");
+        for file in ["pages-1.xml", "products-1.xml", "stores-1.xml", "designs-1.xml", "posts-1.xml"] {
             assert!(index.contains(&format!("{BASE}/sitemaps/{file}")), "{file}: {index}");
         }
         // Cached (once the writes above have all been seen: each one bumps
@@ -181,6 +185,19 @@ async fn the_sitemap_lists_public_content_and_validates() {
         app.stop().await.unwrap();
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_platform_has_a_valid_sitemap() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, &[("VITRINE_PUBLIC_URL", BASE)]).await
+    else {
+        return;
+    };
+    let (status, index, _, _) = get(&app, "/sitemap.xml").await;
+    assert_eq!(status, 200);
+    assert_valid(&index, "siteindex.xsd");
+    assert_eq!(get(&app, "/sitemaps/products-1.xml").await.0, 404);
+    app.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -264,7 +264,9 @@ mod tests {
     #[tokio::test]
     async fn memory_texts_expire_and_count() {
         let kv = MemoryKv::default();
-        kv.set_text("a", "x", Duration::from_millis(30)).await.unwrap();
+        kv.set_text("a", "x", Duration::from_millis(30))
+            .await
+            .unwrap();
         assert_eq!(kv.get_text("a").await.unwrap().as_deref(), Some("x"));
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(kv.get_text("a").await.unwrap(), None);

@@ -105,6 +105,9 @@ fn parse_file(file: &str) -> Option<(Section, u64)> {
 
 pub async fn partition(State(server): State<ServerState>, Path(file): Path<String>) -> Response {
     let app = server.app.clone();
+    if file == seo::PAGES_FILE {
+        return xml(seo::pages_xml(&base(&app)), false);
+    }
     let Some((section, number)) = parse_file(&file) else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -288,11 +288,27 @@ fn w3c(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The sitemap index of `partitions`, each at `{base}/sitemaps/<file>`.
+/// The partition of the site's own pages (the home page), always listed:
+/// an index and a urlset must each hold at least one entry, even on a
+/// platform with no public content yet.
+pub const PAGES_FILE: &str = "pages-1.xml";
+
+pub fn pages_xml(base: &str) -> String {
+    format!(
+        "{URLSET_HEAD}  <url><loc>{}</loc></url>\n{URLSET_TAIL}",
+        escape(&format!("{base}/"))
+    )
+}
+
+/// The sitemap index: [`PAGES_FILE`], then `partitions`, each at
+/// `{base}/sitemaps/<file>`.
 pub fn index_xml(base: &str, partitions: &[Partition]) -> String {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
+    xml.push_str("  <sitemap>\n    <loc>");
+    xml.push_str(&escape(&format!("{base}/sitemaps/{PAGES_FILE}")));
+    xml.push_str("</loc>\n  </sitemap>\n");
     for p in partitions {
         xml.push_str("  <sitemap>\n    <loc>");
         xml.push_str(&escape(&format!("{base}/sitemaps/{}", p.file_name())));
