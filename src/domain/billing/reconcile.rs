@@ -125,16 +125,23 @@ pub async fn reconcile(state: &AppState, now: DateTime<Utc>) -> AppResult<Repair
         .list_paid_invoices(since)
         .await
         .map_err(super::provider_error)?;
+    // What is already applied, in one query per list.
+    let paid: std::collections::HashSet<String> = billing_invoice::Entity::find()
+        .filter(
+            billing_invoice::Column::InvoiceId
+                .is_in(invoices.iter().filter_map(|i| i["id"].as_str())),
+        )
+        .filter(billing_invoice::Column::Status.eq("PAID"))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|row| row.invoice_id)
+        .collect();
     for invoice in &invoices {
         let Some(id) = invoice["id"].as_str() else {
             continue;
         };
-        let known = billing_invoice::Entity::find()
-            .filter(billing_invoice::Column::InvoiceId.eq(id))
-            .filter(billing_invoice::Column::Status.eq("PAID"))
-            .one(&state.db)
-            .await?;
-        if known.is_none() {
+        if !paid.contains(id) {
             repair(
                 state,
                 "invoice.payment_succeeded",
@@ -149,15 +156,25 @@ pub async fn reconcile(state: &AppState, now: DateTime<Utc>) -> AppResult<Repair
         .list_payment_intents(since)
         .await
         .map_err(super::provider_error)?;
-    for intent in intents.iter().filter(|i| i["status"] == "succeeded") {
+    let succeeded: Vec<&serde_json::Value> = intents
+        .iter()
+        .filter(|i| i["status"] == "succeeded")
+        .collect();
+    let ours: std::collections::HashMap<String, payment::Model> = payment::Entity::find()
+        .filter(
+            payment::Column::PaymentIntentId
+                .is_in(succeeded.iter().filter_map(|i| i["id"].as_str())),
+        )
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.payment_intent_id.clone(), p))
+        .collect();
+    for intent in succeeded {
         let Some(id) = intent["id"].as_str() else {
             continue;
         };
-        let ours = payment::Entity::find()
-            .filter(payment::Column::PaymentIntentId.eq(id))
-            .one(&state.db)
-            .await?;
-        match ours {
+        match ours.get(id) {
             Some(p)
                 if matches!(
                     p.status,

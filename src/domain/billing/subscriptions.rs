@@ -32,13 +32,17 @@ fn return_url(state: &AppState) -> AppResult<String> {
         })
 }
 
-/// The user's provider customer, created once (its id is stored only while
-/// none is: two racing requests keep the first).
-async fn customer(state: &AppState, owner: &user::Model) -> AppResult<String> {
+/// The user's provider customer (`account` is theirs, as read), created
+/// once (its id is stored only while none is: two racing requests keep the
+/// first).
+async fn customer(
+    state: &AppState,
+    owner: &user::Model,
+    account: &billing_account::Model,
+) -> AppResult<String> {
     let now = state.security.now();
-    let account = super::account(&state.db, owner.id, now).await?;
-    if let Some(id) = account.stripe_customer_id {
-        return Ok(id);
+    if let Some(id) = &account.stripe_customer_id {
+        return Ok(id.clone());
     }
     let created = provider(state)?
         .create_customer(
@@ -99,7 +103,7 @@ pub async fn start(state: &AppState, owner: &user::Model, plan: Plan) -> AppResu
         ));
     }
     let back = return_url(state)?;
-    let customer = customer(state, owner).await?;
+    let customer = customer(state, owner, &account).await?;
     let success = format!("{back}/billing/success?session_id={{CHECKOUT_SESSION_ID}}");
     let cancel = format!("{back}/billing/cancelled");
     let session = provider(state)?
