@@ -181,7 +181,12 @@ pub async fn build_with_clock(
         .stripe
         .as_ref()
         .map(|settings| std::sync::Arc::new(infra::stripe::StripeClient::new(settings)));
+    let assistant = std::sync::Arc::new(
+        domain::assistant::Assistant::new(&config.assistant)
+            .map_err(|e| anyhow::anyhow!("the help assistant: {e:#}"))?,
+    );
     let state = AppState::new(StateInner {
+        assistant,
         kv,
         stripe,
         mailer,

@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: SearchCommand,
     },
+    /// The help assistant (COMM-9): ingest the documents, evaluate retrieval.
+    Assistant {
+        #[command(subcommand)]
+        command: AssistantCommand,
+    },
     /// Fill the database with a demo shop (stores, products, shorts, buyers, orders, reviews).
     SeedDemo {
         #[arg(long, default_value_t = 42)]
@@ -99,6 +104,23 @@ enum SearchCommand {
         /// Drop every document first (searches are empty until rebuilt).
         #[arg(long)]
         drop: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssistantCommand {
+    /// Split the help documents into chunks, embed and store them (a
+    /// running server picks them up within seconds).
+    Ingest {
+        /// Ingest even when the documents are unchanged.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Recall@5 and MRR of keyword, vector and hybrid retrieval on the
+    /// shipped questions, and the answer cache's hit rate; written as Markdown.
+    Eval {
+        #[arg(long, default_value = "reports/assistant-eval.md")]
+        out: std::path::PathBuf,
     },
 }
 
@@ -228,6 +250,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Search {
             command: SearchCommand::Reindex { drop },
         } => reindex(config, drop).await,
+        Command::Assistant { command } => match command {
+            AssistantCommand::Ingest { force } => {
+                vitrine::domain::assistant::commands::ingest(&config, force).await
+            }
+            AssistantCommand::Eval { out } => {
+                vitrine::domain::assistant::commands::evaluate(&config, &out).await
+            }
+        },
         Command::SeedDemo {
             seed,
             products_per_store,

@@ -45,6 +45,8 @@ pub struct StateInner {
     pub kv: Arc<dyn crate::infra::kv::Kv>,
     /// The payment provider; `None` when payments are not configured.
     pub stripe: Option<Arc<crate::infra::stripe::StripeClient>>,
+    /// The help assistant: its embedder, chat model and in-process index.
+    pub assistant: Arc<crate::domain::assistant::Assistant>,
 }
 
 impl AppState {

@@ -45,6 +45,7 @@ pub struct Metrics {
     pub jobs_depth: IntGaugeVec,
     pub job_run_seconds: HistogramVec,
     pub billing_events: IntCounterVec,
+    pub assistant_answers: IntCounterVec,
 }
 
 impl Metrics {
@@ -119,6 +120,14 @@ impl Metrics {
             &["type", "outcome"],
         )
         .expect("static metric definition");
+        let assistant_answers = IntCounterVec::new(
+            Opts::new(
+                "assistant_answers_total",
+                "Help assistant answers, by mode (LLM, EXTRACTIVE, FAQ, CACHED, FAILED) and whether the chat model or embeddings failed over to the offline path",
+            ),
+            &["mode", "fallback"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -132,6 +141,7 @@ impl Metrics {
             Box::new(jobs_depth.clone()),
             Box::new(job_run_seconds.clone()),
             Box::new(billing_events.clone()),
+            Box::new(assistant_answers.clone()),
         ] {
             registry
                 .register(collector)
@@ -151,7 +161,15 @@ impl Metrics {
             jobs_depth,
             job_run_seconds,
             billing_events,
+            assistant_answers,
         }
+    }
+
+    /// One help-assistant answer stored.
+    pub fn count_assistant_answer(&self, mode: &str, fallback: bool) {
+        self.assistant_answers
+            .with_label_values(&[mode, if fallback { "true" } else { "false" }])
+            .inc();
     }
 
     /// One webhook event received (`kind` is the event type, or `-` when it

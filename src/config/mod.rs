@@ -20,6 +20,7 @@
 //!    `tests/contract.rs` fails until the two are equal, and fails on any
 //!    `VITRINE_*` name in the sources that the table does not list).
 pub mod ai;
+pub mod assistant;
 pub mod auth;
 pub mod billing;
 pub mod jobs;
@@ -68,6 +69,8 @@ pub struct Config {
     pub env: Environment,
     /// AI design generation's providers (COMM-2).
     pub ai: ai::AiConfig,
+    /// The help assistant (COMM-9).
+    pub assistant: assistant::AssistantConfig,
     /// Mail, email verification and the security monitor (AUTH-5, AUTH-6).
     pub security: security::SecurityConfig,
     pub bind: SocketAddr,
@@ -267,11 +270,13 @@ impl Config {
         let jobs = jobs::parse(&env)?;
         let search = services::search(&env)?;
         let ai = ai::parse(&env)?;
+        let assistant = assistant::parse(&env)?;
         let security = security::parse(&env)?;
         let billing = billing::parse(&env, environment, &public_url)?;
 
         Ok(Self {
             ai,
+            assistant,
             billing,
             security,
             ml,

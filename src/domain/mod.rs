@@ -2,6 +2,7 @@
 //! `&impl ConnectionTrait` inside a transaction) and plain inputs, return
 //! entities or [`crate::error::AppError`], and publish domain events after commit.
 pub mod accounts;
+pub mod assistant;
 pub mod billing;
 pub mod color;
 pub mod commerce;

@@ -1,5 +1,7 @@
 //! sea-orm entities, one module per table. Plain data: no GraphQL derives here;
 //! the resolvers map these into output types.
+pub mod assistant_conversation;
+pub mod assistant_message;
 pub mod behavior_event;
 pub mod billing_account;
 pub mod billing_invoice;
@@ -15,6 +17,8 @@ pub mod email_code;
 pub mod email_token;
 pub mod feed_hide;
 pub mod follow;
+pub mod help_chunk;
+pub mod help_corpus;
 pub mod idempotency_key;
 pub mod inquiry;
 pub mod ip_block;

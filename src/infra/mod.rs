@@ -1,6 +1,7 @@
 //! Backends behind small traits, each with an embedded default and a
 //! production implementation chosen by configuration.
 pub mod kv;
+pub mod llm;
 pub mod mail;
 pub mod pubsub;
 pub mod search;

@@ -82,6 +82,10 @@ impl Background {
                 state.events.subscribe(),
             ),
         );
+        bg.spawn(
+            "help-index-reload",
+            crate::domain::assistant::job::keep_loaded(state.clone()),
+        );
         if state.config.jobs.workers {
             let config = WorkerConfig {
                 instance: WorkerConfig::instance_name(),
@@ -106,6 +110,7 @@ impl Background {
             );
         }
         kinds::train_first_model_if_missing(state).await;
+        crate::domain::assistant::job::ingest_on_start(state).await;
         bg
     }
 

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     config::Config,
     domain::{
+        assistant,
         billing::{
             payments::{self, ExpireUnpaidOrders, RefundPayment},
             reconcile::{self, GraceCheck, Reconcile, ResetUsage},
@@ -245,6 +246,16 @@ pub fn registry(state: &AppState) -> Registry {
         }
     });
     let s = state.clone();
+    registry.register::<assistant::job::IngestHelp, _, _>(move |ctx, job| {
+        let s = s.clone();
+        async move { assistant::job::run_ingest(&s, &ctx, &job).await }
+    });
+    let s = state.clone();
+    registry.register::<assistant::job::AnswerQuestion, _, _>(move |ctx, job| {
+        let s = s.clone();
+        async move { assistant::job::run_answer(&s, &ctx, &job).await }
+    });
+    let s = state.clone();
     registry.register::<GenerateDesign, _, _>(move |ctx, job| {
         let s = s.clone();
         async move { generation::run(&s, &ctx, &job).await }
@@ -329,6 +340,14 @@ pub fn periodic(config: &Config, backend: sea_orm::DbBackend) -> Vec<Periodic> {
             None,
         ),
     ];
+    if config.assistant.auto_ingest {
+        out.push(Periodic::new(
+            "help-corpus-check",
+            Schedule::Every(Duration::from_secs(600)),
+            assistant::job::IngestHelp::default(),
+            Some(assistant::job::INGEST_KEY.into()),
+        ));
+    }
     if backend == sea_orm::DbBackend::Sqlite {
         out.push(Periodic::new(
             "sqlite-optimize",

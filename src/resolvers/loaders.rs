@@ -9,8 +9,9 @@ use sea_orm::{
 };
 
 use crate::entities::{
-    category, comment, conversation_member, custom_cart, design, follow, like, message, order,
-    post, product, product_image, review, short, store, upload, user, wishlist_item,
+    assistant_message, category, comment, conversation_member, custom_cart, design, follow, like,
+    message, order, post, product, product_image, review, short, store, upload, user,
+    wishlist_item,
 };
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<sea_orm::DbErr>>;
@@ -44,6 +45,7 @@ pub struct Loaders {
     pub messages: DataLoader<ByIdLoader<message::Entity>>,
     pub conversation_members: DataLoader<ConversationMembersLoader>,
     pub conversation_unread: DataLoader<ConversationUnreadLoader>,
+    pub assistant_messages: DataLoader<FirstRowsLoader<assistant_message::Entity>>,
 }
 
 /// The loaders of one request or one WebSocket operation, built on first use:
@@ -110,6 +112,7 @@ impl Loaders {
             order_payments: loader(OrderPaymentLoader { db: db.clone() }, delay),
             messages: loader(ByIdLoader::new(&db), delay),
             conversation_members: loader(ConversationMembersLoader { db: db.clone() }, delay),
+            assistant_messages: loader(FirstRowsLoader::new(&db, &ASSISTANT_MESSAGES), delay),
             conversation_unread: loader(ConversationUnreadLoader { db }, delay),
         }
     }
@@ -149,7 +152,17 @@ macro_rules! has_id {
     )+};
 }
 has_id!(
-    user, store, category, product, short, design, post, message, review, comment
+    user,
+    store,
+    category,
+    product,
+    short,
+    design,
+    post,
+    message,
+    review,
+    comment,
+    assistant_message
 );
 
 impl<E> Loader<i64> for ByIdLoader<E>
@@ -251,6 +264,13 @@ pub const POST_COMMENTS: FirstRows = FirstRows {
     order: "id ASC",
     condition: "AND deleted_at IS NULL AND parent_id IS NULL",
 };
+/// A help-assistant conversation's messages, oldest first.
+pub const ASSISTANT_MESSAGES: FirstRows = FirstRows {
+    table: "assistant_messages",
+    parent: "conversation_id",
+    order: "id ASC",
+    condition: "",
+};
 /// Listed products of a category, most popular first (related products).
 pub const CATEGORY_POPULAR: FirstRows = FirstRows {
     table: "products",
@@ -310,6 +330,12 @@ impl ParentOf for comment::Entity {
         } else {
             m.post_id
         }
+    }
+}
+
+impl ParentOf for assistant_message::Entity {
+    fn parent_of(m: &assistant_message::Model, _column: &str) -> i64 {
+        m.conversation_id
     }
 }
 

@@ -2,6 +2,7 @@
 //! `<Domain>Mutation`, merged here. Resolvers stay thin: read the context, call
 //! a domain function, map the result into output types.
 pub mod accounts;
+pub mod assistant;
 pub mod billing;
 pub mod color;
 pub mod commerce;
@@ -28,6 +29,7 @@ use crate::protection::Protection;
 #[derive(MergedObject, Default)]
 pub struct Query(
     accounts::AccountsQuery,
+    assistant::AssistantQuery,
     billing::BillingQuery,
     color::ColorQuery,
     commerce::CommerceQuery,
@@ -43,6 +45,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     accounts::AccountsMutation,
+    assistant::AssistantMutation,
     billing::BillingMutation,
     commerce::CommerceMutation,
     community::CommunityMutation,
@@ -56,7 +59,10 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(realtime::RealtimeSubscription);
+pub struct Subscription(
+    realtime::RealtimeSubscription,
+    assistant::AssistantSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -263,6 +263,9 @@ impl TestApp {
             // Recommender: no training at start, short jobs, quick pick-up
             // of a CURRENT changed on disk.
             ("VITRINE_ML_TRAIN_ON_START".into(), "false".into()),
+            // The assistant's tests ingest the help corpus themselves.
+            ("VITRINE_ASSISTANT_AUTO_INGEST".into(), "false".into()),
+            ("VITRINE_ASSISTANT_PACE".into(), "0ms".into()),
             ("VITRINE_ML_EPOCHS".into(), "3".into()),
             ("VITRINE_ML_RELOAD_INTERVAL".into(), "1s".into()),
         ]);

@@ -41,13 +41,20 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Names the live index directory under the search root.
 const CURRENT: &str = "CURRENT";
 
-/// Tokens computed up front by [`analysis`], replayed to tantivy.
+/// Tokens computed up front by [`analysis`], replayed to tantivy (also the
+/// help assistant's keyword index uses it, so help search analyses text as
+/// the catalogue's does).
 #[derive(Clone, Copy)]
-struct Analyzed {
+pub struct Analyzed {
     ngrams: bool,
 }
 
-struct Tokens {
+impl Analyzed {
+    /// Full-text terms ([`analysis::text_tokens`]).
+    pub const TEXT: Self = Self { ngrams: false };
+}
+
+pub struct Tokens {
     tokens: Vec<Token>,
     index: usize,
 }
