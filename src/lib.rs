@@ -181,7 +181,12 @@ pub async fn build_with_clock(
         .stripe
         .as_ref()
         .map(|settings| std::sync::Arc::new(infra::stripe::StripeClient::new(settings)));
+    let shopping = std::sync::Arc::new(infra::shopping::Providers::new(
+        &config.shopping,
+        infra::shopping::sub_id_key(&config.jwt)?,
+    )?);
     let state = AppState::new(StateInner {
+        shopping,
         kv,
         stripe,
         mailer,

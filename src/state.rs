@@ -45,6 +45,9 @@ pub struct StateInner {
     pub kv: Arc<dyn crate::infra::kv::Kv>,
     /// The payment provider; `None` when payments are not configured.
     pub stripe: Option<Arc<crate::infra::stripe::StripeClient>>,
+    /// Visual shopping's external providers (none configured: the own
+    /// catalogue alone).
+    pub shopping: Arc<crate::infra::shopping::Providers>,
 }
 
 impl AppState {

@@ -17,6 +17,7 @@ mod m20261130_000012_direct_uploads;
 mod m20261130_000013_account_security;
 mod m20261130_000014_session_fingerprints;
 mod m20261130_000015_billing;
+mod m20261130_000017_shopping;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_account_security::Migration),
             Box::new(m20261130_000014_session_fingerprints::Migration),
             Box::new(m20261130_000015_billing::Migration),
+            Box::new(m20261130_000017_shopping::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod protection;
 pub mod security;
 pub mod services;
+pub mod shopping;
 pub mod vars;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -103,6 +104,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Stripe payments and subscriptions.
     pub billing: billing::BillingConfig,
+    /// Visual shopping's external providers (COMM-8).
+    pub shopping: shopping::ShoppingConfig,
 }
 
 impl Config {
@@ -269,9 +272,11 @@ impl Config {
         let ai = ai::parse(&env)?;
         let security = security::parse(&env)?;
         let billing = billing::parse(&env, environment, &public_url)?;
+        let shopping = shopping::parse(&env)?;
 
         Ok(Self {
             ai,
+            shopping,
             billing,
             security,
             ml,

@@ -18,6 +18,7 @@ pub mod relay;
 pub mod search;
 pub mod security;
 pub mod seo;
+pub mod shopping;
 pub mod uploads;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -38,6 +39,7 @@ pub struct Query(
     recommendations::RecommendationsQuery,
     search::SearchQuery,
     security::SecurityQuery,
+    shopping::ShoppingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +55,7 @@ pub struct Mutation(
     recommendations::RecommendationsMutation,
     uploads::UploadsMutation,
     security::SecurityMutation,
+    shopping::ShoppingMutation,
 );
 
 #[derive(MergedSubscription, Default)]
