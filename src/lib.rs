@@ -185,8 +185,13 @@ pub async fn build_with_clock(
         domain::assistant::Assistant::new(&config.assistant)
             .map_err(|e| anyhow::anyhow!("the help assistant: {e:#}"))?,
     );
+    let shopping = std::sync::Arc::new(infra::shopping::Providers::new(
+        &config.shopping,
+        infra::shopping::sub_id_key(&config.jwt)?,
+    )?);
     let state = AppState::new(StateInner {
         assistant,
+        shopping,
         kv,
         stripe,
         mailer,

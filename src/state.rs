@@ -47,6 +47,9 @@ pub struct StateInner {
     pub stripe: Option<Arc<crate::infra::stripe::StripeClient>>,
     /// The help assistant: its embedder, chat model and in-process index.
     pub assistant: Arc<crate::domain::assistant::Assistant>,
+    /// Visual shopping's external providers (none configured: the own
+    /// catalogue alone).
+    pub shopping: Arc<crate::infra::shopping::Providers>,
 }
 
 impl AppState {

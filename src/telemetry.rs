@@ -46,6 +46,8 @@ pub struct Metrics {
     pub job_run_seconds: HistogramVec,
     pub billing_events: IntCounterVec,
     pub assistant_answers: IntCounterVec,
+    pub shopping_calls: IntCounterVec,
+    pub shopping_call_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -128,6 +130,23 @@ impl Metrics {
             &["mode", "fallback"],
         )
         .expect("static metric definition");
+        let shopping_calls = IntCounterVec::new(
+            Opts::new(
+                "shopping_provider_calls_total",
+                "Visual-shopping provider calls, by provider and outcome (ok, timeout, failed, quota_exhausted)",
+            ),
+            &["provider", "outcome"],
+        )
+        .expect("static metric definition");
+        let shopping_call_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "shopping_provider_call_seconds",
+                "Duration of visual-shopping provider calls, by provider",
+            )
+            .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]),
+            &["provider"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -142,6 +161,8 @@ impl Metrics {
             Box::new(job_run_seconds.clone()),
             Box::new(billing_events.clone()),
             Box::new(assistant_answers.clone()),
+            Box::new(shopping_calls.clone()),
+            Box::new(shopping_call_seconds.clone()),
         ] {
             registry
                 .register(collector)
@@ -162,6 +183,21 @@ impl Metrics {
             job_run_seconds,
             billing_events,
             assistant_answers,
+            shopping_calls,
+            shopping_call_seconds,
+        }
+    }
+
+    /// One shopping provider call ended with `outcome` (a call skipped for
+    /// its quota has no duration).
+    pub fn shopping_call(&self, provider: &str, outcome: &str, elapsed: Option<Duration>) {
+        self.shopping_calls
+            .with_label_values(&[provider, outcome])
+            .inc();
+        if let Some(elapsed) = elapsed {
+            self.shopping_call_seconds
+                .with_label_values(&[provider])
+                .observe(elapsed.as_secs_f64());
         }
     }
 

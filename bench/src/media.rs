@@ -31,6 +31,7 @@ use std::{hint::black_box, io::Cursor, path::PathBuf, time::Instant};
 mod harness;
 mod media_e2e;
 mod stats;
+mod upload;
 
 use clap::Parser;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, codecs::jpeg::JpegEncoder};

@@ -261,18 +261,12 @@ async fn generate(
         "i": { "style": "SCANDINAVIAN", "roomType": "LIVING_ROOM", "sourceImage": null },
         "k": key,
     }});
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text(
-            "map",
-            json!({ "0": ["variables.i.sourceImage"] }).to_string(),
-        )
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(photo.to_vec())
-                .file_name("room.jpg")
-                .mime_str("image/jpeg")?,
-        );
+    let form = crate::upload::form(
+        &operations,
+        reqwest::multipart::Part::bytes(photo.to_vec())
+            .file_name("room.jpg")
+            .mime_str("image/jpeg")?,
+    );
     let sent = Instant::now();
     let body: Value = http
         .post(url)

@@ -18,6 +18,7 @@ mod m20261130_000013_account_security;
 mod m20261130_000014_session_fingerprints;
 mod m20261130_000015_billing;
 mod m20261130_000016_help_assistant;
+mod m20261130_000017_shopping;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_session_fingerprints::Migration),
             Box::new(m20261130_000015_billing::Migration),
             Box::new(m20261130_000016_help_assistant::Migration),
+            Box::new(m20261130_000017_shopping::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod protection;
 pub mod security;
 pub mod services;
+pub mod shopping;
 pub mod vars;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -106,6 +107,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Stripe payments and subscriptions.
     pub billing: billing::BillingConfig,
+    /// Visual shopping's external providers (COMM-8).
+    pub shopping: shopping::ShoppingConfig,
 }
 
 impl Config {
@@ -273,10 +276,12 @@ impl Config {
         let assistant = assistant::parse(&env)?;
         let security = security::parse(&env)?;
         let billing = billing::parse(&env, environment, &public_url)?;
+        let shopping = shopping::parse(&env)?;
 
         Ok(Self {
             ai,
             assistant,
+            shopping,
             billing,
             security,
             ml,

@@ -177,6 +177,19 @@ variables! {
     ORDER_PAYMENT_TIMEOUT = Var::new("VITRINE_ORDER_PAYMENT_TIMEOUT", "30m", "Orders still unpaid this long after they were placed are cancelled (1m to 7d).");
     BILLING_CURRENCY = Var::new("VITRINE_BILLING_CURRENCY", "krw", "Currency of payments, three lower-case letters (ISO 4217, as Stripe writes it).");
     BILLING_RETURN_URL = Var::unset("VITRINE_BILLING_RETURN_URL", "(unset: VITRINE_PUBLIC_URL)", "Where Stripe Checkout and the billing portal send people back.");
+    SHOPPING_TIMEOUT = Var::new("VITRINE_SHOPPING_TIMEOUT", "3s", "Visual shopping (COMM-8): timeout of one request to a shopping provider; a provider slower than this is left out (TIMEOUT) and the others' results are returned (at most 30s).");
+    NAVER_BASE_URL = Var::new("VITRINE_NAVER_BASE_URL", "https://openapi.naver.com", "Naver Search API base URL (`GET …/v1/search/shop.json`).");
+    NAVER_CLIENT_ID = Var::unset("VITRINE_NAVER_CLIENT_ID", "(unset: Naver off)", "Naver application client id (`X-Naver-Client-Id`); set with VITRINE_NAVER_CLIENT_SECRET.");
+    NAVER_CLIENT_SECRET = Var::unset("VITRINE_NAVER_CLIENT_SECRET", "(unset)", "Naver application client secret (`X-Naver-Client-Secret`).");
+    NAVER_QUOTA = Var::new("VITRINE_NAVER_QUOTA", "25000/1d", "Calls to Naver per window (`calls/window`, windows counted from 00:00 UTC in the shared kv); over it, Naver is skipped (QUOTA_EXHAUSTED) and the other providers fill its share. The Search API allows 25,000 calls a day.");
+    GOOGLE_CSE_BASE_URL = Var::new("VITRINE_GOOGLE_CSE_BASE_URL", "https://www.googleapis.com", "Google Custom Search JSON API base URL (`GET …/customsearch/v1`).");
+    GOOGLE_CSE_KEY = Var::unset("VITRINE_GOOGLE_CSE_KEY", "(unset: Google off)", "Google API key (`key`); set with VITRINE_GOOGLE_CSE_CX.");
+    GOOGLE_CSE_CX = Var::unset("VITRINE_GOOGLE_CSE_CX", "(unset)", "Programmable Search Engine id (`cx`), best restricted to shopping sites.");
+    GOOGLE_CSE_QUOTA = Var::new("VITRINE_GOOGLE_CSE_QUOTA", "100/1d", "Calls to Google per window, as VITRINE_NAVER_QUOTA; the API's free tier is 100 queries a day.");
+    COUPANG_BASE_URL = Var::new("VITRINE_COUPANG_BASE_URL", "https://api-gateway.coupang.com", "Coupang Partners Open API base URL (`GET …/v2/providers/affiliate_open_api/apis/openapi/products/search`).");
+    COUPANG_ACCESS_KEY = Var::unset("VITRINE_COUPANG_ACCESS_KEY", "(unset: Coupang off)", "Coupang Partners access key (in the HMAC `Authorization` header); set with VITRINE_COUPANG_SECRET_KEY.");
+    COUPANG_SECRET_KEY = Var::unset("VITRINE_COUPANG_SECRET_KEY", "(unset)", "Coupang Partners secret key (signs each request with HMAC-SHA256).");
+    COUPANG_QUOTA = Var::new("VITRINE_COUPANG_QUOTA", "10/1h", "Calls to Coupang per window, as VITRINE_NAVER_QUOTA; Coupang Partners allows 10 product searches an hour.");
 }
 
 /// The configuration table in Markdown, as `vitrine config` prints it and

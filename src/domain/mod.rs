@@ -16,6 +16,7 @@ pub mod search;
 pub mod search_index;
 pub mod security;
 pub mod seo;
+pub mod shopping;
 pub mod uploads;
 
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};

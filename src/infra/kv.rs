@@ -37,6 +37,10 @@ pub trait Kv: Send + Sync + 'static {
     async fn set_text(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()>;
     /// Adds one to the counter `key` (0 when absent); the new value.
     async fn incr(&self, key: &str) -> anyhow::Result<i64>;
+    /// [`Kv::incr`] of a counter that lives for `ttl` from its first
+    /// increment (a fixed window's count): atomic, so concurrent callers
+    /// never see the same value and the counter never outlives its window.
+    async fn incr_with_ttl(&self, key: &str, ttl: Duration) -> anyhow::Result<i64>;
     fn backend(&self) -> &'static str;
 }
 
@@ -138,6 +142,21 @@ impl Kv for MemoryKv {
             .or_insert_with(|| ("0".to_owned(), None));
         let next = entry.0.parse::<i64>().unwrap_or(0) + 1;
         entry.0 = next.to_string();
+        Ok(next)
+    }
+
+    async fn incr_with_ttl(&self, key: &str, ttl: Duration) -> anyhow::Result<i64> {
+        let now = std::time::Instant::now();
+        let mut texts = crate::sync::lock(&self.texts);
+        let live = texts
+            .get(key)
+            .filter(|(_, until)| until.is_none_or(|u| u > now))
+            .and_then(|(value, until)| Some((value.parse::<i64>().ok()?, *until)));
+        let (next, until) = match live {
+            Some((n, until)) => (n + 1, until),
+            None => (1, now.checked_add(ttl)),
+        };
+        texts.insert(key.to_owned(), (next.to_string(), until));
         Ok(next)
     }
 
@@ -252,6 +271,22 @@ impl Kv for RedisKv {
         Ok(value)
     }
 
+    async fn incr_with_ttl(&self, key: &str, ttl: Duration) -> anyhow::Result<i64> {
+        // One script, so the increment and the expiry are one atomic step
+        // (a counter left without an expiry would never reset).
+        const SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
+            if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+            return n";
+        let mut pipe = redis::pipe();
+        pipe.cmd("EVAL")
+            .arg(SCRIPT)
+            .arg(1)
+            .arg(key)
+            .arg(ttl.as_millis().max(1) as u64);
+        let (value,): (i64,) = self.run(&pipe).await?;
+        Ok(value)
+    }
+
     fn backend(&self) -> &'static str {
         "redis"
     }
@@ -275,6 +310,18 @@ mod tests {
         assert_eq!(kv.get_text("n").await.unwrap().as_deref(), Some("2"));
         kv.delete("n").await.unwrap();
         assert_eq!(kv.incr("n").await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn memory_windowed_counters_restart_after_their_ttl() {
+        let kv = MemoryKv::default();
+        let ttl = Duration::from_millis(40);
+        assert_eq!(kv.incr_with_ttl("q", ttl).await.unwrap(), 1);
+        assert_eq!(kv.incr_with_ttl("q", ttl).await.unwrap(), 2);
+        assert_eq!(kv.incr_with_ttl("other", ttl).await.unwrap(), 1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(kv.get_text("q").await.unwrap(), None);
+        assert_eq!(kv.incr_with_ttl("q", ttl).await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -6,5 +6,6 @@ pub mod mail;
 pub mod pubsub;
 pub mod search;
 pub mod sentiment;
+pub mod shopping;
 pub mod storage;
 pub mod stripe;

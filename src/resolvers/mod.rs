@@ -19,6 +19,7 @@ pub mod relay;
 pub mod search;
 pub mod security;
 pub mod seo;
+pub mod shopping;
 pub mod uploads;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -40,6 +41,7 @@ pub struct Query(
     recommendations::RecommendationsQuery,
     search::SearchQuery,
     security::SecurityQuery,
+    shopping::ShoppingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -56,6 +58,7 @@ pub struct Mutation(
     recommendations::RecommendationsMutation,
     uploads::UploadsMutation,
     security::SecurityMutation,
+    shopping::ShoppingMutation,
 );
 
 #[derive(MergedSubscription, Default)]
