@@ -9,7 +9,7 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto xmllint bench bench-realtime bench-ml bench-search bench-jobs bench-media bench-seo bench-shopping ml-eval reindex clean libtorch
+.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto xmllint bench bench-realtime bench-ml bench-search bench-jobs bench-media bench-seo bench-shopping bench-assistant ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -99,6 +99,7 @@ bench: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin media-bench
 	$(CARGO) run --release -p vitrine-bench --bin seo-bench
 	$(CARGO) run --release -p vitrine-bench --bin shopping-bench
+	$(CARGO) run --release -p vitrine-bench --bin assistant-bench
 
 ## bench-search: only the search benchmark (100,000 products + 100,000 posts).
 bench-search: libtorch
@@ -116,6 +117,10 @@ bench-jobs: libtorch
 ## bench-seo: only the sitemap benchmark (200,000 products).
 bench-seo: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin seo-bench
+
+## bench-assistant: only the help assistant benchmark (retrieval, first token).
+bench-assistant: libtorch
+	$(CARGO) run --release -p vitrine-bench --bin assistant-bench
 
 ## bench-shopping: only the visual-shopping benchmark (shoppingSuggestions
 ## p99 with one provider timing out, against every provider answering).

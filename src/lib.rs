@@ -183,7 +183,10 @@ pub async fn build_with_clock(
         .map(|settings| std::sync::Arc::new(infra::stripe::StripeClient::new(settings)));
     let assistant = std::sync::Arc::new(
         domain::assistant::Assistant::new(&config.assistant)
-            .map_err(|e| anyhow::anyhow!("the help assistant: {e:#}"))?,
+            .map_err(|e| anyhow::anyhow!("the help assistant: {e:#}"))?
+            .with_vectors(infra::search::help_vectors::HelpVectors::for_config(
+                &config,
+            )?),
     );
     let shopping = std::sync::Arc::new(infra::shopping::Providers::new(
         &config.shopping,

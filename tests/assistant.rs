@@ -8,20 +8,19 @@
 mod common;
 #[path = "assistant/fake_openai.rs"]
 mod fake_openai;
+#[path = "assistant/support.rs"]
+mod support;
 
 use std::time::Duration;
 
 use common::{
-    Backend, SignedIn, TestApp, code,
+    Backend, TestApp, code,
     realtime::{raw_next, raw_send, raw_socket},
 };
 use fake_openai::{Chat, FakeOpenAi};
-use serde_json::{Value, json};
+use serde_json::json;
+use support::{ANSWER, ASK, ask, follow, ingest, user};
 
-const ASK: &str = "mutation($i: AskAssistantInput!) { askAssistant(input: $i) { conversation { id } question { id content } answer { id status } } }";
-const ANSWER: &str = "subscription($m: ID!) { assistantAnswer(messageId: $m) { kind delta message { id content status mode confidence relevance offerInquiry fallbackReason sources { doc lang title heading path } } } }";
-const INGEST: &str = "mutation($f: Boolean!) { ingestHelpCorpus(input: { force: $f }) { jobId } }";
-const CORPUS: &str = "{ helpCorpus { version embedder documents chunks loaded } }";
 const CONVERSATION: &str = "query($id: ID!) { assistantConversation(id: $id) { title messages(first: 10) { edges { node { role content status mode } } } } }";
 
 macro_rules! both_backends {
@@ -82,101 +81,6 @@ async fn spawn_with_llm(
     }
     vars.extend_from_slice(extra);
     spawn(backend, &vars).await
-}
-
-/// Ingests (as an admin), waits for the job and until this instance
-/// serves the corpus.
-async fn ingest(app: &TestApp, force: bool) -> Value {
-    let admin = app.user_with_role("ADMIN").await;
-    let job = app
-        .gql_ok(INGEST, json!({ "f": force }), Some(&admin.access))
-        .await["ingestHelpCorpus"]["jobId"]
-        .clone();
-    const JOBS: &str = "{ adminJobs(kind: \"ASSISTANT_INGEST\", first: 20) { edges { node { id state lastError } } } }";
-    for _ in 0..300 {
-        let jobs = app.gql_ok(JOBS, json!({}), Some(&admin.access)).await;
-        let node = jobs["adminJobs"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"].clone())
-            .find(|n| n["id"] == job)
-            .expect("the ingestion job is listed");
-        assert_ne!(node["state"], "DEAD", "{node:#}");
-        if node["state"] == "SUCCEEDED" {
-            let corpus = app.gql_ok(CORPUS, json!({}), None).await["helpCorpus"].clone();
-            if corpus["loaded"] == true {
-                return corpus;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the help corpus was not ingested and loaded within 30 s");
-}
-
-async fn user(app: &TestApp, name: &str) -> SignedIn {
-    app.register(
-        &format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple()),
-        name,
-    )
-    .await
-}
-
-async fn ask(app: &TestApp, who: &SignedIn, question: &str, conversation: Option<&str>) -> Value {
-    app.gql_ok(
-        ASK,
-        json!({ "i": { "question": question, "conversationId": conversation } }),
-        Some(&who.access),
-    )
-    .await["askAssistant"]
-        .clone()
-}
-
-/// What a subscriber saw: the event kinds in order, the text it would show
-/// (deltas applied, restarts honoured) and the final message.
-struct Followed {
-    kinds: Vec<String>,
-    text: String,
-    message: Value,
-}
-
-/// Follows `assistantAnswer(messageId)` over the WebSocket to its end.
-async fn follow(app: &TestApp, who: &SignedIn, message_id: &str) -> Followed {
-    let mut socket = raw_socket(&app.ws_url(), "graphql-transport-ws").await;
-    raw_send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", who.access) } })).await;
-    assert_eq!(
-        raw_next(&mut socket).await.unwrap()["type"],
-        "connection_ack"
-    );
-    raw_send(&mut socket, json!({ "type": "subscribe", "id": "a", "payload": { "query": ANSWER, "variables": { "m": message_id } } })).await;
-    let mut followed = Followed {
-        kinds: Vec::new(),
-        text: String::new(),
-        message: Value::Null,
-    };
-    loop {
-        let msg = raw_next(&mut socket)
-            .await
-            .expect("the answer stream ends with complete");
-        match msg["type"].as_str() {
-            Some("next") => {
-                let payload = &msg["payload"];
-                assert!(payload.get("errors").is_none(), "{payload:#}");
-                let event = &payload["data"]["assistantAnswer"];
-                let kind = event["kind"].as_str().unwrap().to_owned();
-                match kind.as_str() {
-                    "TOKEN" => followed.text.push_str(event["delta"].as_str().unwrap()),
-                    "RESTART" => followed.text.clear(),
-                    "DONE" => followed.message = event["message"].clone(),
-                    other => panic!("unknown kind {other}"),
-                }
-                followed.kinds.push(kind);
-            }
-            Some("complete") => return followed,
-            Some("error") => panic!("subscription error: {msg:#}"),
-            _ => {}
-        }
-    }
 }
 
 async fn offline_answers_stream_with_sources_cache_and_faq(backend: Backend, _fake: FakeOpenAi) {

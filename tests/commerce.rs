@@ -1995,7 +1995,7 @@ async fn demo_seed_is_consistent(app: TestApp) {
         .expect("seed");
     assert_eq!(
         (summary.stores, summary.products, summary.buyers),
-        (6, 24, 8)
+        (7, 28, 8)
     );
     assert!(summary.orders > 0 && summary.shorts >= 24);
     assert!(summary.posts > 0 && summary.likes > 0 && summary.follows > 0 && summary.designs > 0);

@@ -19,6 +19,7 @@ mod m20261130_000014_session_fingerprints;
 mod m20261130_000015_billing;
 mod m20261130_000016_help_assistant;
 mod m20261130_000017_shopping;
+mod m20261130_000018_home_categories;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_billing::Migration),
             Box::new(m20261130_000016_help_assistant::Migration),
             Box::new(m20261130_000017_shopping::Migration),
+            Box::new(m20261130_000018_home_categories::Migration),
         ]
     }
 }

@@ -12,6 +12,8 @@
 //! the template declares with `standard` + `lowercase` + `cjk_bigram` +
 //! `porter2` and `edge_ngram` 1–20. It is a model of Elasticsearch, not
 //! Elasticsearch: nothing here has been checked against a live cluster.
+//!
+//! Vector indices (`dense_vector`, `knn`) live in [`knn`].
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
@@ -28,6 +30,9 @@ use axum::{
 use serde_json::{Value, json};
 use vitrine::infra::search::analysis;
 
+#[path = "fake_es_knn.rs"]
+mod knn;
+
 /// One request as received.
 #[derive(Clone, Debug)]
 pub struct Received {
@@ -42,6 +47,7 @@ pub struct Received {
 struct Inner {
     templates: HashMap<String, Value>,
     indices: HashMap<String, BTreeMap<String, Value>>,
+    vectors: knn::VectorIndices,
     log: Vec<Received>,
 }
 
@@ -265,6 +271,9 @@ async fn index_route(
 ) -> Response {
     fake.record(&method, format!("/{index}"), q, &headers, &body);
     let mut inner = fake.inner.lock().unwrap();
+    if let Some(response) = knn::index_route(&mut inner, &method, &index, &body) {
+        return response;
+    }
     let exists = inner.indices.contains_key(&index);
     match method {
         Method::HEAD => {
@@ -327,13 +336,6 @@ async fn op_route(
         &body,
     );
     let mut inner = fake.inner.lock().unwrap();
-    let Some(docs) = inner.indices.get_mut(&index) else {
-        return es_error(
-            StatusCode::NOT_FOUND,
-            "index_not_found_exception",
-            format!("no such index [{index}]"),
-        );
-    };
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -346,6 +348,16 @@ async fn op_route(
         );
     }
     let text = String::from_utf8_lossy(&body).into_owned();
+    if let Some(response) = knn::op_route(&mut inner, &method, &index, &op, &q, &text) {
+        return response;
+    }
+    let Some(docs) = inner.indices.get_mut(&index) else {
+        return es_error(
+            StatusCode::NOT_FOUND,
+            "index_not_found_exception",
+            format!("no such index [{index}]"),
+        );
+    };
     let result = match op.as_str() {
         "_bulk" => bulk(docs, &index, &text, &q),
         "_search" => serde_json::from_str(&text)

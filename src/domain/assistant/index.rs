@@ -2,8 +2,10 @@
 //! tantivy index in memory (analysed like the catalogue's search: stemmed
 //! English, Hangul bigrams; BM25 over title ×2, headings ×1.5 and text) and
 //! as a vector searched exactly (a dot product with each; the corpus is a
-//! few hundred chunks). [`rrf`] merges the two rankings.
-use std::collections::HashMap;
+//! few hundred chunks). [`rrf`] merges the two rankings. With
+//! Elasticsearch, the vector ranking may come from its kNN search instead
+//! ([`HelpIndex::with_vector_ranking`]).
+use std::{collections::HashMap, sync::Arc};
 
 use anyhow::Context as _;
 use tantivy::{
@@ -55,10 +57,17 @@ pub struct HelpIndex {
     /// `help_corpora.version`.
     pub version: String,
     pub embedder: String,
-    pub chunks: Vec<IndexedChunk>,
-    passages: Vec<Passage>,
+    /// Shared (like everything below) with the views of
+    /// [`Self::with_vector_ranking`].
+    pub chunks: Arc<Vec<IndexedChunk>>,
+    passages: Arc<Vec<Passage>>,
     reader: IndexReader,
     fields: Fields,
+    /// Chunk id → slot: Elasticsearch's hits name chunks by id.
+    slots: Arc<HashMap<i64, usize>>,
+    /// Set on a view: the vector ranking (slots, best first) found by
+    /// Elasticsearch, used in place of the exact scan.
+    vector_ranking: Option<Arc<Vec<usize>>>,
 }
 
 /// Which ranking a retrieval uses (the evaluation compares them).
@@ -109,14 +118,39 @@ impl HelpIndex {
             .iter()
             .map(|c| Passage::new(&format!("{}\n{}", c.heading, c.text)))
             .collect();
+        let slots = chunks.iter().enumerate().map(|(s, c)| (c.id, s)).collect();
         Ok(Self {
             version,
             embedder,
-            chunks,
-            passages,
+            chunks: Arc::new(chunks),
+            passages: Arc::new(passages),
             reader,
             fields,
+            slots: Arc::new(slots),
+            vector_ranking: None,
         })
+    }
+
+    /// The slot of chunk `id`.
+    pub fn slot_of(&self, id: i64) -> Option<usize> {
+        self.slots.get(&id).copied()
+    }
+
+    /// This index (shared, not copied) with `slots` (best first) as its
+    /// vector ranking: an approximate kNN search done elsewhere
+    /// (Elasticsearch) stands in for [`Self::vector`]'s exact scan in
+    /// [`Self::retrieve`].
+    pub fn with_vector_ranking(&self, slots: Vec<usize>) -> Self {
+        Self {
+            version: self.version.clone(),
+            embedder: self.embedder.clone(),
+            chunks: self.chunks.clone(),
+            passages: self.passages.clone(),
+            reader: self.reader.clone(),
+            fields: self.fields,
+            slots: self.slots.clone(),
+            vector_ranking: Some(Arc::new(slots)),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -186,7 +220,8 @@ impl HelpIndex {
         scored
     }
 
-    /// Slots, best first, by the chosen ranking.
+    /// Slots, best first, by the chosen ranking (the vector ranking of a
+    /// [`Self::with_vector_ranking`] view is the one it was given).
     pub fn retrieve(
         &self,
         how: Retrieval,
@@ -194,19 +229,39 @@ impl HelpIndex {
         vector: Option<&[f32]>,
         k: usize,
     ) -> Vec<usize> {
+        self.retrieve_with(
+            how,
+            query,
+            vector,
+            self.vector_ranking.as_deref().cloned(),
+            k,
+        )
+    }
+
+    /// [`Self::retrieve`] with `vector_hits` (slots, best first), when
+    /// given, as the vector ranking instead of the exact scan of `vector`.
+    pub fn retrieve_with(
+        &self,
+        how: Retrieval,
+        query: &str,
+        vector: Option<&[f32]>,
+        vector_hits: Option<Vec<usize>>,
+        k: usize,
+    ) -> Vec<usize> {
         let keyword = || self.keyword(query, CANDIDATES);
-        let vector = || {
-            vector
+        let vector = || match vector_hits {
+            Some(hits) => hits.into_iter().take(CANDIDATES).collect(),
+            None => vector
                 .map(|v| self.vector(v, CANDIDATES))
                 .unwrap_or_default()
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect::<Vec<usize>>(),
         };
         let slots: Vec<usize> = match how {
             Retrieval::Keyword => keyword().into_iter().map(|(s, _)| s).collect(),
-            Retrieval::Vector => vector().into_iter().map(|(s, _)| s).collect(),
-            Retrieval::Hybrid => rrf(&[
-                keyword().into_iter().map(|(s, _)| s).collect(),
-                vector().into_iter().map(|(s, _)| s).collect(),
-            ]),
+            Retrieval::Vector => vector(),
+            Retrieval::Hybrid => rrf(&[keyword().into_iter().map(|(s, _)| s).collect(), vector()]),
         };
         slots.into_iter().take(k).collect()
     }
@@ -312,5 +367,29 @@ mod tests {
         let v = OfflineEmbedder.vector("how long are videos");
         assert_eq!(index.vector(&v, 5)[0].0, 1);
         assert_eq!(documents(&index, &[1, 0, 1]), vec!["shorts", "refunds"]);
+    }
+
+    #[test]
+    fn help_vectors_from_elasticsearch_replace_the_scan() {
+        let index = HelpIndex::build(
+            "v".into(),
+            "offline".into(),
+            vec![
+                chunk(10, "refunds", "Refunds reach your card in five days."),
+                chunk(20, "shorts", "Shorts are vertical videos."),
+            ],
+        )
+        .unwrap();
+        assert_eq!(index.slot_of(20), Some(1));
+        assert_eq!(index.slot_of(30), None);
+        let v = OfflineEmbedder.vector("how long are videos");
+        assert_eq!(index.retrieve(Retrieval::Vector, "", Some(&v), 5)[0], 1);
+        let view = index.with_vector_ranking(vec![0]);
+        assert_eq!(view.retrieve(Retrieval::Vector, "", Some(&v), 5), vec![0]);
+        assert_eq!(
+            index.retrieve_with(Retrieval::Vector, "", Some(&v), Some(vec![0]), 5),
+            vec![0]
+        );
+        assert_eq!(view.chunks.len(), 2);
     }
 }

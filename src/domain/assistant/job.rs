@@ -1,5 +1,6 @@
 //! The assistant's jobs: `ASSISTANT_INGEST` (the documents into chunks,
-//! embeddings and the index) and `ASSISTANT_ANSWER` (one answer, streamed).
+//! embeddings and the index, and the vectors in Elasticsearch when it is
+//! the search backend) and `ASSISTANT_ANSWER` (one answer, streamed).
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     answer::{self, Draft, FAQ_BELOW, Retrieved, Scores, Source, UNSURE_BELOW},
     cache::{self, CachedAnswer},
-    index::{HelpIndex, Retrieval},
+    index::{CANDIDATES, HelpIndex, Retrieval},
     ingest,
     stream::Streamer,
 };
@@ -100,14 +101,89 @@ pub async fn run_ingest(state: &AppState, ctx: &JobContext, job: &IngestHelp) ->
     .await?;
     ctx.progress(0.95, "loading the index").await;
     state.assistant.refresh(state.jobs.db()).await?;
-    Ok(if report.changed {
+    // Checked even when the corpus is unchanged: Elasticsearch may have
+    // lost the index, or missed the last push. A failure fails the job
+    // (retried later); answers meanwhile fall back to the in-process scan.
+    let pushed = sync_vectors(state)
+        .await
+        .map_err(|e| e.context("the help vectors in Elasticsearch"))?;
+    let mut summary = if report.changed {
         format!(
             "ingested {} documents, {} chunks ({} embedded)",
             report.documents, report.chunks, report.embedded
         )
     } else {
         "the help corpus is up to date".to_owned()
-    })
+    };
+    if let Some(pushed) = pushed {
+        summary.push_str(&format!("; {pushed} vectors pushed to Elasticsearch"));
+    }
+    Ok(summary)
+}
+
+/// Makes Elasticsearch (when configured) hold the vectors of the corpus in
+/// force, pushing them all when its count for that version is not the
+/// number of chunks; how many were pushed, if any.
+async fn sync_vectors(state: &AppState) -> anyhow::Result<Option<usize>> {
+    let (Some(vectors), Some(index)) = (state.assistant.vectors(), state.assistant.index()) else {
+        return Ok(None);
+    };
+    let Some(dims) = index.chunks.first().map(|c| c.vector.len()) else {
+        return Ok(None);
+    };
+    vectors.ensure_index(dims).await?;
+    if vectors.count(&index.version).await? == index.chunks.len() as u64 {
+        return Ok(None);
+    }
+    let chunks: Vec<_> = index
+        .chunks
+        .iter()
+        .map(|c| (c.id, c.doc.clone(), c.lang.clone(), c.vector.clone()))
+        .collect();
+    vectors.replace(&index.version, &chunks).await?;
+    tracing::info!(
+        version = %index.version,
+        chunks = chunks.len(),
+        index = vectors.index(),
+        "help vectors pushed to Elasticsearch"
+    );
+    Ok(Some(chunks.len()))
+}
+
+/// With Elasticsearch, `index` with its kNN hits for `vector` as the
+/// vector ranking; `None` (the in-process scan is used) without it, and
+/// when it fails or does not hold this version (not synced yet).
+async fn es_vector_ranking(
+    state: &AppState,
+    index: &HelpIndex,
+    vector: &[f32],
+) -> Option<HelpIndex> {
+    let vectors = state.assistant.vectors()?;
+    // Cosine is undefined for a zero vector (Elasticsearch refuses it);
+    // the scan ranks it as well as anything could.
+    if vector.iter().all(|x| *x == 0.0) {
+        return None;
+    }
+    let hits = match vectors.knn(&index.version, vector, CANDIDATES).await {
+        Ok(hits) => hits,
+        Err(e) => {
+            tracing::warn!(error = %e, "kNN search failed; using the in-process vector scan");
+            return None;
+        }
+    };
+    // Every hit must be a chunk of this index; none at all means
+    // Elasticsearch does not hold this version (yet).
+    let slots: Option<Vec<usize>> = hits.iter().map(|(id, _)| index.slot_of(*id)).collect();
+    match slots {
+        Some(slots) if !slots.is_empty() => Some(index.with_vector_ranking(slots)),
+        _ => {
+            tracing::warn!(
+                version = %index.version,
+                "Elasticsearch lacks this help corpus; using the in-process vector scan"
+            );
+            None
+        }
+    }
 }
 
 /// Answers one question.
@@ -330,7 +406,16 @@ async fn answer_with(
         None => question.to_owned(),
     };
     let (vector, mut fallback) = question_vector(state, index, &query).await;
-    let mut retrieved = answer::retrieve(index, &query, vector.as_deref(), Retrieval::Hybrid);
+    let ranked = match &vector {
+        Some(v) => es_vector_ranking(state, index, v).await,
+        None => None,
+    };
+    let mut retrieved = answer::retrieve(
+        ranked.as_ref().unwrap_or(index),
+        &query,
+        vector.as_deref(),
+        Retrieval::Hybrid,
+    );
     retrieved.korean = super::text::is_korean(question);
     let lang = if retrieved.korean { "ko" } else { "en" };
     let prefix = format!("{}:", state.config.redis_prefix);

@@ -12,6 +12,10 @@
 //!   when relevance is low, or a cached answer) and publishes every token
 //!   ([`stream`]); `assistantAnswer(messageId)` follows it from any
 //!   instance and ends with the stored answer, its sources and confidence.
+//! - With the Elasticsearch search backend, the chunks' vectors are also
+//!   kept there (`infra::search::help_vectors`, synced by the ingestion
+//!   job) and the vector ranking is its kNN search; the in-process scan
+//!   stays as the fallback.
 pub mod answer;
 pub mod cache;
 pub mod commands;
@@ -45,7 +49,10 @@ use crate::{
         assistant_message::{self as message, AnswerStatus, MessageRole},
     },
     error::{AppError, AppResult},
-    infra::llm::{LlmConfig, OpenAiCompatible},
+    infra::{
+        llm::{LlmConfig, OpenAiCompatible},
+        search::help_vectors::HelpVectors,
+    },
     jobs::{Enqueue, JobQueue},
 };
 
@@ -62,6 +69,9 @@ pub struct Assistant {
     pub chat: Option<OpenAiCompatible>,
     index: Mutex<Option<Arc<HelpIndex>>>,
     pub faq: Vec<FaqRule>,
+    /// The vectors in Elasticsearch (its search backend); `None`: only the
+    /// in-process scan.
+    vectors: Option<HelpVectors>,
 }
 
 impl Assistant {
@@ -94,7 +104,18 @@ impl Assistant {
             embedder,
             chat: client,
             index: Mutex::new(None),
+            vectors: None,
         })
+    }
+
+    /// Keeps the vectors in Elasticsearch too (see [`HelpVectors`]).
+    pub fn with_vectors(mut self, vectors: Option<HelpVectors>) -> Self {
+        self.vectors = vectors;
+        self
+    }
+
+    pub fn vectors(&self) -> Option<&HelpVectors> {
+        self.vectors.as_ref()
     }
 
     pub fn embedder(&self) -> &dyn Embedder {

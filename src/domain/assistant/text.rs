@@ -431,10 +431,29 @@ impl Passage {
     }
 }
 
-fn term_concepts(term: &Term) -> Vec<&'static str> {
-    match term {
-        Term::Stem(s) | Term::Korean(s) => glossary().concepts(s),
+/// The glossary concepts of a term, memoised: relevance asks for them once
+/// per passage, and a question has a handful of terms.
+fn term_concepts(term: &Term) -> std::sync::Arc<[&'static str]> {
+    use std::{
+        collections::HashMap,
+        sync::{Arc, Mutex, OnceLock},
+    };
+    type Memo = Mutex<HashMap<Term, Arc<[&'static str]>>>;
+    static MEMO: OnceLock<Memo> = OnceLock::new();
+    let memo = MEMO.get_or_init(Mutex::default);
+    if let Some(found) = crate::sync::lock(memo).get(term) {
+        return found.clone();
     }
+    let concepts: Arc<[&'static str]> = match term {
+        Term::Stem(s) | Term::Korean(s) => glossary().concepts(s).into(),
+    };
+    let mut memo = crate::sync::lock(memo);
+    // Bounded: questions bring new words forever.
+    if memo.len() >= 20_000 {
+        memo.clear();
+    }
+    memo.insert(term.clone(), concepts.clone());
+    concepts
 }
 
 /// The weighted share of `terms` that `passage` has; `weight` gives each

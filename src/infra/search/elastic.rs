@@ -251,7 +251,9 @@ pub fn bulk_lines(changes: &[Change]) -> Vec<BulkOperation<Value>> {
         .collect()
 }
 
-async fn ok_json(response: Response, what: &str) -> anyhow::Result<Value> {
+/// The JSON of a successful response; an error naming `what`, the status
+/// and the start of the body otherwise (the help vectors use it too).
+pub(super) async fn ok_json(response: Response, what: &str) -> anyhow::Result<Value> {
     let status = response.status_code();
     let body = response.text().await.unwrap_or_default();
     if !status.is_success() {
@@ -266,16 +268,40 @@ fn hit_id(hit: &Value) -> Option<(DocKind, i64)> {
     Some((DocKind::parse(kind)?, id.parse().ok()?))
 }
 
+/// The first failed item of a `_bulk` response, if any (`missing_ok`: a
+/// 404, deleting what is not there, is no failure).
+pub(super) fn bulk_failure(body: &Value, missing_ok: bool) -> Option<Value> {
+    if body["errors"].as_bool() != Some(true) {
+        return None;
+    }
+    body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_object()?.values().next())
+        .find(|r| {
+            let status = r["status"].as_u64().unwrap_or(0);
+            status >= 300 && !(missing_ok && status == 404)
+        })
+        .cloned()
+}
+
+/// A client of the cluster at `url` (`VITRINE_ELASTICSEARCH_URL`), 10 s
+/// per request.
+pub(super) fn client(url: &str) -> anyhow::Result<Elasticsearch> {
+    let url = Url::parse(url).context("VITRINE_ELASTICSEARCH_URL: invalid URL")?;
+    let transport = TransportBuilder::new(SingleNodeConnectionPool::new(url))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .context("VITRINE_ELASTICSEARCH_URL")?;
+    Ok(Elasticsearch::new(transport))
+}
+
 impl ElasticBackend {
     /// Connects and makes sure the template and the index exist.
     pub async fn connect(url: &str, index: &str) -> anyhow::Result<Self> {
-        let url = Url::parse(url).context("VITRINE_ELASTICSEARCH_URL: invalid URL")?;
-        let transport = TransportBuilder::new(SingleNodeConnectionPool::new(url))
-            .timeout(Duration::from_secs(10))
-            .build()
-            .context("VITRINE_ELASTICSEARCH_URL")?;
         let backend = Self {
-            client: Elasticsearch::new(transport),
+            client: client(url)?,
             index: index.to_owned(),
         };
         backend
@@ -356,20 +382,9 @@ impl SearchBackend for ElasticBackend {
             .send()
             .await?;
         let body = ok_json(response, "bulk").await?;
-        if body["errors"].as_bool() == Some(true) {
-            let failed = body["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|item| item.as_object()?.values().next())
-                // Deleting what is not there is fine.
-                .find(|r| {
-                    let status = r["status"].as_u64().unwrap_or(0);
-                    status >= 300 && status != 404
-                });
-            if let Some(failed) = failed {
-                anyhow::bail!("elasticsearch bulk: {failed}");
-            }
+        // Deleting what is not there is fine.
+        if let Some(failed) = bulk_failure(&body, true) {
+            anyhow::bail!("elasticsearch bulk: {failed}");
         }
         Ok(())
     }

@@ -17,6 +17,7 @@
 //! its `owner_id` (and to admins); deleted rows are not in the index at all.
 pub mod analysis;
 pub mod elastic;
+pub mod help_vectors;
 pub mod tantivy;
 
 use serde::{Deserialize, Serialize};

@@ -2,8 +2,11 @@
 //! through the same domain functions the API uses (so every counter and rule
 //! holds): an admin, approved stores, a few hundred products across the
 //! taxonomy with attributes and shorts, buyers with wishlists, carts, custom
-//! carts, orders in every status and reviews of delivered ones. Deterministic
-//! for a given seed; refuses to run twice on the same database.
+//! carts, orders in every status and reviews of delivered ones, and a home
+//! and living store whose furniture visual shopping finds ([`home`]).
+//! Deterministic for a given seed; refuses to run twice on the same database.
+mod home;
+
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
@@ -33,6 +36,8 @@ use crate::{
     state::AppState,
 };
 
+/// The code of the home and living categories (migration 000018).
+const HOME_CATEGORY: &str = "06home";
 pub const ADMIN_EMAIL: &str = "admin@demo.vitrine.dev";
 pub const ADMIN_PASSWORD: &str = "vitrine-demo-admin";
 pub const USER_PASSWORD: &str = "vitrine-demo-pass";
@@ -136,6 +141,30 @@ pub struct Summary {
     pub messages: usize,
 }
 
+/// Applies for a store as `seller`, approves it as `admin`: the store and
+/// the seller as approval left them (now a SELLER).
+async fn open_store(
+    state: &AppState,
+    admin: &user::Model,
+    seller: user::Model,
+    application: StoreApplication,
+    summary: &mut Summary,
+) -> anyhow::Result<(crate::entities::store::Model, user::Model)> {
+    let db = &state.db;
+    let store = stores::apply(db, &state.events, &seller, application)
+        .await
+        .map_err(fail)?;
+    stores::review(db, &state.events, admin, store.id, Decision::Approve, None)
+        .await
+        .map_err(fail)?;
+    let seller = user::Entity::find_by_id(seller.id)
+        .one(db)
+        .await?
+        .unwrap_or(seller);
+    summary.stores += 1;
+    Ok((store, seller))
+}
+
 fn fail(e: AppError) -> anyhow::Error {
     e.into_anyhow()
 }
@@ -198,8 +227,10 @@ pub async fn seed(
 
     let leaves: Vec<category::Model> = {
         let all = catalog::categories(db).await.map_err(fail)?;
+        // Clothing only: the home store has its own products.
         all.iter()
             .filter(|c| !all.iter().any(|o| o.parent_id == Some(c.id)))
+            .filter(|c| !c.code.starts_with(HOME_CATEGORY))
             .cloned()
             .collect()
     };
@@ -213,26 +244,12 @@ pub async fn seed(
             format!("{name} 매니저"),
         )
         .await?;
-        let store = stores::apply(
-            db,
-            &state.events,
-            &seller,
-            StoreApplication {
-                name: (*name).into(),
-                license_number: format!("{:03}-{:02}-{:05}", 100 + i, 10 + i, 20000 + i * 7),
-                description: (*description).into(),
-            },
-        )
-        .await
-        .map_err(fail)?;
-        stores::review(db, &state.events, &admin, store.id, Decision::Approve, None)
-            .await
-            .map_err(fail)?;
-        let seller = user::Entity::find_by_id(seller.id)
-            .one(db)
-            .await?
-            .unwrap_or(seller);
-        summary.stores += 1;
+        let application = StoreApplication {
+            name: (*name).into(),
+            license_number: format!("{:03}-{:02}-{:05}", 100 + i, 10 + i, 20000 + i * 7),
+            description: (*description).into(),
+        };
+        let (store, seller) = open_store(state, &admin, seller, application, &mut summary).await?;
         for n in 0..products_per_store {
             let cat = leaves
                 .choose(&mut rng)
@@ -356,6 +373,13 @@ pub async fn seed(
         }
     }
     pb.finish();
+    let home_seller = signup(
+        "home@demo.vitrine.dev".into(),
+        format!("{} 매니저", "Seongsu Living"),
+    )
+    .await?;
+    products
+        .extend(home::seed(state, &admin, home_seller, products_per_store, &mut summary).await?);
 
     // Buyers and what they do.
     let mut reviewed = std::collections::HashSet::new();
@@ -372,14 +396,12 @@ pub async fn seed(
             carts::add_to_wishlist(db, buyer.id, p.id)
                 .await
                 .map_err(fail)?;
-            if rng.random_bool(0.3) {
-                shorts::record_view(
-                    db,
-                    Some(buyer.id),
-                    shorts::of_product(db, p.id, None, 1).await.map_err(fail)?[0].id,
-                )
-                .await
-                .map_err(fail)?;
+            // Home products have no shorts.
+            let short = shorts::of_product(db, p.id, None, 1).await.map_err(fail)?;
+            if let (true, Some(short)) = (rng.random_bool(0.3), short.first()) {
+                shorts::record_view(db, Some(buyer.id), short.id)
+                    .await
+                    .map_err(fail)?;
             }
         }
         // A couple of orders each, advanced to various stages.
@@ -481,7 +503,9 @@ pub async fn seed(
             .await
             .map_err(fail)?;
             for p in products.choose_multiple(&mut rng, 3) {
-                let option = catalog::json_list::<String>(&p.options).get(1).cloned();
+                // The second option (size M), or the only one.
+                let options = catalog::json_list::<String>(&p.options);
+                let option = options.get(1).or(options.first()).cloned();
                 let item = custom_carts::NewItem {
                     product_id: p.id,
                     option: option.as_deref(),
