@@ -304,6 +304,35 @@ async fn conversations_are_private_and_keep_their_history(backend: Backend, fake
         .gql(ASK, json!({ "i": { "question": "hi" } }), None)
         .await;
     assert_eq!(code(&body), "UNAUTHENTICATED");
+
+    // Deleting the account deletes its conversations with their messages.
+    let count = |sql: &'static str| {
+        let db = llm.state.db.clone();
+        async move {
+            use sea_orm::ConnectionTrait;
+            let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+            let row = db.query_one_raw(statement).await.unwrap().unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM assistant_messages").await,
+        4
+    );
+    llm.gql_ok(
+        "mutation($p: String!) { deleteMe(password: $p) }",
+        json!({ "p": common::PASSWORD }),
+        Some(&ana.access),
+    )
+    .await;
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM assistant_conversations").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM assistant_messages").await,
+        0
+    );
 }
 
 async fn the_chat_model_streams_and_fails_over_to_the_offline_answer(

@@ -2055,5 +2055,5 @@ async fn demo_seed_is_consistent(app: TestApp) {
     // And the API serves it.
     let data = app.gql_ok("{ products(first: 5) { edges { node { id store { name } } } } stores { edges { node { name } } } }", json!({}), None).await;
     assert_eq!(data["products"]["edges"].as_array().unwrap().len(), 5);
-    assert_eq!(data["stores"]["edges"].as_array().unwrap().len(), 6);
+    assert_eq!(data["stores"]["edges"].as_array().unwrap().len(), 7);
 }

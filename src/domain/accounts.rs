@@ -208,6 +208,8 @@ pub async fn delete_account(
     active.updated_at = Set(now);
     active.update(&txn).await?;
     revoke_all_sessions(&txn, user.id, RevokedReason::AccountDeleted, None).await?;
+    // What the user asked the help assistant is theirs too.
+    crate::domain::assistant::forget_user(&txn, user.id).await?;
     txn.commit().await?;
     events.publish(DomainEvent::UserDeleted { user_id: user.id });
     Ok(())

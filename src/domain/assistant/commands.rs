@@ -55,11 +55,7 @@ pub async fn evaluate(config: &Config, out: &Path) -> anyhow::Result<()> {
     let dir = &config.assistant.docs_dir;
     let report = eval::evaluate(dir, assistant.embedder()).await?;
     let table = eval::markdown(&report, eval::question_count(dir)?);
-    let verdict = if eval::hybrid_wins(&report) {
-        "Hybrid retrieval beats keyword-only and vector-only retrieval on both Recall@5 and MRR."
-    } else {
-        "WARNING: hybrid retrieval does not beat both keyword-only and vector-only retrieval."
-    };
+    let verdict = eval::verdict(&report);
     let document = format!(
         "# Help assistant retrieval evaluation\n\nWritten by `vitrine assistant eval` from `{}/eval/`.\n\n{table}\n{verdict}\n",
         dir.display()

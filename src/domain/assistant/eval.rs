@@ -6,7 +6,7 @@
 //! hit rate on paraphrase pairs (and on near-duplicates, and its false hits
 //! across different questions), and how often relevance routes questions to
 //! the FAQ answer, on-topic and off-topic.
-use std::{collections::BTreeMap, path::Path, time::Instant};
+use std::{collections::BTreeMap, path::Path};
 
 use anyhow::Context as _;
 use serde::Deserialize;
@@ -61,9 +61,6 @@ pub struct Report {
     pub on_topic_to_faq: usize,
     pub off_topic_to_faq: usize,
     pub off_topic: usize,
-    /// Hybrid retrieval time per question, p50 and p99 (µs).
-    pub retrieval_p50_us: u128,
-    pub retrieval_p99_us: u128,
 }
 
 impl Report {
@@ -96,7 +93,6 @@ pub async fn evaluate(dir: &Path, embedder: &dyn Embedder) -> anyhow::Result<Rep
     let texts: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();
     let vectors = embedder.embed(&texts).await?;
     let mut ranks: BTreeMap<(String, u8), Vec<Option<usize>>> = BTreeMap::new();
-    let mut timings = Vec::with_capacity(questions.len());
     let mut on_topic_to_faq = 0;
     for (q, v) in questions.iter().zip(&vectors) {
         for (code, how) in [
@@ -104,11 +100,7 @@ pub async fn evaluate(dir: &Path, embedder: &dyn Embedder) -> anyhow::Result<Rep
             (1, Retrieval::Vector),
             (2, Retrieval::Hybrid),
         ] {
-            let started = Instant::now();
             let slots = index.retrieve(how, &q.question, Some(v), index::CANDIDATES);
-            if how == Retrieval::Hybrid {
-                timings.push(started.elapsed().as_micros());
-            }
             let docs = index::documents(&index, &slots);
             let rank = docs
                 .iter()
@@ -125,13 +117,6 @@ pub async fn evaluate(dir: &Path, embedder: &dyn Embedder) -> anyhow::Result<Rep
             on_topic_to_faq += 1;
         }
     }
-    timings.sort_unstable();
-    let pick = |q: f64| {
-        timings
-            .get(((timings.len() as f64 - 1.0) * q).round() as usize)
-            .copied()
-            .unwrap_or(0)
-    };
     let mut rows = Vec::new();
     for ((group, code), ranks) in ranks {
         let n = ranks.len();
@@ -209,8 +194,6 @@ pub async fn evaluate(dir: &Path, embedder: &dyn Embedder) -> anyhow::Result<Rep
         on_topic_to_faq,
         off_topic_to_faq,
         off_topic: off_topic.len(),
-        retrieval_p50_us: pick(0.5),
-        retrieval_p99_us: pick(0.99),
     })
 }
 
@@ -256,8 +239,7 @@ pub fn markdown(report: &Report, questions: usize) -> String {
         "\nAnswer cache (similarity ≥ {SIMILARITY}): {}/{} paraphrase pairs hit ({:.0}%); \
          {}/{questions} retyped questions hit ({:.0}%); {}/{} pairs of different questions hit \
          falsely ({:.1}%).\n\nRelevance < {FAQ_BELOW} (the FAQ answer): {}/{questions} on-topic \
-         questions ({:.0}%), {}/{} off-topic questions ({:.0}%).\n\nHybrid retrieval per question: \
-         p50 {} µs, p99 {} µs.\n",
+         questions ({:.0}%), {}/{} off-topic questions ({:.0}%).\n\nLatencies: `make bench-assistant`.\n",
         report.paraphrase_hits,
         report.paraphrases,
         pct(report.paraphrase_hits, report.paraphrases),
@@ -271,8 +253,6 @@ pub fn markdown(report: &Report, questions: usize) -> String {
         report.off_topic_to_faq,
         report.off_topic,
         pct(report.off_topic_to_faq, report.off_topic),
-        report.retrieval_p50_us,
-        report.retrieval_p99_us,
     ));
     out
 }
@@ -292,6 +272,33 @@ pub fn hybrid_wins(report: &Report) -> bool {
             && h.mrr >= o.mrr
             && (h.recall_at_5 > o.recall_at_5 || h.mrr > o.mrr)
     })
+}
+
+/// What hybrid retrieval does against each single ranking, in words.
+pub fn verdict(report: &Report) -> String {
+    let (Some(h), Some(k), Some(v)) = (
+        report.row(Retrieval::Hybrid, "all"),
+        report.row(Retrieval::Keyword, "all"),
+        report.row(Retrieval::Vector, "all"),
+    ) else {
+        return "No questions were evaluated.".to_owned();
+    };
+    let against = |name: &str, o: &Row| {
+        format!(
+            "{name}: Recall@5 {:.3} against {:.3}, MRR {:.3} against {:.3}",
+            h.recall_at_5, o.recall_at_5, h.mrr, o.mrr
+        )
+    };
+    let head = if hybrid_wins(report) {
+        "Hybrid retrieval is at least as good as each single ranking on Recall@5 and MRR, and better on at least one"
+    } else {
+        "WARNING: hybrid retrieval does not beat both single rankings"
+    };
+    format!(
+        "{head} ({}; {}).",
+        against("keyword", k),
+        against("vector", v)
+    )
 }
 
 /// Loads the question count (for the report's header).

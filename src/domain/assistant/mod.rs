@@ -270,6 +270,29 @@ pub async fn owned_conversation(
         .ok_or_else(|| AppError::not_found("conversation"))
 }
 
+/// Deletes a user's conversations with their messages (account deletion).
+pub async fn forget_user(db: &impl ConnectionTrait, user_id: i64) -> AppResult<()> {
+    let conversations = conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::Id)
+        .filter(conversation::Column::UserId.eq(user_id))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?;
+    if conversations.is_empty() {
+        return Ok(());
+    }
+    message::Entity::delete_many()
+        .filter(message::Column::ConversationId.is_in(conversations.clone()))
+        .exec(db)
+        .await?;
+    conversation::Entity::delete_many()
+        .filter(conversation::Column::Id.is_in(conversations))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The messages before `before_id` in a conversation, oldest first, at
 /// most `limit` of them.
 pub async fn history(
