@@ -306,13 +306,29 @@ async fn manifest_queries_execute_as_shipped() {
         return;
     };
     let user = app.register("contract@example.com", "contract").await;
+    // What the operations on one object need: a design of the user's, and
+    // a conversation with the help assistant.
+    let design = app
+        .create_design(&user, json!({ "title": "Room", "style": "MODERN", "roomType": "LIVING_ROOM", "visibility": "PUBLIC" }))
+        .await;
+    let asked = app
+        .gql_ok(
+            "mutation { askAssistant(input: { question: \"How do refunds work?\" }) { conversation { id } } }",
+            json!({}),
+            Some(&user.access),
+        )
+        .await;
+    let conversation = asked["askAssistant"]["conversation"]["id"].clone();
     for (id, entry) in &contract::embedded().operations {
         if !entry.document.trim_start().starts_with("query") {
             continue;
         }
         // A product id that does not exist is fine: the field answers null.
         // Search needs its words (`query`, `prefix`); the rest ignore them.
-        let variables = json!({ "id": "UHJvZHVjdDo5OTk5OTk", "query": "linen", "prefix": "li" });
+        let variables = json!({
+            "id": "UHJvZHVjdDo5OTk5OTk", "query": "linen", "prefix": "li",
+            "objectClass": "couch", "designId": design, "conversationId": conversation,
+        });
         let body = app
             .gql(&entry.document, variables.clone(), Some(&user.access))
             .await;
