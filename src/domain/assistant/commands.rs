@@ -54,7 +54,7 @@ pub async fn evaluate(config: &Config, out: &Path) -> anyhow::Result<()> {
     let assistant = Assistant::new(&config.assistant)?;
     let dir = &config.assistant.docs_dir;
     let report = eval::evaluate(dir, assistant.embedder()).await?;
-    let table = eval::markdown(&report, eval::question_count(dir)?);
+    let table = eval::markdown(&report);
     let verdict = eval::verdict(&report);
     let document = format!(
         "# Help assistant retrieval evaluation\n\nWritten by `vitrine assistant eval` from `{}/eval/`.\n\n{table}\n{verdict}\n",

@@ -50,6 +50,8 @@ pub struct Row {
 pub struct Report {
     pub embedder: String,
     pub documents: usize,
+    /// Questions evaluated.
+    pub questions: usize,
     pub chunks: usize,
     pub rows: Vec<Row>,
     pub paraphrase_hits: usize,
@@ -178,6 +180,7 @@ pub async fn evaluate(dir: &Path, embedder: &dyn Embedder) -> anyhow::Result<Rep
         .count();
     Ok(Report {
         embedder: embedder.name(),
+        questions: questions.len(),
         documents: index
             .chunks
             .iter()
@@ -198,7 +201,8 @@ pub async fn evaluate(dir: &Path, embedder: &dyn Embedder) -> anyhow::Result<Rep
 }
 
 /// The report as Markdown (`reports/assistant-eval.md`, the README).
-pub fn markdown(report: &Report, questions: usize) -> String {
+pub fn markdown(report: &Report) -> String {
+    let questions = report.questions;
     let mut out = format!(
         "Embedder `{}`; {} documents, {} chunks; {questions} questions.\n\n\
          | retrieval | questions | Recall@1 | Recall@5 | MRR | MRR ko | MRR en | MRR mixed |\n\
@@ -299,11 +303,6 @@ pub fn verdict(report: &Report) -> String {
         against("keyword", k),
         against("vector", v)
     )
-}
-
-/// Loads the question count (for the report's header).
-pub fn question_count(dir: &Path) -> anyhow::Result<usize> {
-    Ok(read::<Vec<Question>>(&dir.join("eval/questions.json"))?.len())
 }
 
 /// Exposed for benchmarks: the index the evaluation builds.

@@ -9,8 +9,8 @@ use std::{collections::HashMap, path::Path};
 use anyhow::Context as _;
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, sea_query::OnConflict,
 };
 use sha2::{Digest, Sha256};
 
@@ -175,18 +175,18 @@ pub async fn ingest(
     Ok(report)
 }
 
-/// The index of the corpus in force, from its rows.
-pub async fn load(db: &impl ConnectionTrait) -> anyhow::Result<Option<HelpIndex>> {
-    let Some(corpus) = current(db).await? else {
-        return Ok(None);
-    };
+/// The index of `corpus` (the one in force, [`current`]), from its rows.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    corpus: help_corpus::Model,
+) -> anyhow::Result<HelpIndex> {
     let rows = help_chunk::Entity::find()
+        .filter(help_chunk::Column::CorpusVersion.eq(&corpus.version))
         .order_by_asc(help_chunk::Column::Id)
         .all(db)
         .await?;
     let chunks = rows
         .into_iter()
-        .filter(|r| r.corpus_version == corpus.version)
         .map(|r| IndexedChunk {
             id: r.id,
             vector: embed::from_bytes(&r.embedding),
@@ -199,11 +199,7 @@ pub async fn load(db: &impl ConnectionTrait) -> anyhow::Result<Option<HelpIndex>
             text: r.text,
         })
         .collect();
-    Ok(Some(HelpIndex::build(
-        corpus.version,
-        corpus.embedder,
-        chunks,
-    )?))
+    HelpIndex::build(corpus.version, corpus.embedder, chunks)
 }
 
 /// An index straight from the documents, without a database (evaluation,

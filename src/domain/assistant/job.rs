@@ -450,37 +450,19 @@ async fn answer_with(
         )
         .await;
     }
+    // The chat model's answer (its text streamed already), when it gives one.
+    let mut generated = None;
     if let Some(chat) = &assistant.chat {
         match chat_answer(chat, index, &retrieved, history, question, streamer).await {
             Ok(finished) => {
-                let sources: Vec<usize> = retrieved.slots.iter().copied().take(3).collect();
+                let sources = retrieved.slots.iter().copied().take(3).collect();
                 let draft = Draft {
                     text: String::new(),
                     sources,
                 };
-                let outcome = finish(
-                    index,
-                    &retrieved,
-                    streamer,
-                    draft,
-                    AnswerMode::Llm,
-                    finished,
-                    None,
-                    pace,
-                )
-                .await;
-                store_cache(
-                    state,
-                    index,
-                    lang,
-                    vector.as_deref(),
-                    question,
-                    streamer,
-                    &outcome,
-                    cacheable,
-                )
-                .await;
-                return outcome;
+                generated = Some((draft, AnswerMode::Llm, finished));
+                // `fallbackReason` says why the model did not answer; it did.
+                fallback = None;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the chat model failed; answering offline");
@@ -491,15 +473,17 @@ async fn answer_with(
             }
         }
     }
-    let (draft, mode) = match answer::extractive(index, &retrieved) {
-        Some(draft) => (draft, AnswerMode::Extractive),
-        None => (
-            answer::faq(index, &assistant.faq, question, retrieved.korean),
-            AnswerMode::Faq,
-        ),
-    };
+    let (draft, mode, finished) =
+        generated.unwrap_or_else(|| match answer::extractive(index, &retrieved) {
+            Some(draft) => (draft, AnswerMode::Extractive, true),
+            None => (
+                answer::faq(index, &assistant.faq, question, retrieved.korean),
+                AnswerMode::Faq,
+                true,
+            ),
+        });
     let outcome = finish(
-        index, &retrieved, streamer, draft, mode, true, fallback, pace,
+        index, &retrieved, streamer, draft, mode, finished, fallback, pace,
     )
     .await;
     store_cache(

@@ -136,9 +136,7 @@ impl Assistant {
         if self.index().is_some_and(|i| i.version == current.version) {
             return Ok(false);
         }
-        let Some(index) = ingest::load(db).await? else {
-            return Ok(false);
-        };
+        let index = ingest::load(db, current).await?;
         tracing::info!(version = %index.version, chunks = index.chunks.len(), embedder = %index.embedder, "help index loaded");
         *crate::sync::lock(&self.index) = Some(Arc::new(index));
         Ok(true)

@@ -6,11 +6,8 @@
 use std::collections::HashSet;
 
 use super::glossary::glossary;
+pub use crate::infra::search::analysis::is_hangul;
 use crate::infra::search::analysis::text_tokens;
-
-pub fn is_hangul(c: char) -> bool {
-    matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
-}
 
 /// Whether the text is Korean (any Hangul): answers follow the question's
 /// language.

@@ -19,7 +19,8 @@ pub const MAX_GRAM: usize = 20;
 /// Query words beyond this many are ignored.
 pub const MAX_QUERY_TOKENS: usize = 32;
 
-fn is_hangul(c: char) -> bool {
+/// Hangul syllables and jamo.
+pub fn is_hangul(c: char) -> bool {
     matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
 }
 
