@@ -373,14 +373,10 @@ impl JobQueue {
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
             .filter(job::Column::Id.eq(id))
             .filter(job::Column::State.is_in([JobState::Dead, JobState::Cancelled]))
-            .exec(&self.db)
+            .exec_with_returning(&self.db)
             .await?;
-        self.changed_or_explain(
-            id,
-            done.rows_affected,
-            "only a DEAD or CANCELLED job can be retried",
-        )
-        .await
+        self.changed_or_explain(id, done, "only a DEAD or CANCELLED job can be retried")
+            .await
     }
 
     /// A QUEUED job will not run; a RUNNING one loses its lease (its worker
@@ -399,28 +395,32 @@ impl JobQueue {
             .col_expr(job::Column::ActiveKey, Expr::value(Value::String(None)))
             .filter(job::Column::Id.eq(id))
             .filter(job::Column::State.is_in([JobState::Queued, JobState::Running]))
-            .exec(&self.db)
+            .exec_with_returning(&self.db)
             .await?;
-        self.changed_or_explain(
-            id,
-            done.rows_affected,
-            "only a QUEUED or RUNNING job can be cancelled",
-        )
-        .await
+        self.changed_or_explain(id, done, "only a QUEUED or RUNNING job can be cancelled")
+            .await
     }
 
-    async fn changed_or_explain(&self, id: i64, rows: u64, refusal: &str) -> AppResult<job::Model> {
+    /// The row as the update left it (returned by the update itself: a
+    /// worker may claim a retried job at once, and the caller must see what
+    /// it did, not what came after), or why nothing changed.
+    async fn changed_or_explain(
+        &self,
+        id: i64,
+        updated: Vec<job::Model>,
+        refusal: &str,
+    ) -> AppResult<job::Model> {
+        if let Some(job) = updated.into_iter().next() {
+            return Ok(job);
+        }
         let job = self
             .get(id)
             .await?
             .ok_or_else(|| AppError::not_found("job"))?;
-        if rows == 0 {
-            return Err(AppError::conflict(
-                "id",
-                format!("{refusal}; this one is {}", job.state.as_str()),
-            ));
-        }
-        Ok(job)
+        Err(AppError::conflict(
+            "id",
+            format!("{refusal}; this one is {}", job.state.as_str()),
+        ))
     }
 
     /// Newest first, optionally of one state and/or kind, ids below `before`.
