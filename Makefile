@@ -9,17 +9,34 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto xmllint bench bench-realtime bench-ml bench-search bench-jobs bench-media bench-seo bench-shopping bench-assistant ml-eval reindex clean libtorch
+.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto xmllint wrk bench bench-peers bench-realtime bench-ml bench-search bench-jobs bench-media bench-seo bench-shopping bench-assistant ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
+## torch goes in without its dependency tree (cuBLAS, cuDNN, NCCL, cuFFT, …,
+## triton, sympy: 3.5 GB the binary never loads), with only the wheels that
+## hold what the binary does load (`readelf -d`, `ldd`; tests/linkage.rs
+## checks it): libtorch_cpu.so, libc10.so and libgomp.so.1 come in the torch
+## wheel, and libtorch_cpu.so needs libcudart.so.13 and libcupti.so.13, from
+## the two nvidia wheels below at the versions torch 2.13.0's metadata pins
+## (through cuda-toolkit[cudart,cupti]==13.0.3). Python cannot `import torch`
+## from this venv; nothing here needs it to.
+LIBTORCH_WHEELS := torch==$(TORCH_VERSION) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
+## Exit 0 when every wheel above is installed at its pinned version (read from
+## the metadata, without importing torch).
+LIBTORCH_CHECK := import sys, importlib.metadata as m; \
+  sys.exit(any(m.version(n).split("+")[0] != v for n, v in (w.split("==") for w in sys.argv[1:])))
 libtorch: libtorch/lib
 libtorch/lib:
-	@if ! $(VENV)/bin/python -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "$(TORCH_VERSION)")' 2>/dev/null; then \
-	  echo ">> installing torch==$(TORCH_VERSION) into $(VENV) (one time, a few GB)"; \
-	  $(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --disable-pip-version-check -q "torch==$(TORCH_VERSION)"; \
+	@if ! $(VENV)/bin/python -c '$(LIBTORCH_CHECK)' $(LIBTORCH_WHEELS) 2>/dev/null; then \
+	  echo ">> installing $(LIBTORCH_WHEELS) into $(VENV) (one time, about 0.5 GB download, 1.2 GB installed)"; \
+	  $(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --disable-pip-version-check -q --no-deps $(LIBTORCH_WHEELS); \
+	elif $(VENV)/bin/python -c 'import importlib.metadata as m; m.version("triton")' 2>/dev/null; then \
+	  echo ">> note: $(VENV) also holds torch's whole dependency tree (an install from before"; \
+	  echo ">>   the slim one, about 3.5 GB more). It works as it is; vitrine loads none of it."; \
+	  echo ">>   To reclaim the space: rm -rf $(VENV) libtorch && make libtorch"; \
 	fi
-	@ln -sfn "$$($(VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__))')" libtorch
+	@ln -sfn "$$($(VENV)/bin/python -c 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("torch").origin))')" libtorch
 	@echo ">> libtorch -> $$(readlink libtorch)"
 
 build: libtorch
@@ -66,7 +83,9 @@ MOTO_VERSION := 5.2.5
 moto: libtorch $(VENV)/bin/moto_server
 $(VENV)/bin/moto_server:
 	@echo ">> installing moto[server]==$(MOTO_VERSION) into $(VENV)"
-	@$(VENV)/bin/pip install --disable-pip-version-check -q "moto[server]==$(MOTO_VERSION)"
+	@# --no-warn-conflicts: torch is in $(VENV) without its dependency tree on
+	@# purpose (see libtorch), which pip would otherwise list as errors.
+	@$(VENV)/bin/pip install --disable-pip-version-check -q --no-warn-conflicts "moto[server]==$(MOTO_VERSION)"
 
 ## browser: the Chromium that tests/http.rs drives GraphiQL with (the Debian
 ## package, installed with apt when missing; VITRINE_CHROMIUM names another).
@@ -89,8 +108,24 @@ xmllint:
 	    || echo "!! could not install libxml2-utils: the sitemap schema test fails"; \
 	fi
 
+## wrk: the HTTP load generator of bench-peers (Debian's wrk, installed
+## with apt when missing).
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  echo ">> installing wrk with apt (one time)"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk >/dev/null ) \
+	    || { echo "!! could not install wrk: bench-peers cannot run"; exit 1; }; \
+	fi
+
+## The Node.js peers of bench-peers, installed from their lockfile when
+## node_modules is missing or older than the lockfile.
+PEERS := bench/peers
+$(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json $(PEERS)/package.json
+	cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error
+
 ## bench: release build, results written under bench/results/.
-bench: libtorch
+bench: libtorch wrk $(PEERS)/node_modules/.package-lock.json
 	$(CARGO) run --release -p vitrine-bench --bin vitrine-bench
 	$(CARGO) run --release -p vitrine-bench --bin realtime-bench
 	$(CARGO) run --release -p vitrine-bench --bin ml-bench
@@ -100,6 +135,18 @@ bench: libtorch
 	$(CARGO) run --release -p vitrine-bench --bin seo-bench
 	$(CARGO) run --release -p vitrine-bench --bin shopping-bench
 	$(CARGO) run --release -p vitrine-bench --bin assistant-bench
+	$(CARGO) build --release --bin vitrine
+	$(CARGO) build --release -p vitrine-bench --bin peers-bench --bin bare-graphql
+	$(or $(CARGO_TARGET_DIR),target)/release/peers-bench
+
+## bench-peers: only the peer benchmark (bench/results/peers.md): vitrine
+## beside Node.js peers (Apollo Server, graphql-yoga; bench/peers/) and a
+## bare async-graphql server on the same queries and demo SQLite file, each
+## pinned to CPU 1 with wrk on CPU 0; vitrine on PostgreSQL beside.
+bench-peers: libtorch wrk $(PEERS)/node_modules/.package-lock.json
+	$(CARGO) build --release --bin vitrine
+	$(CARGO) build --release -p vitrine-bench --bin peers-bench --bin bare-graphql
+	$(or $(CARGO_TARGET_DIR),target)/release/peers-bench
 
 ## bench-search: only the search benchmark (100,000 products + 100,000 posts).
 bench-search: libtorch

@@ -47,6 +47,24 @@ pub async fn connect(config: &Config, metrics: &Metrics) -> anyhow::Result<Datab
     Ok(db)
 }
 
+/// The read connections of `infra::sqlite_reads` on a SQLite file (after
+/// migrations, so that the schema they see is complete); `None` on
+/// PostgreSQL and for an in-memory database.
+pub fn sqlite_reads(
+    config: &Config,
+    metrics: &Metrics,
+) -> anyhow::Result<Option<std::sync::Arc<crate::infra::sqlite_reads::SqlitePool>>> {
+    if !config.is_sqlite() {
+        return Ok(None);
+    }
+    Ok(crate::infra::sqlite_reads::SqlitePool::open(
+        config.database_url.expose(),
+        metrics.db_statements.clone(),
+        metrics.db_statement_errors.clone(),
+    )?
+    .map(std::sync::Arc::new))
+}
+
 /// `sqlite://data/vitrine.db?mode=rwc` needs `data/` to exist.
 fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     let path = url
@@ -83,6 +101,38 @@ pub async fn optimize(db: &DatabaseConnection, at_startup: bool) {
     if let Err(e) = db.execute_unprepared(pragma).await {
         tracing::warn!(error = %e, "PRAGMA optimize failed");
     }
+    if let Err(e) = drop_stat4_samples(db).await {
+        tracing::warn!(error = %e, "cannot drop sqlite_stat4 samples");
+    }
+}
+
+/// SQLite built with `SQLITE_ENABLE_STAT4` (the bundled one is) keeps
+/// samples of indexed values beside `sqlite_stat1`, and a prepared statement
+/// whose plan could depend on a bound value of a sampled column is planned
+/// again every time that value changes: the statement cache then saves
+/// nothing for `WHERE product_id = ?`. Our indexes are selective and the
+/// per-index row estimates of `sqlite_stat1` choose the same plans, so the
+/// samples are dropped after each ANALYZE. A throw-away table created and
+/// dropped then bumps the schema cookie, so that every open connection (the
+/// pool's and the read connections of `infra::sqlite_reads`) reloads the
+/// schema and its statistics without the samples.
+async fn drop_stat4_samples(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    let present = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat4'",
+        ))
+        .await?
+        .is_some();
+    if present {
+        db.execute_unprepared(
+            "DELETE FROM sqlite_stat4; \
+             CREATE TABLE IF NOT EXISTS vitrine_stat_reload (x INTEGER); \
+             DROP TABLE vitrine_stat_reload",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Applies pending migrations; returns how many ran.

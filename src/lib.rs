@@ -63,6 +63,7 @@ pub async fn build_with_clock(
         tracing::info!(applied, "migrations applied");
     }
     db::optimize(&db, true).await;
+    let reads = crate::infra::sqlite_reads::Reads::new(&db, db::sqlite_reads(&config, &metrics)?);
     let redis = match &config.redis_url {
         None => None,
         Some(url) => {
@@ -211,6 +212,7 @@ pub async fn build_with_clock(
         storage,
         config,
         db,
+        reads,
         jwt,
         events,
         metrics,

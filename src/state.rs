@@ -18,6 +18,9 @@ pub struct AppState(Arc<StateInner>);
 pub struct StateInner {
     pub config: Config,
     pub db: DatabaseConnection,
+    /// The hot reads (DataLoaders, the catalogue): in the calling task on
+    /// a SQLite file, through `db` otherwise.
+    pub reads: crate::infra::sqlite_reads::Reads,
     pub jwt: JwtKeys,
     pub events: EventBus,
     pub metrics: Metrics,

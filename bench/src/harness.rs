@@ -14,9 +14,7 @@ pub fn config_with(
     data_dir: &str,
     extra: &[(&str, &str)],
 ) -> anyhow::Result<vitrine::config::Config> {
-    let loader_delay = std::env::var("VITRINE_LOADER_DELAY").unwrap_or_else(|_| "1ms".into());
     let vars = [
-        ("VITRINE_LOADER_DELAY", loader_delay.as_str()),
         ("DATABASE_URL", database_url),
         ("VITRINE_DATA_DIR", data_dir),
         ("VITRINE_LOG", "warn"),

@@ -88,7 +88,6 @@ pub struct Config {
     pub sentiment_timeout: Duration,
     /// `None`: the local directory; else the S3 bucket (OPS-4).
     pub s3: Option<crate::infra::storage::S3Settings>,
-    pub loader_delay: Duration,
     pub upload_max_bytes: u64,
     /// Lifetime of a direct-upload URL, and of its upload unconfirmed.
     pub upload_url_ttl: Duration,
@@ -235,10 +234,6 @@ impl Config {
         let sentiment_url = env.http_url(&vars::SENTIMENT_URL)?;
         let sentiment_timeout = env.duration(&vars::SENTIMENT_TIMEOUT)?;
 
-        let loader_delay = env.duration(&vars::LOADER_DELAY)?;
-        if loader_delay > Duration::from_millis(100) {
-            return Err(invalid(vars::LOADER_DELAY.name, "must be at most 100ms"));
-        }
         let upload_max_bytes = env.number(&vars::UPLOAD_MAX_BYTES, 1024..=100 * 1024 * 1024)?;
         let upload_url_ttl = env.duration(&vars::UPLOAD_URL_TTL)?;
         if !(Duration::from_secs(60)..=Duration::from_secs(7 * 86_400)).contains(&upload_url_ttl) {
@@ -306,7 +301,6 @@ impl Config {
             sentiment_url,
             sentiment_timeout,
             s3,
-            loader_delay,
             upload_max_bytes,
             upload_url_ttl,
             public_url,

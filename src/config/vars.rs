@@ -160,7 +160,6 @@ variables! {
     UPLOAD_URL_TTL = Var::new("VITRINE_UPLOAD_URL_TTL", "15m", "How long a `createUploadUrl` URL accepts the PUT; an upload still unconfirmed then is removed (1m to 7d).");
     PUBLIC_URL = Var::unset("VITRINE_PUBLIC_URL", "(unset: relative /files/… URLs)", "Origin prefixed to file URLs, e.g. https://api.example.com.");
     FEED_WEIGHTS = Var::new("VITRINE_FEED_WEIGHTS", "0.4,0.25,0.2,0.15", "Home feed weights: behaviour, social, trending, recency (each 0 to 1).");
-    LOADER_DELAY = Var::new("VITRINE_LOADER_DELAY", "1ms", "How long a DataLoader gathers keys before it runs one batched statement.");
     SHUTDOWN_GRACE = Var::new("VITRINE_SHUTDOWN_GRACE", "20s", "How long a SIGTERM/SIGINT waits for in-flight requests and running background jobs (those still running then are given back to the queue).");
     JOBS_WORKERS = Var::new("VITRINE_JOBS_WORKERS", "true", "Whether this instance runs background jobs (`false`: an API-only instance; jobs wait for one that does).");
     JOBS_LEASE = Var::new("VITRINE_JOBS_LEASE", "30s", "How long a claimed job is held without a heartbeat; a job whose worker died is taken by another instance after this.");

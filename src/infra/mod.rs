@@ -7,5 +7,6 @@ pub mod pubsub;
 pub mod search;
 pub mod sentiment;
 pub mod shopping;
+pub mod sqlite_reads;
 pub mod storage;
 pub mod stripe;

@@ -53,32 +53,97 @@ impl Decision {
 
 /// Sliding-window logs kept in this process (the embedded backend, and the
 /// fallback while Redis is unreachable).
-#[derive(Default)]
+///
+/// Each key's log is at most [`SLOTS`] + 1 buckets with a running total, so
+/// a charge costs the same whatever the window's length, the limit or the
+/// traffic. Charges less than a slot (window / 64, at least 1 ms) apart
+/// share a bucket, which leaves the window when its *latest* charge does.
+/// The error bound: a charge may be held up to one slot (1/64 of the
+/// window, 1.6%) longer than an exact log would hold it, never shorter, so
+/// no more than `limit` is ever let through in any window. Keys are spread
+/// over [`SHARDS`] locks.
 pub struct LocalWindows {
-    logs: Mutex<HashMap<String, VecDeque<(i64, u64)>>>,
+    shards: Vec<Mutex<Shard>>,
+}
+
+/// Buckets per window.
+pub const SLOTS: i64 = 64;
+const SHARDS: usize = 64;
+/// A shard drops idle keys at most this often, and only past this size.
+const SWEEP_EVERY_MS: i64 = 10_000;
+const SWEEP_ABOVE: usize = 1024;
+
+#[derive(Default)]
+struct Shard {
+    logs: HashMap<String, KeyLog>,
+    next_sweep_ms: i64,
+}
+
+struct KeyLog {
+    window_ms: i64,
+    used: u64,
+    buckets: VecDeque<Bucket>,
+}
+
+struct Bucket {
+    first_ms: i64,
+    last_ms: i64,
+    cost: u64,
+}
+
+impl Default for LocalWindows {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl KeyLog {
+    fn expire(&mut self, now_ms: i64) {
+        while let Some(front) = self.buckets.front() {
+            if front.last_ms > now_ms - self.window_ms {
+                break;
+            }
+            self.used -= front.cost;
+            self.buckets.pop_front();
+        }
+    }
 }
 
 impl LocalWindows {
     pub fn charge(&self, key: &str, now_ms: i64, policy: Policy, cost: u64) -> Decision {
-        let window_ms = policy.window.as_millis() as i64;
-        let mut logs = crate::sync::lock(&self.logs);
-        // Forget idle keys now and then so the map stays bounded.
-        if logs.len() > 100_000 {
-            logs.retain(|_, log| log.back().is_some_and(|(t, _)| *t > now_ms - window_ms));
+        let window_ms = (policy.window.as_millis() as i64).max(1);
+        let slot_ms = (window_ms / SLOTS).max(1);
+        let mut shard = crate::sync::lock(&self.shards[shard_of(key)]);
+        if now_ms >= shard.next_sweep_ms {
+            shard.next_sweep_ms = now_ms + SWEEP_EVERY_MS;
+            if shard.logs.len() > SWEEP_ABOVE {
+                shard.logs.retain(|_, log| {
+                    log.expire(now_ms);
+                    !log.buckets.is_empty()
+                });
+            }
         }
-        let log = logs.entry(key.to_owned()).or_default();
-        while log.front().is_some_and(|(t, _)| *t <= now_ms - window_ms) {
-            log.pop_front();
-        }
-        let used: u64 = log.iter().map(|(_, c)| c).sum();
+        let log = match shard.logs.get_mut(key) {
+            Some(log) => log,
+            None => shard.logs.entry(key.to_owned()).or_insert(KeyLog {
+                window_ms,
+                used: 0,
+                buckets: VecDeque::new(),
+            }),
+        };
+        log.window_ms = window_ms;
+        log.expire(now_ms);
+        let used = log.used;
         if used + cost > policy.limit {
             let need = used + cost - policy.limit;
             let mut freed = 0;
             let mut reset_ms = window_ms;
-            for (t, c) in log.iter() {
-                freed += c;
+            for bucket in &log.buckets {
+                freed += bucket.cost;
                 if freed >= need {
-                    reset_ms = t + window_ms - now_ms;
+                    reset_ms = bucket.last_ms + window_ms - now_ms;
                     break;
                 }
             }
@@ -89,8 +154,19 @@ impl LocalWindows {
                 reset_secs: ceil_secs(reset_ms),
             };
         }
-        log.push_back((now_ms, cost));
-        let oldest = log.front().map(|(t, _)| *t).unwrap_or(now_ms);
+        match log.buckets.back_mut() {
+            Some(back) if now_ms - back.first_ms < slot_ms => {
+                back.last_ms = back.last_ms.max(now_ms);
+                back.cost += cost;
+            }
+            _ => log.buckets.push_back(Bucket {
+                first_ms: now_ms,
+                last_ms: now_ms,
+                cost,
+            }),
+        }
+        log.used += cost;
+        let oldest = log.buckets.front().map_or(now_ms, |b| b.last_ms);
         Decision {
             policy,
             allowed: true,
@@ -100,43 +176,66 @@ impl LocalWindows {
     }
 }
 
+/// FNV-1a: a stable spread of keys over the shards.
+fn shard_of(key: &str) -> usize {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % SHARDS as u64) as usize
+}
+
 fn ceil_secs(ms: i64) -> u64 {
     (ms.max(0) as u64).div_ceil(1000)
 }
 
-/// The script behind the Redis backend: trims the window, sums the costs
-/// recorded in it (members are `cost:unique`), and records this charge if
-/// it fits. Returns `{allowed, remaining, reset_ms}`.
+/// The script behind the Redis backend: the same buckets as
+/// [`LocalWindows`] on a fixed grid of slots (window / 64). `KEYS[1]` is a
+/// sorted set of slot → its latest charge time, `KEYS[2]` a hash of slot →
+/// cost plus the running `total`; both share a hash tag. Expired slots are
+/// subtracted from the total and removed, so a charge reads at most the
+/// slots that expire (and, when refused, the 65 left). Returns `{allowed,
+/// remaining, reset_ms}`.
 const REDIS_WINDOW: &str = r#"
-local key = KEYS[1]
+local times = KEYS[1]
+local costs = KEYS[2]
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local limit = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-local used = 0
-for i = 1, #entries, 2 do
-  used = used + (tonumber(string.match(entries[i], '^(%d+):')) or 1)
+local slot_ms = tonumber(ARGV[5])
+local expired = redis.call('ZRANGEBYSCORE', times, '-inf', now - window)
+if #expired > 0 then
+  local freed = 0
+  for i = 1, #expired do
+    freed = freed + (tonumber(redis.call('HGET', costs, expired[i])) or 0)
+    redis.call('HDEL', costs, expired[i])
+  end
+  redis.call('ZREMRANGEBYSCORE', times, '-inf', now - window)
+  redis.call('HINCRBY', costs, 'total', -freed)
 end
+local used = tonumber(redis.call('HGET', costs, 'total')) or 0
 if used + cost > limit then
   local need = used + cost - limit
   local freed = 0
   local reset = window
-  for i = 1, #entries, 2 do
-    freed = freed + (tonumber(string.match(entries[i], '^(%d+):')) or 1)
+  local slots = redis.call('ZRANGE', times, 0, -1, 'WITHSCORES')
+  for i = 1, #slots, 2 do
+    freed = freed + (tonumber(redis.call('HGET', costs, slots[i])) or 0)
     if freed >= need then
-      reset = tonumber(entries[i + 1]) + window - now
+      reset = tonumber(slots[i + 1]) + window - now
       break
     end
   end
   return {0, limit - used, reset}
 end
-redis.call('ZADD', key, now, cost .. ':' .. ARGV[5])
-redis.call('PEXPIRE', key, window)
-local oldest = now
-if #entries > 0 then oldest = tonumber(entries[2]) end
-return {1, limit - used - cost, oldest + window - now}
+local slot = tostring(math.floor(now / slot_ms))
+redis.call('HINCRBY', costs, slot, cost)
+redis.call('HINCRBY', costs, 'total', cost)
+redis.call('ZADD', times, now, slot)
+redis.call('PEXPIRE', times, window + slot_ms)
+redis.call('PEXPIRE', costs, window + slot_ms)
+local oldest = redis.call('ZRANGE', times, 0, 0, 'WITHSCORES')
+return {1, limit - used - cost, tonumber(oldest[2]) + window - now}
 "#;
 
 pub struct RateLimiter {
@@ -172,17 +271,18 @@ impl RateLimiter {
         let now_ms = chrono::Utc::now().timestamp_millis();
         if let Some(conn) = &self.redis {
             let mut conn = conn.clone();
-            let full_key = format!("{}:rl:{}:{key}", self.prefix, policy.name);
-            let member = uuid::Uuid::new_v4().simple().to_string();
+            let tag = format!("{}:rl:{{{}:{key}}}", self.prefix, policy.name);
+            let window_ms = (policy.window.as_millis() as i64).max(1);
             let mut cmd = redis::cmd("EVAL");
             cmd.arg(REDIS_WINDOW)
-                .arg(1)
-                .arg(&full_key)
+                .arg(2)
+                .arg(format!("{tag}:t"))
+                .arg(format!("{tag}:c"))
                 .arg(now_ms)
-                .arg(policy.window.as_millis() as u64)
+                .arg(window_ms)
                 .arg(cost)
                 .arg(policy.limit)
-                .arg(member);
+                .arg((window_ms / SLOTS).max(1));
             let call = cmd.query_async::<(i64, i64, i64)>(&mut conn);
             match tokio::time::timeout(Duration::from_secs(1), call).await {
                 Ok(Ok((allowed, remaining, reset_ms))) => {
@@ -304,6 +404,61 @@ mod tests {
         // Other keys have their own window.
         assert!(w.charge("other", 2_000, p, 10).allowed);
         assert!(!w.charge("huge", 0, p, 11).allowed);
+    }
+
+    #[test]
+    fn never_more_than_the_limit_in_any_window_and_held_at_most_a_slot() {
+        // One charge per 7 ms against 100 per second: the exact log would
+        // let a charge through as soon as the one 100 before it is 1 s old.
+        let w = LocalWindows::default();
+        let p = Policy {
+            name: "t",
+            limit: 100,
+            window: Duration::from_secs(1),
+        };
+        let slot = 1000 / SLOTS;
+        let mut allowed: Vec<i64> = Vec::new();
+        for now in (0..20_000).step_by(7) {
+            let d = w.charge("k", now, p, 1);
+            if d.allowed {
+                allowed.push(now);
+            }
+            let in_window = allowed.iter().filter(|t| **t > now - 1000).count();
+            assert!(
+                in_window <= 100,
+                "{in_window} in the window ending at {now}"
+            );
+        }
+        // Past the first window, each admitted charge follows the one 100
+        // before it by at least the window and at most window + slot + step.
+        for pair in allowed.windows(101).skip(100) {
+            let gap = pair[100] - pair[0];
+            assert!((1000..=1000 + slot + 7).contains(&gap), "gap {gap}");
+        }
+    }
+
+    #[test]
+    fn a_key_keeps_at_most_a_bucket_per_slot_whatever_the_traffic() {
+        let w = LocalWindows::default();
+        let p = Policy {
+            name: "t",
+            limit: u64::MAX / 2,
+            window: Duration::from_secs(60),
+        };
+        for now in 0..200_000 {
+            assert!(w.charge("k", now, p, 1).allowed);
+        }
+        let shard = crate::sync::lock(&w.shards[shard_of("k")]);
+        let log = &shard.logs["k"];
+        assert!(
+            log.buckets.len() as i64 <= SLOTS + 1,
+            "{}",
+            log.buckets.len()
+        );
+        // The last 60 s, and at most one slot more (the bucket straddling
+        // the window's start leaves with its latest charge).
+        let slot = 60_000 / SLOTS as u64;
+        assert!((60_000..=60_000 + slot).contains(&log.used), "{}", log.used);
     }
 
     #[test]

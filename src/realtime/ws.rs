@@ -471,7 +471,7 @@ fn start(
     };
     let request = request
         .data(auth)
-        .data(RequestLoaders::new(&app.db, app.config.loader_delay))
+        .data(RequestLoaders::new(&app.reads))
         .data(client.clone());
     let responses: BoxStream<'static, Response> = schema.execute_stream(request).boxed();
     let stream = responses

@@ -6,16 +6,19 @@
 use async_graphql::{
     Context, OutputType, Result,
     connection::{Connection, EmptyFields},
-    dataloader::DataLoader,
 };
 use sea_orm::FromQueryResult;
+
+use crate::infra::sqlite_reads::SqliteModel;
 
 pub use crate::auth::guard::{optional_viewer, viewer};
 use crate::{
     entities::user,
     error::AppResult,
     resolvers::{
-        loaders::{FirstRowsLoader, HasId, Loaders, ParentOf, RequestLoaders, ViewerSet},
+        loaders::{
+            DataLoader, FirstRowsLoader, HasId, Loaders, ParentOf, RequestLoaders, ViewerSet,
+        },
         relay::{PageArgs, connection, first_page_or},
     },
     state::AppState,
@@ -72,7 +75,7 @@ pub async fn child_connection<E, Node, Later, Fut>(
 ) -> Result<Connection<String, Node>>
 where
     E: ParentOf + HasId + Send + Sync + 'static,
-    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+    E::Model: FromQueryResult + SqliteModel + Clone + Send + Sync + 'static,
     Node: OutputType,
     Later: FnOnce(i64, u64) -> Fut,
     Fut: Future<Output = AppResult<Vec<E::Model>>>,

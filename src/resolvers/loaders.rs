@@ -2,17 +2,20 @@
 //! so a list of N items costs a bounded number of SQL statements.
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, Statement,
 };
 
+use super::batch::Activity;
+pub use super::batch::DataLoader;
 use crate::entities::{
     assistant_message, category, comment, conversation_member, custom_cart, design, follow, like,
     message, order, post, product, product_image, review, short, store, upload, user,
     wishlist_item,
 };
+use crate::infra::sqlite_reads::{Reads, SqliteModel};
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<sea_orm::DbErr>>;
 
@@ -52,82 +55,96 @@ pub struct Loaders {
 /// most operations (sign-in, an idle subscription) never need them, and an
 /// idle subscriber should not hold thirty of them.
 pub struct RequestLoaders {
-    db: DatabaseConnection,
-    delay: std::time::Duration,
+    reads: Reads,
     built: std::sync::OnceLock<Loaders>,
 }
 
 impl RequestLoaders {
-    pub fn new(db: &DatabaseConnection, delay: std::time::Duration) -> Self {
+    pub fn new(reads: &Reads) -> Self {
         Self {
-            db: db.clone(),
-            delay,
+            reads: reads.clone(),
             built: std::sync::OnceLock::new(),
         }
     }
 
     pub fn get(&self) -> &Loaders {
-        self.built
-            .get_or_init(|| Loaders::new(&self.db, self.delay))
+        self.built.get_or_init(|| Loaders::new(&self.reads))
     }
 }
 
-fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>(
-    inner: T,
-    delay: std::time::Duration,
-) -> DataLoader<T> {
-    DataLoader::new(inner, tokio::spawn).delay(delay)
+fn loader<T: Send + Sync + 'static>(activity: &Arc<Activity>, inner: T) -> DataLoader<T> {
+    DataLoader::with_activity(inner, activity.clone())
 }
 
 impl Loaders {
-    /// `delay` (`VITRINE_LOADER_DELAY`) is how long a loader waits to gather
-    /// keys into one batch: long enough that the fields of a whole page land
-    /// in one statement, short against any request's latency.
-    pub fn new(db: &DatabaseConnection, delay: std::time::Duration) -> Self {
-        let db = db.clone();
+    /// Each loader batches the keys asked for while the request's task has
+    /// more to add, then runs one statement (see `batch`).
+    pub fn new(reads: &Reads) -> Self {
+        let db = reads.db().clone();
+        let activity = Arc::new(Activity::default());
         Self {
-            users: loader(ByIdLoader::new(&db), delay),
-            stores: loader(ByIdLoader::new(&db), delay),
-            categories: loader(ByIdLoader::new(&db), delay),
-            products: loader(ByIdLoader::new(&db), delay),
-            shorts: loader(ByIdLoader::new(&db), delay),
-            product_images: loader(ProductImagesLoader { db: db.clone() }, delay),
-            category_children: loader(CategoryChildrenLoader { db: db.clone() }, delay),
-            product_shorts: loader(FirstRowsLoader::new(&db, &PRODUCT_SHORTS), delay),
-            store_shorts: loader(FirstRowsLoader::new(&db, &STORE_SHORTS), delay),
-            product_reviews: loader(FirstRowsLoader::new(&db, &PRODUCT_REVIEWS), delay),
-            store_reviews: loader(FirstRowsLoader::new(&db, &STORE_REVIEWS), delay),
-            store_products: loader(FirstRowsLoader::new(&db, &STORE_PRODUCTS), delay),
-            category_popular: loader(FirstRowsLoader::new(&db, &CATEGORY_POPULAR), delay),
-            in_viewer_set: loader(InViewerSetLoader { db: db.clone() }, delay),
-            uploads: loader(UploadLoader { db: db.clone() }, delay),
-            post_images: loader(PostImagesLoader { db: db.clone() }, delay),
-            designs: loader(ByIdLoader::new(&db), delay),
-            posts: loader(ByIdLoader::new(&db), delay),
-            comment_replies: loader(FirstRowsLoader::new(&db, &COMMENT_REPLIES), delay),
-            post_comments: loader(FirstRowsLoader::new(&db, &POST_COMMENTS), delay),
-            custom_cart_counts: loader(CustomCartCountLoader { db: db.clone() }, delay),
-            custom_cart_items: loader(CustomCartItemsLoader { db: db.clone() }, delay),
-            order_lines: loader(OrderLinesLoader { db: db.clone() }, delay),
-            order_payments: loader(OrderPaymentLoader { db: db.clone() }, delay),
-            messages: loader(ByIdLoader::new(&db), delay),
-            conversation_members: loader(ConversationMembersLoader { db: db.clone() }, delay),
-            assistant_messages: loader(FirstRowsLoader::new(&db, &ASSISTANT_MESSAGES), delay),
-            conversation_unread: loader(ConversationUnreadLoader { db }, delay),
+            users: loader(&activity, ByIdLoader::new(reads)),
+            stores: loader(&activity, ByIdLoader::new(reads)),
+            categories: loader(&activity, ByIdLoader::new(reads)),
+            products: loader(&activity, ByIdLoader::new(reads)),
+            shorts: loader(&activity, ByIdLoader::new(reads)),
+            product_images: loader(
+                &activity,
+                ProductImagesLoader {
+                    reads: reads.clone(),
+                },
+            ),
+            category_children: loader(
+                &activity,
+                CategoryChildrenLoader {
+                    reads: reads.clone(),
+                },
+            ),
+            product_shorts: loader(&activity, FirstRowsLoader::new(reads, &PRODUCT_SHORTS)),
+            store_shorts: loader(&activity, FirstRowsLoader::new(reads, &STORE_SHORTS)),
+            product_reviews: loader(&activity, FirstRowsLoader::new(reads, &PRODUCT_REVIEWS)),
+            store_reviews: loader(&activity, FirstRowsLoader::new(reads, &STORE_REVIEWS)),
+            store_products: loader(&activity, FirstRowsLoader::new(reads, &STORE_PRODUCTS)),
+            category_popular: loader(&activity, FirstRowsLoader::new(reads, &CATEGORY_POPULAR)),
+            in_viewer_set: loader(&activity, InViewerSetLoader { db: db.clone() }),
+            uploads: loader(
+                &activity,
+                UploadLoader {
+                    reads: reads.clone(),
+                },
+            ),
+            post_images: loader(
+                &activity,
+                PostImagesLoader {
+                    reads: reads.clone(),
+                },
+            ),
+            designs: loader(&activity, ByIdLoader::new(reads)),
+            posts: loader(&activity, ByIdLoader::new(reads)),
+            comment_replies: loader(&activity, FirstRowsLoader::new(reads, &COMMENT_REPLIES)),
+            post_comments: loader(&activity, FirstRowsLoader::new(reads, &POST_COMMENTS)),
+            custom_cart_counts: loader(&activity, CustomCartCountLoader { db: db.clone() }),
+            custom_cart_items: loader(&activity, CustomCartItemsLoader { db: db.clone() }),
+            order_lines: loader(&activity, OrderLinesLoader { db: db.clone() }),
+            order_payments: loader(&activity, OrderPaymentLoader { db: db.clone() }),
+            messages: loader(&activity, ByIdLoader::new(reads)),
+            conversation_members: loader(&activity, ConversationMembersLoader { db: db.clone() }),
+            assistant_messages: loader(&activity, FirstRowsLoader::new(reads, &ASSISTANT_MESSAGES)),
+            conversation_unread: loader(&activity, ConversationUnreadLoader { db }),
         }
     }
 }
 
 /// Rows of an entity with an `i64` primary key, by id.
 pub struct ByIdLoader<E> {
-    db: DatabaseConnection,
+    reads: Reads,
     _entity: std::marker::PhantomData<fn() -> E>,
 }
 
 impl<E> ByIdLoader<E> {
-    fn new(db: &DatabaseConnection) -> Self {
+    fn new(reads: &Reads) -> Self {
         Self {
-            db: db.clone(),
+            reads: reads.clone(),
             _entity: std::marker::PhantomData,
         }
     }
@@ -168,15 +185,15 @@ has_id!(
 impl<E> Loader<i64> for ByIdLoader<E>
 where
     E: HasId + Send + Sync + 'static,
-    E::Model: Clone + Send + Sync + 'static,
+    E::Model: SqliteModel + Clone + Send + Sync + 'static,
 {
     type Value = E::Model;
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[i64]) -> LoadResult<i64, E::Model> {
-        let rows = E::find()
-            .filter(E::id_column().is_in(keys.iter().copied()))
-            .all(&self.db)
+        let rows = self
+            .reads
+            .all(E::find().filter(E::id_column().is_in(keys.iter().copied())))
             .await
             .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
@@ -185,7 +202,7 @@ where
 
 /// A product's images in display order.
 pub struct ProductImagesLoader {
-    db: DatabaseConnection,
+    reads: Reads,
 }
 
 impl Loader<i64> for ProductImagesLoader {
@@ -193,11 +210,14 @@ impl Loader<i64> for ProductImagesLoader {
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
-        let rows = product_image::Entity::find()
-            .filter(product_image::Column::ProductId.is_in(keys.iter().copied()))
-            .order_by_asc(product_image::Column::ProductId)
-            .order_by_asc(product_image::Column::Position)
-            .all(&self.db)
+        let rows = self
+            .reads
+            .all(
+                product_image::Entity::find()
+                    .filter(product_image::Column::ProductId.is_in(keys.iter().copied()))
+                    .order_by_asc(product_image::Column::ProductId)
+                    .order_by_asc(product_image::Column::Position),
+            )
             .await
             .map_err(Arc::new)?;
         let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
@@ -283,15 +303,15 @@ pub const CATEGORY_POPULAR: FirstRows = FirstRows {
 /// keys, one statement per batch with `ROW_NUMBER()` (SQLite ≥ 3.25 and
 /// PostgreSQL). Serves the first page of list fields on items of a list.
 pub struct FirstRowsLoader<E> {
-    db: DatabaseConnection,
+    reads: Reads,
     rows: &'static FirstRows,
     _entity: std::marker::PhantomData<fn() -> E>,
 }
 
 impl<E> FirstRowsLoader<E> {
-    fn new(db: &DatabaseConnection, rows: &'static FirstRows) -> Self {
+    fn new(reads: &Reads, rows: &'static FirstRows) -> Self {
         Self {
-            db: db.clone(),
+            reads: reads.clone(),
             rows,
             _entity: std::marker::PhantomData,
         }
@@ -352,33 +372,38 @@ impl ParentOf for product::Entity {
 impl<E> Loader<(i64, u64)> for FirstRowsLoader<E>
 where
     E: ParentOf + Send + Sync + 'static,
-    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+    E::Model: FromQueryResult + SqliteModel + Clone + Send + Sync + 'static,
 {
     type Value = Vec<E::Model>;
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[(i64, u64)]) -> LoadResult<(i64, u64), Self::Value> {
         let limit = keys.iter().map(|k| k.1).max().unwrap_or(0);
-        let ids: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
         let FirstRows {
             table,
             parent,
             order,
             condition,
         } = self.rows;
-        // Only integers we produced and constant SQL fragments are inlined.
+        // Parent ids and the limit are bound, so that the statement's text
+        // depends only on how many parents there are and stays cached.
+        let backend = self.reads.backend();
+        let mut parents: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let list = placeholders(backend, 1, parents.len());
+        let limit_at = placeholders(backend, parents.len() + 1, 1);
         let sql = format!(
             "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.{parent} ORDER BY {order}) AS rn \
-             FROM {table} t WHERE t.{parent} IN ({}) {condition}) ranked WHERE rn <= {limit} ORDER BY {parent}, rn",
-            ids.join(",")
+             FROM {table} t WHERE t.{parent} IN ({list}) {condition}) ranked WHERE rn <= {limit_at} ORDER BY {parent}, rn"
         );
-        let rows = E::Model::find_by_statement(Statement::from_string(
-            self.db.get_database_backend(),
-            sql,
-        ))
-        .all(&self.db)
-        .await
-        .map_err(Arc::new)?;
+        let mut values: Vec<sea_orm::Value> = parents.into_iter().map(Into::into).collect();
+        values.push((limit as i64).into());
+        let rows: Vec<E::Model> = self
+            .reads
+            .statement(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .map_err(Arc::new)?;
         let mut by_parent: HashMap<i64, Vec<E::Model>> = HashMap::new();
         for row in rows {
             by_parent
@@ -399,9 +424,21 @@ where
     }
 }
 
+/// `count` bind placeholders numbered from `from` (`?` on SQLite, `$n` on
+/// PostgreSQL), comma-separated.
+fn placeholders(backend: DbBackend, from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| match backend {
+            DbBackend::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Children of taxonomy nodes, in taxonomy order.
 pub struct CategoryChildrenLoader {
-    db: DatabaseConnection,
+    reads: Reads,
 }
 
 impl Loader<i64> for CategoryChildrenLoader {
@@ -409,10 +446,13 @@ impl Loader<i64> for CategoryChildrenLoader {
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
-        let rows = category::Entity::find()
-            .filter(category::Column::ParentId.is_in(keys.iter().copied()))
-            .order_by_asc(category::Column::Position)
-            .all(&self.db)
+        let rows = self
+            .reads
+            .all(
+                category::Entity::find()
+                    .filter(category::Column::ParentId.is_in(keys.iter().copied()))
+                    .order_by_asc(category::Column::Position),
+            )
             .await
             .map_err(Arc::new)?;
         let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
@@ -510,7 +550,7 @@ impl Loader<(ViewerSet, i64, i64)> for InViewerSetLoader {
 
 /// Uploaded files by id.
 pub struct UploadLoader {
-    db: DatabaseConnection,
+    reads: Reads,
 }
 
 impl Loader<String> for UploadLoader {
@@ -518,9 +558,9 @@ impl Loader<String> for UploadLoader {
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[String]) -> LoadResult<String, upload::Model> {
-        let rows = upload::Entity::find()
-            .filter(upload::Column::Id.is_in(keys.iter().cloned()))
-            .all(&self.db)
+        let rows = self
+            .reads
+            .all(upload::Entity::find().filter(upload::Column::Id.is_in(keys.iter().cloned())))
             .await
             .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
@@ -529,7 +569,7 @@ impl Loader<String> for UploadLoader {
 
 /// A post's images in order.
 pub struct PostImagesLoader {
-    db: DatabaseConnection,
+    reads: Reads,
 }
 
 impl Loader<i64> for PostImagesLoader {
@@ -537,11 +577,14 @@ impl Loader<i64> for PostImagesLoader {
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
-        let rows = post::image::Entity::find()
-            .filter(post::image::Column::PostId.is_in(keys.iter().copied()))
-            .order_by_asc(post::image::Column::PostId)
-            .order_by_asc(post::image::Column::Position)
-            .all(&self.db)
+        let rows = self
+            .reads
+            .all(
+                post::image::Entity::find()
+                    .filter(post::image::Column::PostId.is_in(keys.iter().copied()))
+                    .order_by_asc(post::image::Column::PostId)
+                    .order_by_asc(post::image::Column::Position),
+            )
             .await
             .map_err(Arc::new)?;
         let mut out: HashMap<i64, Vec<_>> = keys.iter().map(|k| (*k, Vec::new())).collect();
@@ -568,17 +611,18 @@ impl Loader<i64> for CustomCartCountLoader {
     type Error = Arc<sea_orm::DbErr>;
 
     async fn load(&self, keys: &[i64]) -> LoadResult<i64, i64> {
-        let ids: Vec<String> = keys.iter().map(i64::to_string).collect();
+        let backend: DbBackend = self.db.get_database_backend();
         let sql = format!(
             "SELECT product_id, COUNT(DISTINCT custom_cart_id) AS n FROM custom_cart_items \
              WHERE product_id IN ({}) GROUP BY product_id",
-            ids.join(",")
+            placeholders(backend, 1, keys.len())
         );
-        let backend: DbBackend = self.db.get_database_backend();
-        let rows = ProductCount::find_by_statement(Statement::from_string(backend, sql))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
+        let values = keys.iter().map(|k| sea_orm::Value::from(*k));
+        let rows =
+            ProductCount::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(&self.db)
+                .await
+                .map_err(Arc::new)?;
         let mut out: HashMap<i64, i64> = keys.iter().map(|k| (*k, 0)).collect();
         for row in rows {
             out.insert(row.product_id, row.n);

@@ -3,6 +3,7 @@
 //! a domain function, map the result into output types.
 pub mod accounts;
 pub mod assistant;
+pub mod batch;
 pub mod billing;
 pub mod color;
 pub mod commerce;

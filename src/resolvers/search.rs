@@ -12,7 +12,7 @@ use async_graphql::{
 };
 use serde::{Deserialize, Serialize};
 
-use async_graphql::dataloader::DataLoader;
+use crate::resolvers::loaders::DataLoader;
 
 use super::{
     accounts::{TotalCount, User},
@@ -129,7 +129,7 @@ impl SearchResults {
     ) -> Result<Option<(&PageOf, &Hits, HashMap<i64, L::Model>)>>
     where
         L: HasId + Send + Sync + 'static,
-        L::Model: Clone + Send + Sync + 'static,
+        L::Model: crate::infra::sqlite_reads::SqliteModel + Clone + Send + Sync + 'static,
     {
         let Some((page, hits)) = self.sections.get(&kind) else {
             return Ok(None);

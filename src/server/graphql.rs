@@ -303,27 +303,32 @@ fn write(media: MediaType, responses: BatchResponse) -> Response {
         BatchResponse::Single(r) => media == MediaType::GraphqlResponse && is_request_error(r),
         BatchResponse::Batch(_) => false,
     };
-    let mut value = match serde_json::to_value(&responses) {
-        Ok(v) => v,
+    // Serialised straight to bytes; only a refused request goes through a
+    // `Value` to lose its `data` entry.
+    let body = if request_error {
+        serde_json::to_value(&responses).and_then(|mut value| {
+            if let Some(object) = value.as_object_mut() {
+                object.remove("data");
+            }
+            serde_json::to_vec(&value)
+        })
+    } else {
+        serde_json::to_vec(&responses)
+    };
+    let body = match body {
+        Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "cannot serialise a GraphQL response");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    if request_error && let Some(object) = value.as_object_mut() {
-        object.remove("data");
-    }
     let status = if request_error {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        value.to_string(),
-    )
-        .into_response();
+    let mut response =
+        (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
     if responses.is_ok()
         && let Some(cache_control) = responses.cache_control().value()
         && let Ok(value) = HeaderValue::from_str(&cache_control)
@@ -355,7 +360,7 @@ pub fn request_with_context(
 ) -> async_graphql::Request {
     request
         .data(RequestAuth::new(credentials.clone()))
-        .data(RequestLoaders::new(&app.db, app.config.loader_delay))
+        .data(RequestLoaders::new(&app.reads))
         .data(client.clone())
 }
 

@@ -228,12 +228,14 @@ async fn limit_body(State(app): State<AppState>, req: Request, next: Next) -> Re
 /// work; the probes stay open to the orchestrator.
 async fn refuse_blocked(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let probe = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    if probe || app.blocklist.is_empty() {
+        return next.run(req).await;
+    }
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| crate::domain::security::blocks::canonical(peer.ip()));
-    if !probe
-        && let Some(ip) = ip
+    if let Some(ip) = ip
         && app.blocklist.is_blocked(&ip, app.security.now())
     {
         tracing::info!(ip, "refused: blocked address");

@@ -641,14 +641,14 @@ fn filter_condition(filter: &ProductFilter, category_path: Option<&str>) -> AppR
 
 /// One page of products in `sort` order after `after`.
 pub async fn list_products(
-    db: &impl ConnectionTrait,
+    reads: &crate::infra::sqlite_reads::Reads,
     filter: &ProductFilter,
     sort: ProductSort,
     after: Option<&ProductCursor>,
     limit: u64,
 ) -> AppResult<Vec<product::Model>> {
     let category_path = match filter.category_id {
-        Some(id) => Some(require_category(db, id).await?.path),
+        Some(id) => Some(require_category(reads.db(), id).await?.path),
         None => None,
     };
     let mut query =
@@ -686,7 +686,7 @@ pub async fn list_products(
             .order_by_desc(sort.column())
             .order_by_desc(product::Column::Id)
     };
-    Ok(query.limit(limit).all(db).await?)
+    Ok(reads.all(query.limit(limit)).await?)
 }
 
 /// True when no product exists at all (a fresh database).

@@ -63,6 +63,12 @@ pub fn canonical_ip(field: &str, raw: &str) -> AppResult<String> {
 }
 
 impl Blocklist {
+    /// Whether any address is blocked (most of the time none is, and a
+    /// request need not format its address to be let through).
+    pub fn is_empty(&self) -> bool {
+        crate::sync::lock(&self.blocked).is_empty()
+    }
+
     /// Whether requests from `ip` are refused at `now`.
     pub fn is_blocked(&self, ip: &str, now: DateTime<Utc>) -> bool {
         let blocked = crate::sync::lock(&self.blocked);

@@ -85,6 +85,10 @@ impl CommerceQuery {
         let Some(found) = loaders(ctx).products.load_one(id).await? else {
             return Ok(None);
         };
+        // A listed product is public: no round trip for its store's owner.
+        if catalog::visible_to(&found, None, None) {
+            return Ok(Some(Product(found)));
+        }
         let owner = loaders(ctx)
             .stores
             .load_one(found.store_id)

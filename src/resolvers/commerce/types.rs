@@ -414,7 +414,7 @@ pub async fn product_page(
     let sort: DomainSort = sort.into();
     let cursor: Option<ProductCursor> = page.after_key()?;
     let rows = catalog::list_products(
-        &state(ctx).db,
+        &state(ctx).reads,
         &filter,
         sort,
         cursor.as_ref(),
