@@ -48,8 +48,27 @@ pub trait PubSub: Send + Sync + 'static {
 }
 
 /// Messages a subscriber may have queued before it starts missing some. Per
-/// topic, allocated up front: small, because most topics are one user's.
+/// topic, allocated up front (40 bytes a message): small, because most
+/// topics are one user's.
 const TOPIC_CAPACITY: usize = 16;
+
+/// The same for a user's notifications and control topics, which every
+/// signed-in socket holds (so one user per socket pays for both), which see
+/// a few messages at a time, and whose subscribers recover what they miss:
+/// notifications replay from storage, a control subscriber closes its socket
+/// for the client to re-authenticate.
+const USER_TOPIC_CAPACITY: usize = 4;
+
+/// Slots of `topic`'s channel (see [`crate::realtime::topics`]).
+fn capacity(topic: &str) -> usize {
+    let user_topic = topic.starts_with("user:")
+        && (topic.ends_with(":notifications") || topic.ends_with(":control"));
+    if user_topic {
+        USER_TOPIC_CAPACITY
+    } else {
+        TOPIC_CAPACITY
+    }
+}
 
 /// This instance's subscribers, by topic. A topic's channel exists while it
 /// has subscribers.
@@ -82,7 +101,7 @@ impl LocalHub {
         let receiver = match topics.get(topic) {
             Some(sender) => sender.subscribe(),
             None => {
-                let (sender, receiver) = broadcast::channel(TOPIC_CAPACITY);
+                let (sender, receiver) = broadcast::channel(capacity(topic));
                 topics.insert(topic.into(), sender);
                 receiver
             }
@@ -361,5 +380,20 @@ mod tests {
         }
         assert_eq!(slow.next().await, Some(Delivery::Missed(5)));
         assert_eq!(slow.next().await, Some(Delivery::Message("5".into())));
+    }
+
+    #[tokio::test]
+    async fn a_users_notifications_and_control_topics_hold_fewer_messages() {
+        let bus = MemoryPubSub::new();
+        for topic in ["user:7:notifications", "user:7:control"] {
+            let mut slow = bus.subscribe(topic);
+            for i in 0..(USER_TOPIC_CAPACITY + 2) {
+                bus.publish(topic, i.to_string().into()).await;
+            }
+            assert_eq!(slow.next().await, Some(Delivery::Missed(2)));
+            assert_eq!(slow.next().await, Some(Delivery::Message("2".into())));
+        }
+        assert_eq!(capacity("user:7:sync"), TOPIC_CAPACITY);
+        assert_eq!(capacity("conversation:7:messages"), TOPIC_CAPACITY);
     }
 }

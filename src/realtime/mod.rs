@@ -22,6 +22,15 @@ use crate::{
     infra::{kv::Kv, pubsub::PubSub},
 };
 
+/// Inline sizes in bytes of what an idle WebSocket subscriber keeps in this
+/// module's types (the real-time benchmark reports them).
+#[doc(hidden)]
+pub fn footprint() -> Vec<(&'static str, usize)> {
+    let mut sizes = ws::footprint();
+    sizes.extend(delivery::footprint());
+    sizes
+}
+
 /// Sleeps until `deadline`, or forever when there is none (a `select!`
 /// branch that is off until a deadline exists).
 pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {

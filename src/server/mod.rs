@@ -270,7 +270,8 @@ async fn track_metrics(State(app): State<AppState>, req: Request, next: Next) ->
 
 /// `/graphql/ws`: upgrades to the protocol the client asked for (see
 /// [`crate::realtime::ws`]). Buffers are sized for many idle sockets: reads
-/// start at 2 KiB and grow for larger messages, writes go out at once.
+/// start at 512 bytes (a `connection_init` with its token, a typical
+/// `subscribe`) and grow for larger messages, writes go out at once.
 async fn graphql_ws(
     State(state): State<ServerState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -293,12 +294,16 @@ async fn graphql_ws(
     let ServerState { app, schema } = state;
     upgrade
         .protocols([protocol.name()])
-        .read_buffer_size(2 * 1024)
+        .read_buffer_size(WS_READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
         .on_upgrade(move |socket| crate::realtime::ws::serve(socket, protocol, app, schema, client))
 }
+
+/// Initial read buffer of a WebSocket, and the most read from the socket at
+/// once: each socket keeps it for its whole life.
+const WS_READ_BUFFER: usize = 512;
 
 /// Resolves on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
