@@ -193,8 +193,13 @@ pub async fn build_with_clock(
         &config.shopping,
         infra::shopping::sub_id_key(&config.jwt)?,
     )?);
+    let inference: std::sync::Arc<dyn infra::inference::AttributeInference> =
+        infra::inference::for_config(&config.inference)
+            .map_err(|e| anyhow::anyhow!("the attribute inference: {e:#}"))?
+            .into();
     let state = AppState::new(StateInner {
         assistant,
+        inference,
         shopping,
         kv,
         stripe,

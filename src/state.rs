@@ -50,6 +50,9 @@ pub struct StateInner {
     pub stripe: Option<Arc<crate::infra::stripe::StripeClient>>,
     /// The help assistant: its embedder, chat model and in-process index.
     pub assistant: Arc<crate::domain::assistant::Assistant>,
+    /// Who infers products' missing attributes (ML-1): the word rules, or
+    /// a chat model when configured.
+    pub inference: Arc<dyn crate::infra::inference::AttributeInference>,
     /// Visual shopping's external providers (none configured: the own
     /// catalogue alone).
     pub shopping: Arc<crate::infra::shopping::Providers>,

@@ -48,6 +48,7 @@ pub struct Metrics {
     pub assistant_answers: IntCounterVec,
     pub shopping_calls: IntCounterVec,
     pub shopping_call_seconds: HistogramVec,
+    pub inferred_values: IntCounterVec,
 }
 
 impl Metrics {
@@ -147,6 +148,14 @@ impl Metrics {
             &["provider"],
         )
         .expect("static metric definition");
+        let inferred_values = IntCounterVec::new(
+            Opts::new(
+                "product_inference_values_total",
+                "Attribute values proposed by the product inference job, by source (RULES, LLM) and outcome (kept, dropped: outside the taxonomy)",
+            ),
+            &["source", "outcome"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -163,6 +172,7 @@ impl Metrics {
             Box::new(assistant_answers.clone()),
             Box::new(shopping_calls.clone()),
             Box::new(shopping_call_seconds.clone()),
+            Box::new(inferred_values.clone()),
         ] {
             registry
                 .register(collector)
@@ -185,7 +195,19 @@ impl Metrics {
             assistant_answers,
             shopping_calls,
             shopping_call_seconds,
+            inferred_values,
         }
+    }
+
+    /// One product inference stored: `kept` values in the taxonomy,
+    /// `dropped` outside it.
+    pub fn count_inferred_values(&self, source: &str, kept: usize, dropped: usize) {
+        self.inferred_values
+            .with_label_values(&[source, "kept"])
+            .inc_by(kept as u64);
+        self.inferred_values
+            .with_label_values(&[source, "dropped"])
+            .inc_by(dropped as u64);
     }
 
     /// One shopping provider call ended with `outcome` (a call skipped for

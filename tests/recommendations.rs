@@ -142,6 +142,17 @@ async fn personalised_exclusions_diversification_and_feedback(app: TestApp) {
     let bought = purchased_by(&app, buyer_email).await;
     assert!(!bought.is_empty(), "the demo buyer has orders");
     let version = train(&app, &admin, None).await;
+    // The version carries the hybrid, and what the buyer bought has
+    // neighbours in it: the hybrid ranks their page.
+    let served = app.state.recommender.current().expect("served");
+    let hybrid = served.hybrid.as_ref().expect("the version has a hybrid");
+    assert!(hybrid.fitted > 0);
+    let bought_rows: Vec<(usize, f32)> = bought
+        .iter()
+        .filter_map(|&id| served.index.row(id).map(|row| (row, 5.0)))
+        .collect();
+    assert!(hybrid.reaches(&bought_rows));
+    drop(served);
 
     let first = app
         .gql_ok(RECOMMENDED, json!({ "first": 10 }), Some(&buyer))

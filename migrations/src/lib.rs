@@ -20,6 +20,7 @@ mod m20261130_000015_billing;
 mod m20261130_000016_help_assistant;
 mod m20261130_000017_shopping;
 mod m20261130_000018_home_categories;
+mod m20261201_000019_create_product_inferences;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_help_assistant::Migration),
             Box::new(m20261130_000017_shopping::Migration),
             Box::new(m20261130_000018_home_categories::Migration),
+            Box::new(m20261201_000019_create_product_inferences::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub mod ai;
 pub mod assistant;
 pub mod auth;
 pub mod billing;
+pub mod inference;
 pub mod jobs;
 pub mod protection;
 pub mod security;
@@ -72,6 +73,8 @@ pub struct Config {
     pub ai: ai::AiConfig,
     /// The help assistant (COMM-9).
     pub assistant: assistant::AssistantConfig,
+    /// Product attribute inference (ML-1).
+    pub inference: inference::InferenceConfig,
     /// Mail, email verification and the security monitor (AUTH-5, AUTH-6).
     pub security: security::SecurityConfig,
     pub bind: SocketAddr,
@@ -269,6 +272,7 @@ impl Config {
         let search = services::search(&env)?;
         let ai = ai::parse(&env)?;
         let assistant = assistant::parse(&env)?;
+        let inference = inference::parse(&env)?;
         let security = security::parse(&env)?;
         let billing = billing::parse(&env, environment, &public_url)?;
         let shopping = shopping::parse(&env)?;
@@ -276,6 +280,7 @@ impl Config {
         Ok(Self {
             ai,
             assistant,
+            inference,
             shopping,
             billing,
             security,

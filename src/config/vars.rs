@@ -135,6 +135,10 @@ variables! {
     ASSISTANT_EMBEDDING_MODEL = Var::new("VITRINE_ASSISTANT_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model with VITRINE_ASSISTANT_EMBEDDINGS=openai.");
     ASSISTANT_TIMEOUT = Var::new("VITRINE_ASSISTANT_TIMEOUT", "20s", "Longest wait for the chat API's first byte, and between two streamed chunks; then the offline answer is given instead.");
     ASSISTANT_PACE = Var::new("VITRINE_ASSISTANT_PACE", "15ms", "Pause between two words of an offline answer, so it streams like a generated one (`0ms`: all at once).");
+    INFERENCE_BASE_URL = Var::new("VITRINE_INFERENCE_BASE_URL", "https://api.openai.com/v1", "Product attribute inference (ML-1): base URL of the OpenAI-compatible API (`POST …/chat/completions` in JSON mode) that infers the colours, seasons, fibres, spec tags and category a seller left out.");
+    INFERENCE_API_KEY = Var::unset("VITRINE_INFERENCE_API_KEY", "(unset: the offline rules)", "Bearer key of that API. Set: the chat model infers; unset: Korean and English word rules over the name and description do.");
+    INFERENCE_MODEL = Var::new("VITRINE_INFERENCE_MODEL", "gpt-4o-mini", "Chat model of the attribute inference (stored with each inference).");
+    INFERENCE_TIMEOUT = Var::new("VITRINE_INFERENCE_TIMEOUT", "30s", "Longest wait for one inference answer (at most 300s); a failed call is retried by the job with backoff.");
     SENTIMENT_TIMEOUT = Var::new("VITRINE_SENTIMENT_TIMEOUT", "3s", "Timeout of one sentiment request; on timeout or error the lexicon answers instead.");
     LOG = Var::new("VITRINE_LOG", "info", "Log filter (`tracing` EnvFilter syntax); `RUST_LOG` is honoured too.").or("RUST_LOG");
     LOG_FORMAT = Var::unset("VITRINE_LOG_FORMAT", "pretty (development) / json (production)", "`pretty` or `json`.");

@@ -2,8 +2,11 @@
 //! functions take a connection and the recommender; the job's wiring is in
 //! `jobs::kinds`, the serving loop is owned by `jobs::Background`.
 //!
-//! `recommended`: the viewer's vector from their recent activity against
-//! every ACTIVE product, minus what they bought, hid or rejected, at most
+//! `recommended`: the served hybrid (`recommender::hybrid`) scores every
+//! ACTIVE product from the neighbours of what the viewer recently touched,
+//! pushing down the neighbours of what they rejected; when nothing they
+//! touched has neighbours in it, the item tower places them by their
+//! items' vectors. Minus what they bought, hid or rejected, at most
 //! `max_per_store` products of one store per page. A viewer with no usable
 //! activity (or no model yet) gets popular products of their gender,
 //! favouring categories they touched; anonymous callers get popular ones.
@@ -215,6 +218,26 @@ pub struct Recommending<'a> {
     pub config: &'a MlConfig,
 }
 
+/// What ranks a viewer's page.
+enum Scorer {
+    /// The hybrid, over (row, weight) of what the viewer touched.
+    Hybrid(Vec<(usize, f32)>),
+    /// The item tower, by the viewer's vector.
+    Tower(tch::Tensor),
+}
+
+/// The item tower's scorer: the viewer's vector, when any touch has one.
+fn tower(served: &Served, profile: &Viewer, now: i64, config: &MlConfig) -> Option<Scorer> {
+    user_vector(
+        served.index.vectors(),
+        &profile.touches,
+        &profile.negatives,
+        now,
+        config.half_life.as_secs_f64(),
+    )
+    .map(Scorer::Tower)
+}
+
 /// `recommendedProducts`: see the module docs. `after` is (rank, page size)
 /// of the last item the client has.
 pub async fn recommended(
@@ -230,16 +253,24 @@ pub async fn recommended(
         return popular(state.db, None, &[], &[], start, first).await;
     };
     let profile = viewer_profile(state.db, viewer.id, served.as_deref()).await?;
-    let vector = served.as_ref().and_then(|s| {
-        user_vector(
-            s.index.vectors(),
-            &profile.touches,
-            &profile.negatives,
-            Utc::now().timestamp(),
-            state.config.half_life.as_secs_f64(),
-        )
+    // The hybrid ranks when what the viewer touched has neighbours in it;
+    // else the item tower places the viewer by their items' vectors.
+    let scorer = served.as_ref().and_then(|served| {
+        let now = Utc::now().timestamp();
+        match &served.hybrid {
+            Some(hybrid) => {
+                let history =
+                    recommender::hybrid::history(&profile.touches, now, hybrid.half_life_days);
+                if hybrid.reaches(&history) {
+                    Some(Scorer::Hybrid(history))
+                } else {
+                    tower(served, &profile, now, state.config)
+                }
+            }
+            None => tower(served, &profile, now, state.config),
+        }
     });
-    let (Some(served), Some(vector)) = (served, vector) else {
+    let (Some(served), Some(scorer)) = (served, scorer) else {
         return popular(
             state.db,
             Some(viewer),
@@ -254,7 +285,14 @@ pub async fn recommended(
     let (rows, has_next) = {
         let served = served.clone();
         tokio::task::spawn_blocking(move || {
-            let scores = served.index.scores(&vector);
+            let scores = match (&scorer, &served.hybrid) {
+                (Scorer::Hybrid(history), Some(hybrid)) => {
+                    hybrid.scores(history, &profile.negatives)
+                }
+                (Scorer::Tower(vector), _) => served.index.scores(vector),
+                // Not built: a hybrid scorer is only chosen when one exists.
+                (Scorer::Hybrid(_), None) => return (Vec::new(), false),
+            };
             diversified_page(
                 &served,
                 &scores,

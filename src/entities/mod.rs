@@ -34,6 +34,7 @@ pub mod post;
 pub mod product;
 pub mod product_attribute;
 pub mod product_image;
+pub mod product_inference;
 pub mod recommendation_feedback;
 pub mod refresh_token;
 pub mod review;

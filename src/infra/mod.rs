@@ -1,5 +1,6 @@
 //! Backends behind small traits, each with an embedded default and a
 //! production implementation chosen by configuration.
+pub mod inference;
 pub mod kv;
 pub mod llm;
 pub mod mail;

@@ -23,6 +23,7 @@ use crate::{
             reconcile::{self, GraceCheck, Reconcile, ResetUsage},
         },
         color::store::{self as colors, AnalyzeColors},
+        commerce::inference::{self as product_inference, InferProduct},
         community::generation::{self, GenerateDesign},
         idempotency,
         mail::{self, SendMail},
@@ -146,6 +147,13 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<AnalyzeColors, _, _>(move |_ctx, job| {
         let (db, storage, events) = (db.clone(), storage.clone(), events.clone());
         async move { colors::run(&db, storage.as_ref(), &events, &job).await }
+    });
+    let s = state.clone();
+    registry.register::<InferProduct, _, _>(move |_ctx, job| {
+        let s = s.clone();
+        async move {
+            product_inference::run(s.jobs.db(), s.inference.as_ref(), &s.metrics, &job).await
+        }
     });
     let (db, storage) = (state.jobs.db().clone(), state.storage.clone());
     registry.register::<MakeVariants, _, _>(move |_ctx, job| {

@@ -1,6 +1,11 @@
 //! The platform's database as recommender input: product features (ML-1)
 //! and commerce activity as [`Signal`]s (orders, wishlist, reviews, likes
 //! and views of a product's shorts, tracked product and short events).
+//!
+//! A product's features are what its seller entered; where the seller left
+//! colours, seasons, fibres or spec tags empty, the product's inferred
+//! attributes (`product_inferences`) fill them in. Seller values always
+//! win, list by list; the seller's category is always there.
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +19,7 @@ use crate::{
     entities::{
         category,
         product::{self, ProductStatus},
+        product_inference,
     },
     error::AppResult,
 };
@@ -38,11 +44,29 @@ fn fibers(raw: &str) -> Vec<String> {
     parts.into_iter().map(|(f, _)| f).collect()
 }
 
-pub fn features(p: &product::Model, category_path: &str) -> ItemFeatures {
-    let mut tags: Vec<String> = json_list(&p.spec_tags)
-        .into_iter()
-        .map(|t| t.to_lowercase())
-        .collect();
+/// `seller`'s list, or `inferred`'s when the seller's is empty.
+fn seller_first(seller: Vec<String>, inferred: impl FnOnce() -> Vec<String>) -> Vec<String> {
+    if seller.is_empty() {
+        inferred()
+    } else {
+        seller
+    }
+}
+
+/// The item features of `p` in `category_path`, with `inferred`'s values
+/// where the seller left a list empty.
+pub fn features(
+    p: &product::Model,
+    category_path: &str,
+    inferred: Option<&product_inference::Model>,
+) -> ItemFeatures {
+    let lower =
+        |list: Vec<String>| -> Vec<String> { list.into_iter().map(|v| v.to_lowercase()).collect() };
+    let from_inference =
+        |raw: Option<&String>| raw.map_or_else(Vec::new, |raw| lower(json_list(raw)));
+    let mut tags = seller_first(lower(json_list(&p.spec_tags)), || {
+        from_inference(inferred.map(|i| &i.spec_tags))
+    });
     tags.push(format!("elasticity:{:?}", p.elasticity));
     tags.push(format!("transparency:{:?}", p.transparency));
     if p.fleece {
@@ -55,12 +79,16 @@ pub fn features(p: &product::Model, category_path: &str) -> ItemFeatures {
             .map(str::to_owned)
             .collect(),
         gender: Some(format!("{:?}", p.gender).to_uppercase()),
-        seasons: json_list(&p.seasons),
-        fibers: fibers(&p.fiber_composition),
-        colors: json_list(&p.colors)
-            .into_iter()
-            .map(|c| c.to_lowercase())
-            .collect(),
+        // Stored as the catalogue spells them (`WINTER`), as the seller's.
+        seasons: seller_first(json_list(&p.seasons), || {
+            inferred.map_or_else(Vec::new, |i| json_list(&i.seasons))
+        }),
+        fibers: seller_first(fibers(&p.fiber_composition), || {
+            from_inference(inferred.map(|i| &i.fibers))
+        }),
+        colors: seller_first(lower(json_list(&p.colors)), || {
+            from_inference(inferred.map(|i| &i.colors))
+        }),
         tags,
         price: p.price as f64,
         store: Some(p.store_id.to_string()),
@@ -88,10 +116,24 @@ pub async fn catalog(
     }
     let mut rows = query.all(db).await?;
     rows.sort_by_key(|p| p.id);
+    let mut inferred = product_inference::Entity::find();
+    if let Some(ids) = ids {
+        inferred = inferred.filter(product_inference::Column::ProductId.is_in(ids.iter().copied()));
+    }
+    let inferred: HashMap<i64, product_inference::Model> = inferred
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.product_id, i))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|p| CatalogItem {
-            features: features(&p, paths.get(&p.category_id).map_or("", String::as_str)),
+            features: features(
+                &p,
+                paths.get(&p.category_id).map_or("", String::as_str),
+                inferred.get(&p.id),
+            ),
             id: p.id,
             name: p.name,
             store_id: p.store_id,
@@ -206,4 +248,85 @@ pub async fn dataset(db: &DatabaseConnection) -> AppResult<(Dataset, Vec<Catalog
         builder.interaction(a.user_id, a.product_id, a.signal, a.at.timestamp());
     }
     Ok((builder.build(), items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::{
+        product::{Degree, ProductGender},
+        product_inference::InferenceSource,
+    };
+
+    fn product(colors: &str, fibers: &str, tags: &str) -> product::Model {
+        let now = Utc::now();
+        product::Model {
+            id: 1,
+            store_id: 2,
+            category_id: 3,
+            name: "코트".into(),
+            description: String::new(),
+            price: 10_000,
+            stock: 1,
+            gender: ProductGender::Unisex,
+            colors: colors.into(),
+            seasons: "[]".into(),
+            fiber_composition: fibers.into(),
+            elasticity: Degree::None,
+            transparency: Degree::None,
+            fleece: false,
+            spec_tags: tags.into(),
+            options: "[]".into(),
+            status: ProductStatus::Active,
+            rating_sum: 0,
+            review_count: 0,
+            rating_avg: 0.0,
+            wishlist_count: 0,
+            sold_count: 0,
+            popularity: 0,
+            palette: None,
+            color_theme: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn inferred() -> product_inference::Model {
+        product_inference::Model {
+            product_id: 1,
+            category_id: None,
+            colors: r#"["Red","Navy"]"#.into(),
+            seasons: r#"["WINTER"]"#.into(),
+            fibers: r#"["wool"]"#.into(),
+            spec_tags: r#"["coat"]"#.into(),
+            source: InferenceSource::Rules,
+            model: None,
+            input_hash: String::new(),
+            dropped: 0,
+            inferred_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn inferred_values_fill_only_what_the_seller_left_empty() {
+        let seller = product(
+            r#"["Black"]"#,
+            r#"[{"fiber":"Cotton","percent":100}]"#,
+            "[]",
+        );
+        let f = features(&seller, "/01outer/01outer_01coat/", Some(&inferred()));
+        assert_eq!(f.colors, ["black"]);
+        assert_eq!(f.fibers, ["cotton"]);
+        assert_eq!(f.seasons, ["WINTER"]);
+        assert_eq!(f.tags[0], "coat");
+        assert_eq!(f.category, ["01outer", "01outer_01coat"]);
+        let empty = product("[]", "[]", r#"["Limited"]"#);
+        let f = features(&empty, "", Some(&inferred()));
+        assert_eq!(f.colors, ["red", "navy"]);
+        assert_eq!(f.fibers, ["wool"]);
+        assert_eq!(f.tags[0], "limited");
+        assert!(!f.tags.contains(&"coat".to_owned()));
+        let none = features(&empty, "", None);
+        assert!(none.colors.is_empty() && none.seasons.is_empty() && none.fibers.is_empty());
+    }
 }

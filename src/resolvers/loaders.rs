@@ -12,8 +12,8 @@ use super::batch::Activity;
 pub use super::batch::DataLoader;
 use crate::entities::{
     assistant_message, category, comment, conversation_member, custom_cart, design, follow, like,
-    message, order, post, product, product_image, review, short, store, upload, user,
-    wishlist_item,
+    message, order, post, product, product_image, product_inference, review, short, store, upload,
+    user, wishlist_item,
 };
 use crate::infra::sqlite_reads::{Reads, SqliteModel};
 
@@ -27,6 +27,7 @@ pub struct Loaders {
     pub products: DataLoader<ByIdLoader<product::Entity>>,
     pub shorts: DataLoader<ByIdLoader<short::Entity>>,
     pub product_images: DataLoader<ProductImagesLoader>,
+    pub product_inferences: DataLoader<ProductInferenceLoader>,
     pub category_children: DataLoader<CategoryChildrenLoader>,
     pub product_shorts: DataLoader<FirstRowsLoader<short::Entity>>,
     pub store_shorts: DataLoader<FirstRowsLoader<short::Entity>>,
@@ -94,6 +95,7 @@ impl Loaders {
                     reads: reads.clone(),
                 },
             ),
+            product_inferences: loader(&activity, ProductInferenceLoader { db: db.clone() }),
             category_children: loader(
                 &activity,
                 CategoryChildrenLoader {
@@ -225,6 +227,23 @@ impl Loader<i64> for ProductImagesLoader {
             out.entry(row.product_id).or_default().push(row);
         }
         Ok(out)
+    }
+}
+
+/// A product's inferred attributes (ML-1), by product.
+pub struct ProductInferenceLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for ProductInferenceLoader {
+    type Value = product_inference::Model;
+    type Error = Arc<sea_orm::DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let rows = crate::domain::commerce::inference::inferences_of(&self.db, keys)
+            .await
+            .map_err(|e| Arc::new(sea_orm::DbErr::Custom(e.message())))?;
+        Ok(rows.into_iter().map(|r| (r.product_id, r)).collect())
     }
 }
 

@@ -36,9 +36,13 @@ fn font() -> bool {
     })
 }
 
-const COLOURS: [RGBColor; 4] = [
+const COLOURS: [RGBColor; 8] = [
     RGBColor(120, 120, 120),
     RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(23, 190, 207),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
 ];
@@ -75,7 +79,7 @@ pub fn recall_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
     } else {
         chart.configure_mesh().x_labels(0).y_labels(0).draw()?;
     }
-    for (model, colour) in report.models.iter().zip(COLOURS) {
+    for (model, colour) in report.models.iter().zip(COLOURS.iter().cycle().copied()) {
         let points = (1..=MAX_K).map(|k| (k, model.metrics.recall_at(k)));
         let series = chart.draw_series(LineSeries::new(points, colour.stroke_width(3)))?;
         if text {

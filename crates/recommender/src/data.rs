@@ -159,6 +159,20 @@ impl Dataset {
         counts
     }
 
+    /// The items as a catalogue of one store (the evaluation and tests do
+    /// not diversify by store).
+    pub fn catalogue(&self) -> Vec<CatalogItem> {
+        self.items
+            .iter()
+            .map(|i| CatalogItem {
+                id: i.id,
+                name: i.name.clone(),
+                store_id: 0,
+                features: i.features.clone(),
+            })
+            .collect()
+    }
+
     /// The same users and items with only the interactions `keep` accepts.
     pub fn filtered(&self, keep: impl Fn(&Interaction) -> bool) -> Dataset {
         Dataset {

@@ -15,6 +15,13 @@ pub struct SharedTensor(Tensor);
 // SAFETY: see the type's doc: only immutable, thread-safe reads after build.
 unsafe impl Sync for SharedTensor {}
 
+impl SharedTensor {
+    /// Wraps a tensor that nothing writes to after this.
+    pub fn new(tensor: Tensor) -> Self {
+        Self(tensor)
+    }
+}
+
 impl std::ops::Deref for SharedTensor {
     type Target = Tensor;
     fn deref(&self) -> &Tensor {

@@ -12,6 +12,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::{
     data::CatalogItem,
+    hybrid::score::HybridIndex,
     index::ItemIndex,
     store::{ModelMeta, StoredModel},
 };
@@ -23,6 +24,10 @@ pub struct Served {
     pub index: ItemIndex,
     /// Products without a stored vector, placed by their features.
     pub feature_only: usize,
+    /// The hybrid over the same rows, when the version has one: what ranks
+    /// a viewer's recommendations; the vectors serve similar products and
+    /// viewers the hybrid cannot place.
+    pub hybrid: Option<HybridIndex>,
     model: Arc<Mutex<StoredModel>>,
 }
 
@@ -81,6 +86,10 @@ fn index_catalogue(
         let _ = vectors.index_copy_(0, &Tensor::from_slice(&at), &fresh);
     }
     let meta = stored.meta.clone();
+    let hybrid = stored
+        .hybrid
+        .as_ref()
+        .map(|h| HybridIndex::build(h, catalogue));
     drop(stored);
     Served {
         version,
@@ -91,6 +100,7 @@ fn index_catalogue(
             catalogue.iter().map(|c| c.store_id).collect(),
         ),
         feature_only: new_at.len(),
+        hybrid,
         model,
     }
 }

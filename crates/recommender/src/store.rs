@@ -4,6 +4,8 @@
 //! <root>/v20261121T101500Z-1a2b3c4d/model.safetensors         tower weights
 //!                                   item_vectors.safetensors  `vectors` [items, dim], `ids` [items]
 //!                                   meta.json                 config, vocabulary, data hash, metrics, time
+//!                                   hybrid.safetensors        the served hybrid: `neighbours`, `weights` [items, k]
+//!                                   hybrid.json               its configuration, item ids, popularity, content idf
 //! <root>/CURRENT                                              the version served
 //! ```
 //!
@@ -19,6 +21,7 @@ use tch::{Device, Kind, Tensor, nn};
 
 use crate::{
     features::Vocabulary,
+    hybrid::{HybridMeta, HybridModel},
     model::ItemTower,
     train::{EpochStats, TrainConfig, Trained},
 };
@@ -49,6 +52,9 @@ pub struct StoredModel {
     pub var_store: nn::VarStore,
     pub vectors: Tensor,
     pub ids: Vec<i64>,
+    /// The hybrid that ranks personal recommendations (absent from versions
+    /// stored before it existed).
+    pub hybrid: Option<HybridModel>,
 }
 
 pub const CURRENT: &str = "CURRENT";
@@ -58,6 +64,7 @@ pub fn save(
     root: &Path,
     trained: &Trained,
     item_ids: &[i64],
+    hybrid: Option<&HybridModel>,
     mut meta: ModelMeta,
 ) -> anyhow::Result<String> {
     let version = format!(
@@ -79,6 +86,20 @@ pub fn save(
         staging.join("item_vectors.safetensors"),
     )
     .context("saving the item vectors")?;
+    if let Some(hybrid) = hybrid {
+        Tensor::write_safetensors(
+            &[
+                ("neighbours", &hybrid.neighbours),
+                ("weights", &hybrid.weights),
+            ],
+            staging.join("hybrid.safetensors"),
+        )
+        .context("saving the hybrid")?;
+        std::fs::write(
+            staging.join("hybrid.json"),
+            serde_json::to_vec(&hybrid.meta)?,
+        )?;
+    }
     std::fs::write(staging.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
     std::fs::rename(&staging, root.join(&version))?;
     set_current(root, &version)?;
@@ -153,11 +174,46 @@ pub fn load(root: &Path, version: &str) -> anyhow::Result<StoredModel> {
         ids.len(),
         meta.config.dim
     );
+    let hybrid = load_hybrid(&dir)?;
     Ok(StoredModel {
         meta,
         tower,
         var_store,
         vectors,
         ids,
+        hybrid,
     })
+}
+
+/// The version's hybrid, `None` when it was stored without one.
+fn load_hybrid(dir: &Path) -> anyhow::Result<Option<HybridModel>> {
+    let json = dir.join("hybrid.json");
+    if !json.is_file() {
+        return Ok(None);
+    }
+    let meta: HybridMeta = serde_json::from_slice(&std::fs::read(&json)?).context("hybrid.json")?;
+    let mut neighbours = None;
+    let mut weights = None;
+    for (name, tensor) in Tensor::read_safetensors(dir.join("hybrid.safetensors"))? {
+        match name.as_str() {
+            "neighbours" => neighbours = Some(tensor.to_kind(Kind::Int64)),
+            "weights" => weights = Some(tensor.to_kind(Kind::Float)),
+            _ => {}
+        }
+    }
+    let neighbours = neighbours.context("hybrid.safetensors has no `neighbours`")?;
+    let weights = weights.context("hybrid.safetensors has no `weights`")?;
+    anyhow::ensure!(
+        neighbours.size() == weights.size()
+            && neighbours.size().first() == Some(&(meta.ids.len() as i64)),
+        "hybrid tensors {:?} / {:?} do not match {} items",
+        neighbours.size(),
+        weights.size(),
+        meta.ids.len()
+    );
+    Ok(Some(HybridModel {
+        meta,
+        neighbours,
+        weights,
+    }))
 }

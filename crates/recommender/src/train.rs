@@ -367,13 +367,13 @@ pub fn triplet_loss(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::{DatasetBuilder, Item, ItemFeatures, Signal};
 
     /// Ten clusters of five items: users buy within one cluster only. After
     /// training, an item is closer to its own cluster than to the others.
-    fn clustered() -> Dataset {
+    pub(crate) fn clustered() -> Dataset {
         let mut b = DatasetBuilder::new("clusters");
         for id in 0..50i64 {
             b.item(Item {
@@ -397,7 +397,7 @@ mod tests {
         b.build()
     }
 
-    fn small() -> TrainConfig {
+    pub(crate) fn small() -> TrainConfig {
         TrainConfig {
             dim: 16,
             epochs: 8,

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{photos, stores::selling_store};
+use super::{inference, photos, stores::selling_store};
 use crate::{
     db::begin_write,
     domain::{color::Theme, like_contains, like_prefix, text},
@@ -40,6 +40,8 @@ pub const SEASONS: &[&str] = &["SPRING_FALL", "SUMMER", "WINTER"];
 pub const MAX_PRICE: i64 = 100_000_000;
 pub const MAX_STOCK: i64 = 1_000_000;
 const MAX_TAGS: usize = 20;
+const MAX_TAG_CHARS: usize = 30;
+const MAX_FIBER_CHARS: usize = 40;
 const MAX_OPTIONS: usize = 30;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -102,6 +104,16 @@ pub(crate) fn canonical_seasons(raw: &[String]) -> AppResult<Vec<String>> {
     Ok(set.into_iter().collect())
 }
 
+/// A fibre's name as the catalogue accepts it.
+pub(crate) fn fiber_name(raw: &str) -> AppResult<String> {
+    text("fiberComposition", raw, 1, MAX_FIBER_CHARS, false)
+}
+
+/// One spec tag as the catalogue accepts it.
+pub(crate) fn spec_tag(raw: &str) -> AppResult<String> {
+    text("specTags", raw, 1, MAX_TAG_CHARS, false)
+}
+
 fn check_fibers(raw: &[Fiber]) -> AppResult<Vec<Fiber>> {
     if raw.len() > 12 {
         return Err(AppError::validation(
@@ -120,7 +132,7 @@ fn check_fibers(raw: &[Fiber]) -> AppResult<Vec<Fiber>> {
         }
         total += f.percent;
         out.push(Fiber {
-            fiber: text("fiberComposition", &f.fiber, 1, 40, false)?,
+            fiber: fiber_name(&f.fiber)?,
             percent: f.percent,
         });
     }
@@ -217,7 +229,7 @@ fn check_lists(fields: &ProductFields) -> AppResult<Lists> {
         tags: fields
             .spec_tags
             .as_deref()
-            .map(|t| short_list("specTags", t, MAX_TAGS, 30))
+            .map(|t| short_list("specTags", t, MAX_TAGS, MAX_TAG_CHARS))
             .transpose()?,
         options: fields
             .options
@@ -330,11 +342,10 @@ pub async fn create_product(
     if let Some(photos) = &photos {
         photos::write(&txn, created.id, photos).await?;
     }
-    let analyse = photos::analyse_colours(jobs, &txn, created.id, photos.as_deref(), None).await?;
+    photos::analyse_colours(jobs, &txn, created.id, photos.as_deref(), None).await?;
+    inference::enqueue(jobs, &txn, created.id).await?;
     txn.commit().await?;
-    if analyse {
-        jobs.wake();
-    }
+    jobs.wake();
     events.publish(DomainEvent::ProductChanged {
         product_id: created.id,
     });
@@ -382,7 +393,7 @@ pub async fn update_product(
         fields.image_upload_ids.as_deref(),
     )
     .await?;
-    let mut active = product.into_active_model();
+    let mut active = product.clone().into_active_model();
     if let Some(name) = &fields.name {
         active.name = Set(text("name", name, 1, 120, false)?);
     }
@@ -429,14 +440,19 @@ pub async fn update_product(
     active.updated_at = Set(Utc::now());
     let txn = begin_write(db).await?;
     let updated = active.update(&txn).await?;
+    // Before the photos are replaced: it compares the first one.
+    let infer = inference::input_changed(&txn, &product, &updated, photos.as_deref()).await?;
     write_lists(&txn, product_id, &lists).await?;
     if let Some(photos) = &photos {
         photos::write(&txn, product_id, photos).await?;
     }
     let analyse =
         photos::analyse_colours(jobs, &txn, product_id, photos.as_deref(), Some(&updated)).await?;
+    if infer {
+        inference::enqueue(jobs, &txn, product_id).await?;
+    }
     txn.commit().await?;
-    if analyse {
+    if analyse || infer {
         jobs.wake();
     }
     events.publish(DomainEvent::ProductChanged { product_id });

@@ -4,6 +4,7 @@ pub mod carts;
 pub mod catalog;
 pub mod colors;
 pub mod custom_carts;
+pub mod inference;
 pub mod inquiries;
 pub mod orders;
 pub mod photos;

@@ -8,7 +8,13 @@
 //! - `POST {base_url}/chat/completions` with `stream: true` —
 //!   [`OpenAiCompatible::chat_stream`]: the request and the statuses here;
 //!   the server-sent events of the body become a [`ChatStream`] of content
-//!   deltas and a finish reason in [`sse`].
+//!   deltas and a finish reason in [`sse`];
+//! - `POST {base_url}/chat/completions` without streaming and with
+//!   `response_format: {"type": "json_object"}` (JSON mode) —
+//!   [`OpenAiCompatible::chat_json`]: the parsed object of
+//!   `choices[0].message.content`. JSON mode needs the word "JSON" in the
+//!   messages (the caller's prompt says it), and an answer cut by
+//!   `finish_reason: "length"` may be invalid JSON: both are refused here.
 //!
 //! Failures are classified here, once, into [`LlmError`]. Nothing here
 //! retries; [`LlmError::is_retryable`] tells the caller what may.
@@ -31,6 +37,8 @@ mod tests;
 pub const EMBEDDING_BATCH: usize = 64;
 /// Largest embeddings answer read (64 × 3072 floats as JSON is about 4 MiB).
 const MAX_EMBEDDINGS_BODY: usize = 64 * 1024 * 1024;
+/// Largest non-streamed chat answer read.
+const MAX_CHAT_BODY: usize = 4 * 1024 * 1024;
 /// Largest error answer read; the message needs only its start.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 /// Characters of a non-JSON error body kept as the message.
@@ -195,6 +203,34 @@ struct ChatBody<'a> {
     temperature: Option<f32>,
 }
 
+#[derive(Serialize)]
+struct JsonChatBody<'a> {
+    model: &'a str,
+    messages: &'a [ChatMessage],
+    response_format: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+}
+
+#[derive(Deserialize)]
+struct ChatAnswer {
+    choices: Vec<ChatChoice>,
+}
+
+#[derive(Deserialize)]
+struct ChatChoice {
+    message: AnswerMessage,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AnswerMessage {
+    content: Option<String>,
+    refusal: Option<String>,
+}
+
 impl OpenAiCompatible {
     /// A client for `config`, sending through `http` (whose own timeout, if
     /// it has one, must outlast a whole streamed answer).
@@ -317,6 +353,77 @@ impl OpenAiCompatible {
                 .unwrap_or(LlmError::Timeout));
         }
         Ok(sse::chat_events(Box::pin(response.bytes_stream()), timeout))
+    }
+}
+
+impl OpenAiCompatible {
+    /// One non-streamed completion of `request` with the chat model in JSON
+    /// mode (`response_format: {"type": "json_object"}`): the JSON object
+    /// the model wrote as `choices[0].message.content`. The whole call is
+    /// bounded by [`LlmConfig::timeout`]. [`LlmError::Protocol`] when there
+    /// is no choice, the model refused, the answer was cut (`length`), or
+    /// the content is not a JSON object.
+    pub async fn chat_json(&self, request: &ChatRequest) -> Result<Value, LlmError> {
+        let body = JsonChatBody {
+            model: &self.config.chat_model,
+            messages: &request.messages,
+            response_format: serde_json::json!({ "type": "json_object" }),
+            max_tokens: request.max_tokens,
+            temperature: request.temperature,
+        };
+        let call = async {
+            let mut response = self
+                .post("chat/completions", &body)?
+                .header(ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(transport)?;
+            if !response.status().is_success() {
+                return Err(failure(&mut response).await);
+            }
+            let (bytes, complete) = read_body(&mut response, MAX_CHAT_BODY).await?;
+            if !complete {
+                let size = MAX_CHAT_BODY;
+                return Err(LlmError::Protocol(format!("chat answer over {size} bytes")));
+            }
+            Ok(bytes)
+        };
+        let bytes = tokio::time::timeout(self.config.timeout, call)
+            .await
+            .map_err(|_| LlmError::Timeout)??;
+        json_content(&bytes)
+    }
+}
+
+/// The JSON object in `choices[0].message.content` of a chat answer.
+fn json_content(bytes: &[u8]) -> Result<Value, LlmError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| LlmError::Protocol(format!("chat answer: {e}")))?;
+    if let Some(error) = embedded_error(&value) {
+        return Err(error);
+    }
+    let answer: ChatAnswer = serde_json::from_value(value)
+        .map_err(|e| LlmError::Protocol(format!("chat answer: {e}")))?;
+    let choice = answer
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| LlmError::Protocol("no choices".into()))?;
+    if let Some(refusal) = choice.message.refusal.filter(|r| !r.trim().is_empty()) {
+        return Err(LlmError::Protocol(format!("the model refused: {refusal}")));
+    }
+    if choice.finish_reason.as_deref() == Some("length") {
+        return Err(LlmError::Protocol(
+            "the answer was cut at the token limit".into(),
+        ));
+    }
+    let content = choice.message.content.unwrap_or_default();
+    match serde_json::from_str::<Value>(content.trim()) {
+        Ok(object @ Value::Object(_)) => Ok(object),
+        Ok(_) => Err(LlmError::Protocol(
+            "the content is not a JSON object".into(),
+        )),
+        Err(e) => Err(LlmError::Protocol(format!("the content is not JSON: {e}"))),
     }
 }
 

@@ -528,3 +528,66 @@ fn retryable_errors() {
     );
     assert!(!LlmError::NotConfigured.is_retryable());
 }
+
+/// A non-streamed `chat.completion` whose message content is `content`.
+fn completion(content: &str, finish: &str) -> Response {
+    axum::Json(json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "chat-model",
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": content, "refusal": null },
+            "finish_reason": finish,
+        }],
+    }))
+    .into_response()
+}
+
+#[tokio::test]
+async fn chat_json_sends_json_mode_and_reads_the_content_object() {
+    let (url, seen) = serve(answer(|_body: Value| async move {
+        completion("{\"colors\": [\"Red\"]}", "stop")
+    }))
+    .await;
+    let value = client(&url, TIMEOUT).chat_json(&request()).await.unwrap();
+    assert_eq!(value, json!({ "colors": ["Red"] }));
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/v1/chat/completions");
+    assert_eq!(header(&seen[0], "authorization"), "Bearer test-key");
+    let body = &seen[0].body;
+    assert_eq!(body["model"], "chat-model");
+    assert_eq!(body["response_format"], json!({ "type": "json_object" }));
+    assert!(body.get("stream").is_none(), "{body}");
+    assert_eq!(body["messages"][1]["content"], "Which shorts?");
+    assert_eq!(body["max_tokens"], 200);
+}
+
+#[tokio::test]
+async fn chat_json_refuses_cut_non_object_and_failed_answers() {
+    for (content, finish) in [
+        ("{\"colors\": [\"Re", "length"),
+        ("[1, 2]", "stop"),
+        ("not json", "stop"),
+    ] {
+        let (url, _) = serve(answer(move |_body: Value| async move {
+            completion(content, finish)
+        }))
+        .await;
+        let err = client(&url, TIMEOUT)
+            .chat_json(&request())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LlmError::Protocol(_)), "{content}: {err:?}");
+    }
+    let (url, _) = serve(answer(|_body: Value| async move {
+        (StatusCode::SERVICE_UNAVAILABLE, "overloaded").into_response()
+    }))
+    .await;
+    let err = client(&url, TIMEOUT)
+        .chat_json(&request())
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+}

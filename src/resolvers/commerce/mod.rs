@@ -3,6 +3,7 @@
 pub mod cart_types;
 pub mod content_types;
 pub mod enums;
+pub mod inference_types;
 pub mod inputs;
 pub mod types;
 

@@ -297,6 +297,18 @@ impl Product {
             .await?
             .map(Category))
     }
+    /// Attributes inferred from its name, description and first image
+    /// (ML-1), kept apart from what the seller entered; null until inferred.
+    async fn inferred_attributes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::inference_types::InferredAttributes>> {
+        Ok(loaders(ctx)
+            .product_inferences
+            .load_one(self.0.id)
+            .await?
+            .map(super::inference_types::InferredAttributes))
+    }
     /// Hex colours of its first image, largest share first (COMM-3); empty
     /// until analysed, and for images stored elsewhere.
     async fn palette(&self) -> Vec<String> {

@@ -1,8 +1,9 @@
 //! Offline evaluation (ML-4): a per-user temporal split, then Recall@K,
-//! NDCG@10 and coverage for popularity, BPR matrix factorisation and our
-//! triplet model on the same split, each tuned on a validation split cut
-//! the same way from the training part. Writes a markdown table and a
-//! Recall@K chart (K = 1…50).
+//! NDCG@10 and coverage for popularity, BPR, EASE, item-kNN, the triplet
+//! item tower and the served hybrid ([`crate::hybrid`]) on the same split,
+//! each tuned on a validation split cut the same way from the training
+//! part; per-user bootstrap intervals; a cold-item slice. Writes a markdown
+//! table and a Recall@K chart (K = 1…50).
 //!
 //! The split: each user's interactions in time order; the last
 //! `holdout` share of them (at least one, never cutting through one
@@ -10,23 +11,25 @@
 //! held-out items the user had not touched before: every model ranks the
 //! whole catalogue minus the user's training items, as serving excludes
 //! what was bought.
-use std::{
-    collections::HashSet,
-    fmt::Write as _,
-    path::{Path, PathBuf},
-    time::Instant,
-};
+mod cold;
+mod models;
+mod report;
+mod run;
 
-use anyhow::Context;
+use std::collections::HashSet;
+
+use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use tch::{Device, Tensor};
+use tch::Tensor;
+
+pub use cold::{ColdResult, ColdSlice};
+pub use run::{Grids, ModelResult, Observer, Report, run};
 
 use crate::{
-    bpr::{self, BprConfig},
+    bpr,
     data::{Dataset, Interaction},
     index::{TopKQuery, top_k_of_scores},
     profile::{Touch, user_vector},
-    train::{self, TrainConfig},
 };
 
 pub const MAX_K: usize = 50;
@@ -80,6 +83,10 @@ pub struct Metrics {
     /// Share of the catalogue in at least one user's top 10.
     pub coverage_10: f64,
     pub users: usize,
+    /// Each test user's Recall@10 and NDCG@10, in test order (for the
+    /// bootstrap intervals).
+    #[serde(skip)]
+    pub per_user: Vec<(f64, f64)>,
 }
 
 impl Metrics {
@@ -92,17 +99,28 @@ impl Metrics {
 pub fn evaluate(
     split: &Split,
     items: usize,
+    rank: impl FnMut(u32, &[Interaction]) -> Vec<usize>,
+) -> Metrics {
+    evaluate_on(&split.train, &split.test, items, rank)
+}
+
+/// [`evaluate`] on any (user, targets) list; coverage is over `items` rows.
+pub fn evaluate_on(
+    train: &Dataset,
+    test: &[(u32, Vec<u32>)],
+    items: usize,
     mut rank: impl FnMut(u32, &[Interaction]) -> Vec<usize>,
 ) -> Metrics {
-    let by_user = split.train.by_user();
+    let by_user = train.by_user();
     let mut recall = vec![0.0; MAX_K];
-    let mut ndcg = 0.0;
     let mut covered = vec![false; items];
-    for (user, targets) in &split.test {
+    let mut per_user = Vec::with_capacity(test.len());
+    for (user, targets) in test {
         let top = rank(*user, by_user[*user as usize]);
         let targets: HashSet<usize> = targets.iter().map(|&i| i as usize).collect();
         let mut hits = 0usize;
         let mut dcg = 0.0;
+        let mut recall_10 = 0.0;
         for (k, recall_at_k) in recall.iter_mut().enumerate() {
             if let Some(item) = top.get(k) {
                 if targets.contains(item) {
@@ -111,27 +129,70 @@ pub fn evaluate(
                         dcg += 1.0 / ((k + 2) as f64).log2();
                     }
                 }
-                if k < 10 {
-                    covered[*item] = true;
+                if k < 10
+                    && let Some(c) = covered.get_mut(*item)
+                {
+                    *c = true;
                 }
             }
-            *recall_at_k += hits as f64 / targets.len() as f64;
+            let r = hits as f64 / targets.len() as f64;
+            *recall_at_k += r;
+            if k == 9 {
+                recall_10 = r;
+            }
         }
         let ideal: f64 = (0..targets.len().min(10))
             .map(|k| 1.0 / ((k + 2) as f64).log2())
             .sum();
-        ndcg += dcg / ideal;
+        per_user.push((recall_10, dcg / ideal));
     }
-    let users = split.test.len().max(1) as f64;
+    let users = test.len().max(1) as f64;
     Metrics {
         recall: recall.into_iter().map(|r| r / users).collect(),
-        ndcg_10: ndcg / users,
+        ndcg_10: per_user.iter().map(|p| p.1).sum::<f64>() / users,
         coverage_10: covered.iter().filter(|&&c| c).count() as f64 / items.max(1) as f64,
-        users: split.test.len(),
+        users: test.len(),
+        per_user,
     }
 }
 
-fn top_excluding(scores: Tensor, history: &[Interaction]) -> Vec<usize> {
+/// A 95% interval by the percentile bootstrap over users (`draws`
+/// resamples, seeded): of the mean of `value`, or with `other` the ratio of
+/// the two means on the same resampled users.
+pub fn bootstrap(
+    a: &Metrics,
+    other: Option<&Metrics>,
+    value: impl Fn(&(f64, f64)) -> f64,
+    draws: usize,
+    seed: u64,
+) -> (f64, f64) {
+    let n = a.per_user.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut stats: Vec<f64> = (0..draws)
+        .map(|_| {
+            let (mut sa, mut sb) = (0.0, 0.0);
+            for _ in 0..n {
+                let u = rng.random_range(0..n);
+                sa += value(&a.per_user[u]);
+                if let Some(b) = other {
+                    sb += value(&b.per_user[u]);
+                }
+            }
+            match other {
+                Some(_) => sa / sb.max(1e-12),
+                None => sa / n as f64,
+            }
+        })
+        .collect();
+    stats.sort_by(f64::total_cmp);
+    let at = |q: f64| stats[((draws as f64 - 1.0) * q).round() as usize];
+    (at(0.025), at(0.975))
+}
+
+pub(crate) fn top_excluding(scores: Tensor, history: &[Interaction]) -> Vec<usize> {
     let mut exclude: Vec<usize> = history.iter().map(|i| i.item as usize).collect();
     exclude.sort_unstable();
     exclude.dedup();
@@ -166,308 +227,30 @@ pub fn bpr_metrics(split: &Split, model: &bpr::Bpr) -> Metrics {
     })
 }
 
-/// Our model: the user's vector from their training history (as serving
-/// computes it, `now` = their last training interaction) against every item.
-pub fn ours_metrics(split: &Split, vectors: &Tensor, half_life_secs: f64) -> Metrics {
+/// A training history as serving sees a viewer's activity, and its `now`
+/// (the last interaction).
+pub(crate) fn touches(history: &[Interaction]) -> (Vec<Touch>, i64) {
+    let touches = history
+        .iter()
+        .map(|i| Touch {
+            row: i.item as usize,
+            weight: i.signal.weight(),
+            at: i.at,
+        })
+        .collect();
+    (touches, history.last().map_or(0, |i| i.at))
+}
+
+/// The triplet item tower: the user's vector from their training history
+/// (`now` = their last training interaction) against every item.
+pub fn tower_metrics(split: &Split, vectors: &Tensor, half_life_secs: f64) -> Metrics {
     evaluate(split, split.train.items.len(), |_, history| {
-        let touches: Vec<Touch> = history
-            .iter()
-            .map(|i| Touch {
-                row: i.item as usize,
-                weight: i.signal.weight(),
-                at: i.at,
-            })
-            .collect();
-        let now = history.last().map_or(0, |i| i.at);
+        let (touches, now) = touches(history);
         match user_vector(vectors, &touches, &[], now, half_life_secs) {
             Some(u) => top_excluding(vectors.mv(&u), history),
             None => Vec::new(),
         }
     })
-}
-
-/// What `vitrine ml eval` varies, per model; each grid point is trained on
-/// the validation split's training part and scored on its held-out part.
-#[derive(Clone, Debug)]
-pub struct Grids {
-    pub bpr: Vec<BprConfig>,
-    pub ours: Vec<TrainConfig>,
-    pub half_lives_days: Vec<f64>,
-}
-
-impl Grids {
-    /// BPR: dimension × L2 × epochs (18 points, it trains in seconds);
-    /// ours: margin × window (4 points, 20 epochs, shared negatives) ×
-    /// recency half-life (3 points, free: serving-time only).
-    pub fn standard(seed: u64) -> Self {
-        let mut bpr = Vec::new();
-        for dim in [32, 64, 128] {
-            for l2 in [1e-5, 1e-4, 1e-3] {
-                for epochs in [15, 40] {
-                    bpr.push(BprConfig {
-                        dim,
-                        l2,
-                        epochs,
-                        seed,
-                        ..BprConfig::default()
-                    });
-                }
-            }
-        }
-        let mut ours = Vec::new();
-        for margin in [0.2, 0.3] {
-            for window in [20, 40] {
-                ours.push(TrainConfig {
-                    margin,
-                    window,
-                    epochs: 20,
-                    seed,
-                    ..TrainConfig::default()
-                });
-            }
-        }
-        Self {
-            bpr,
-            ours,
-            half_lives_days: vec![3.0, 30.0, 365.0],
-        }
-    }
-
-    /// One point each (for tests and quick runs).
-    pub fn quick(seed: u64) -> Self {
-        Self {
-            bpr: vec![BprConfig {
-                seed,
-                epochs: 10,
-                ..BprConfig::default()
-            }],
-            ours: vec![TrainConfig {
-                seed,
-                epochs: 4,
-                ..TrainConfig::default()
-            }],
-            half_lives_days: vec![30.0],
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ModelResult {
-    pub name: String,
-    pub metrics: Metrics,
-    pub params: String,
-    pub train_secs: f64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    pub dataset: String,
-    pub data_hash: String,
-    pub users: usize,
-    pub items: usize,
-    pub interactions: usize,
-    pub test_users: usize,
-    pub holdout: f64,
-    pub seed: u64,
-    pub threads: i32,
-    pub device: String,
-    pub models: Vec<ModelResult>,
-}
-
-/// Reports stages and training progress to the caller (a progress bar).
-pub trait Observer {
-    fn stage(&mut self, message: &str);
-    fn training(&mut self, progress: &train::TrainProgress);
-}
-
-/// Tunes BPR and ours on a validation split, then evaluates all three on
-/// the test split.
-pub fn run(
-    data: &Dataset,
-    holdout: f64,
-    grids: &Grids,
-    seed: u64,
-    device: Device,
-    observer: &mut dyn Observer,
-) -> anyhow::Result<Report> {
-    let split = temporal_split(data, holdout);
-    anyhow::ensure!(
-        !split.test.is_empty(),
-        "no user has held-out items: the data needs users with interactions at two or more times"
-    );
-    let validation = temporal_split(&split.train, holdout);
-    anyhow::ensure!(!validation.test.is_empty(), "no validation users");
-    let mut models = Vec::new();
-
-    observer.stage("popularity");
-    let started = Instant::now();
-    models.push(ModelResult {
-        name: "Popularity".into(),
-        metrics: popularity(&split),
-        params: "distinct buyers in training".into(),
-        train_secs: started.elapsed().as_secs_f64(),
-    });
-
-    let mut best_bpr: Option<(f64, BprConfig)> = None;
-    for (n, config) in grids.bpr.iter().enumerate() {
-        observer.stage(&format!(
-            "BPR tuning {}/{}: dim {} l2 {:e} {} epochs",
-            n + 1,
-            grids.bpr.len(),
-            config.dim,
-            config.l2,
-            config.epochs
-        ));
-        let model = bpr::train(&validation.train, config, device, &mut |_, _| {})?;
-        let r = bpr_metrics(&validation, &model).recall_at(10);
-        if best_bpr.as_ref().is_none_or(|(best, _)| r > *best) {
-            best_bpr = Some((r, config.clone()));
-        }
-    }
-    let (_, bpr_config) = best_bpr.context("empty BPR grid")?;
-    observer.stage("BPR: training the chosen configuration");
-    let started = Instant::now();
-    let model = bpr::train(&split.train, &bpr_config, device, &mut |_, _| {})?;
-    let train_secs = started.elapsed().as_secs_f64();
-    models.push(ModelResult {
-        name: "BPR-MF".into(),
-        metrics: bpr_metrics(&split, &model),
-        params: format!(
-            "dim {}, l2 {:e}, lr {}, {} epochs",
-            bpr_config.dim, bpr_config.l2, bpr_config.learning_rate, bpr_config.epochs
-        ),
-        train_secs,
-    });
-
-    let mut best_ours: Option<(f64, TrainConfig, f64)> = None;
-    for (n, config) in grids.ours.iter().enumerate() {
-        observer.stage(&format!(
-            "ours tuning {}/{}: margin {} window {}",
-            n + 1,
-            grids.ours.len(),
-            config.margin,
-            config.window
-        ));
-        let trained = train::train(&validation.train, config, device, &mut |p| {
-            observer.training(p)
-        })?;
-        for &days in &grids.half_lives_days {
-            let r = ours_metrics(&validation, &trained.vectors, days * 86_400.0).recall_at(10);
-            if best_ours.as_ref().is_none_or(|(best, _, _)| r > *best) {
-                best_ours = Some((r, config.clone(), days));
-            }
-        }
-    }
-    let (_, ours_config, days) = best_ours.context("empty grid")?;
-    observer.stage("ours: training the chosen configuration");
-    let started = Instant::now();
-    let trained = train::train(&split.train, &ours_config, device, &mut |p| {
-        observer.training(p)
-    })?;
-    let train_secs = started.elapsed().as_secs_f64();
-    models.push(ModelResult {
-        name: "Ours (triplet item tower)".into(),
-        metrics: ours_metrics(&split, &trained.vectors, days * 86_400.0),
-        params: format!(
-            "dim {}, margin {}, window {}, {} epochs, {} negatives, half-life {days} d",
-            ours_config.dim,
-            ours_config.margin,
-            ours_config.window,
-            ours_config.epochs,
-            if ours_config.shared_negatives {
-                "shared"
-            } else {
-                "own"
-            }
-        ),
-        train_secs,
-    });
-
-    Ok(Report {
-        dataset: data.name.clone(),
-        data_hash: data.hash(),
-        users: data.users.len(),
-        items: data.items.len(),
-        interactions: data.interactions.len(),
-        test_users: split.test.len(),
-        holdout,
-        seed,
-        threads: tch::get_num_threads(),
-        device: format!("{device:?}"),
-        models,
-    })
-}
-
-impl Report {
-    /// The markdown table (the README carries a copy).
-    pub fn markdown(&self, chart: Option<&str>) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "# Recommender evaluation: `{}`\n", self.dataset);
-        let _ = writeln!(
-            out,
-            "{} users, {} items, {} interactions; per-user temporal split holding out the last {:.0}% of each user's history; {} test users with unseen held-out items. Seed {}, {} libtorch threads on {}. Data sha256 `{}`.\n",
-            self.users,
-            self.items,
-            self.interactions,
-            self.holdout * 100.0,
-            self.test_users,
-            self.seed,
-            self.threads,
-            self.device,
-            &self.data_hash[..16]
-        );
-        let _ = writeln!(
-            out,
-            "| model | Recall@10 | Recall@20 | NDCG@10 | Coverage@10 | chosen on validation | training s |"
-        );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---|---:|");
-        for m in &self.models {
-            let _ = writeln!(
-                out,
-                "| {} | {:.4} | {:.4} | {:.4} | {:.3} | {} | {:.1} |",
-                m.name,
-                m.metrics.recall_at(10),
-                m.metrics.recall_at(20),
-                m.metrics.ndcg_10,
-                m.metrics.coverage_10,
-                m.params,
-                m.train_secs
-            );
-        }
-        if let [pop, bpr, ours] = self.models.as_slice() {
-            let _ = writeln!(
-                out,
-                "\nRecall@10 ratios: ours / popularity = {:.2}×, ours / BPR = {:.2}×.",
-                ours.metrics.recall_at(10) / pop.metrics.recall_at(10).max(1e-12),
-                ours.metrics.recall_at(10) / bpr.metrics.recall_at(10).max(1e-12),
-            );
-        }
-        if let Some(chart) = chart {
-            let _ = writeln!(out, "\n![Recall@K, K = 1…50]({chart})");
-        }
-        out
-    }
-
-    /// Writes `<dir>/ml-eval-<dataset>.{md,png,json}`; returns the markdown path.
-    pub fn write(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        std::fs::create_dir_all(dir)?;
-        let stem = format!("ml-eval-{}", self.dataset);
-        let png = dir.join(format!("{stem}.png"));
-        let chart = match crate::chart::recall_chart(self, &png) {
-            Ok(()) => Some(format!("{stem}.png")),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not draw the recall chart");
-                None
-            }
-        };
-        let md = dir.join(format!("{stem}.md"));
-        std::fs::write(&md, self.markdown(chart.as_deref()))?;
-        std::fs::write(
-            dir.join(format!("{stem}.json")),
-            serde_json::to_string_pretty(self)?,
-        )?;
-        Ok(md)
-    }
 }
 
 #[cfg(test)]
@@ -543,5 +326,56 @@ mod tests {
         // Popularity excludes the user's own items: 4 (two buyers) first.
         let pop = popularity(&split);
         assert!((pop.recall_at(1) - 0.5).abs() < 1e-12, "{:?}", pop.recall);
+    }
+
+    fn metrics(per_user: &[(f64, f64)]) -> Metrics {
+        Metrics {
+            recall: vec![0.0; MAX_K],
+            ndcg_10: 0.0,
+            coverage_10: 0.0,
+            users: per_user.len(),
+            per_user: per_user.to_vec(),
+        }
+    }
+
+    #[test]
+    fn bootstrap_intervals_hold_the_mean_and_pair_users() {
+        let a = metrics(
+            &(0..200)
+                .map(|u| (f64::from(u % 10) / 10.0, 0.5))
+                .collect::<Vec<_>>(),
+        );
+        let (lo, hi) = bootstrap(&a, None, |p| p.0, 500, 1);
+        assert!(lo < 0.45 && 0.45 < hi && hi - lo < 0.15, "{lo} {hi}");
+        // Twice the other model on every user: the paired ratio is exactly 2.
+        let half = metrics(
+            &a.per_user
+                .iter()
+                .map(|p| (p.0 / 2.0, p.1))
+                .collect::<Vec<_>>(),
+        );
+        let (lo, hi) = bootstrap(&a, Some(&half), |p| p.0, 500, 1);
+        assert!(
+            (lo - 2.0).abs() < 1e-9 && (hi - 2.0).abs() < 1e-9,
+            "{lo} {hi}"
+        );
+        // The same seed gives the same interval.
+        assert_eq!(
+            bootstrap(&a, None, |p| p.0, 100, 7),
+            bootstrap(&a, None, |p| p.0, 100, 7)
+        );
+    }
+
+    #[test]
+    fn the_cold_slice_keeps_only_items_without_training_interactions() {
+        let d = data();
+        let split = temporal_split(&d, 0.2);
+        // Training has items 0, 1, 2, 4, 5: only item 3 is cold, and user 0
+        // (external 1) holds it out.
+        let slice = ColdSlice::of(&split);
+        assert_eq!(slice.items, vec![3]);
+        assert_eq!(slice.test, vec![(0, vec![0])]);
+        let m = slice.evaluate(&split, |_| Some(Tensor::from_slice(&[0f32; 6])));
+        assert!((m.recall_at(1) - 1.0).abs() < 1e-12, "one candidate, found");
     }
 }
