@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{SignedIn, TestApp, code};
+use common::{SignedIn, TestApp, category_id, code};
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -31,27 +31,6 @@ on_both_databases!(
     cancellation_restores_stock_and_inquiries_flow,
     demo_seed_is_consistent,
 );
-
-async fn category_id(app: &TestApp, code_name: &str) -> String {
-    let data = app
-        .gql_ok(
-            "{ categories { id code children { id code } } }",
-            json!({}),
-            None,
-        )
-        .await;
-    for root in data["categories"].as_array().unwrap() {
-        if root["code"] == code_name {
-            return root["id"].as_str().unwrap().to_owned();
-        }
-        for child in root["children"].as_array().unwrap() {
-            if child["code"] == code_name {
-                return child["id"].as_str().unwrap().to_owned();
-            }
-        }
-    }
-    panic!("no category {code_name}");
-}
 
 const CREATE_PRODUCT: &str =
     "mutation($i: CreateProductInput!) { createProduct(input: $i) { id name price stock status } }";

@@ -15,7 +15,7 @@ use std::{
 };
 
 use axum::{Json, Router, extract::State, http::HeaderMap, routing::post};
-use common::{Backend, SignedIn, TestApp, code};
+use common::{Backend, SignedIn, TestApp, category_id, code};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
@@ -33,24 +33,6 @@ const PRODUCT: &str = "query($id: ID!) { product(id: $id) { name colors seasons 
     inferredAttributes { category { code } colors seasons fibers specTags source model
       droppedCount inferredAt } } }";
 const KIND: &str = "PRODUCT_INFERENCE";
-
-async fn category_id(app: &TestApp, wanted: &str) -> String {
-    let data = app
-        .gql_ok(
-            "{ categories { id code children { id code } } }",
-            json!({}),
-            None,
-        )
-        .await;
-    for root in data["categories"].as_array().unwrap() {
-        for node in std::iter::once(root).chain(root["children"].as_array().unwrap()) {
-            if node["code"] == wanted {
-                return node["id"].as_str().unwrap().to_owned();
-            }
-        }
-    }
-    panic!("no category {wanted}");
-}
 
 async fn seller(app: &TestApp) -> SignedIn {
     let admin = app.user_with_role("ADMIN").await;

@@ -758,3 +758,22 @@ macro_rules! on_both_databases {
         )+
     };
 }
+
+/// The global id of the category with `code` (a root or one of its children).
+pub async fn category_id(app: &TestApp, code: &str) -> String {
+    let data = app
+        .gql_ok(
+            "{ categories { id code children { id code } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    for root in data["categories"].as_array().unwrap() {
+        for node in std::iter::once(root).chain(root["children"].as_array().unwrap()) {
+            if node["code"] == code {
+                return node["id"].as_str().unwrap().to_owned();
+            }
+        }
+    }
+    panic!("no category {code}");
+}

@@ -163,9 +163,9 @@ pub fn tokens(item: &Item) -> Vec<String> {
 #[derive(Clone, Debug, Default)]
 pub struct ContentVectors {
     pub idf: HashMap<String, f32>,
-    /// Per item: (token, weight), unit length.
+    /// Per item: (token id, weight), unit length; token ids are local to
+    /// this set.
     pub vectors: Vec<Vec<(u32, f32)>>,
-    vocabulary: HashMap<String, u32>,
 }
 
 impl ContentVectors {
@@ -211,25 +211,7 @@ impl ContentVectors {
                 v
             })
             .collect();
-        Self {
-            idf,
-            vectors,
-            vocabulary,
-        }
-    }
-
-    /// Cosine similarity of item `of` with every item of `among` (rows of
-    /// this set), by an inverted index over `among`.
-    pub fn similarities(&self, of: &[(u32, f32)], postings: &Postings) -> Vec<(u32, f32)> {
-        let mut acc: HashMap<u32, f32> = HashMap::new();
-        for &(t, w) in of {
-            if let Some(list) = postings.0.get(&t) {
-                for &(item, w2) in list {
-                    *acc.entry(item).or_default() += w * w2;
-                }
-            }
-        }
-        acc.into_iter().collect()
+        Self { idf, vectors }
     }
 
     /// The inverted index of these vectors: token → (item, weight).
@@ -247,15 +229,26 @@ impl ContentVectors {
         }
         Postings(index)
     }
-
-    /// A token's id in this set's vocabulary.
-    pub fn token(&self, t: &str) -> Option<u32> {
-        self.vocabulary.get(t).copied()
-    }
 }
 
 /// Token → items having it, with their weights.
 pub struct Postings(HashMap<u32, Vec<(u32, f32)>>);
+
+impl Postings {
+    /// Cosine similarity of the vector `of` with every item indexed here
+    /// that shares a token with it.
+    pub fn similarities(&self, of: &[(u32, f32)]) -> Vec<(u32, f32)> {
+        let mut acc: HashMap<u32, f32> = HashMap::new();
+        for &(t, w) in of {
+            if let Some(list) = self.0.get(&t) {
+                for &(item, w2) in list {
+                    *acc.entry(item).or_default() += w * w2;
+                }
+            }
+        }
+        acc.into_iter().collect()
+    }
+}
 
 /// Content similarity of the items, each column keeping its `k` most
 /// similar items (as [`knn`] does), dense `[n, n]`.
@@ -265,7 +258,7 @@ pub fn content(items: &[Item], k: usize) -> (Tensor, ContentVectors) {
     let n = items.len();
     let mut m = vec![0f32; n * n];
     for (i, v) in vectors.vectors.iter().enumerate() {
-        for (j, s) in vectors.similarities(v, &postings) {
+        for (j, s) in postings.similarities(v) {
             if j as usize != i {
                 m[j as usize * n + i] = s;
             }

@@ -98,8 +98,7 @@ impl HybridIndex {
             let postings = vectors.postings_of(0..fitted_items.len());
             let weight = meta.content_weight();
             for (c, &row) in cold.iter().enumerate() {
-                let mut sims =
-                    vectors.similarities(&vectors.vectors[fitted_items.len() + c], &postings);
+                let mut sims = postings.similarities(&vectors.vectors[fitted_items.len() + c]);
                 sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 for (f, s) in sims.into_iter().take(meta.config.content_k) {
                     if s > 0.0 {
