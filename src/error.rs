@@ -64,6 +64,15 @@ pub enum AppError {
     OutOfStock {
         product_id: i64,
     },
+    /// The coupon does not apply (`reason`: INACTIVE, NOT_STARTED, EXPIRED,
+    /// BELOW_MINIMUM_SPEND, NO_ELIGIBLE_LINES).
+    CouponNotApplicable {
+        reason: &'static str,
+    },
+    /// The coupon's redemptions are used up (`scope`: TOTAL or PER_USER).
+    CouponExhausted {
+        scope: &'static str,
+    },
     /// The idempotency key was used before with a different input.
     IdempotencyKeyReused,
     /// The same key and input are being processed by another request.
@@ -88,6 +97,9 @@ pub enum AppError {
     },
     /// The payment provider is not configured, refused, or is unreachable.
     PaymentProvider(String),
+    /// One of the pair blocked the other (issue 22): no follow, message or
+    /// conversation between them.
+    Blocked(String),
     Internal(anyhow::Error),
 }
 
@@ -143,6 +155,13 @@ impl AppError {
                 "this session was signed in on another device or browser; it has been revoked, sign in again".into()
             }
             Self::OutOfStock { .. } => "not enough stock for this product".into(),
+            Self::CouponNotApplicable { reason } => {
+                format!("this coupon does not apply to this order ({reason})")
+            }
+            Self::CouponExhausted { scope: "PER_USER" } => {
+                "you have used this coupon as often as it allows".into()
+            }
+            Self::CouponExhausted { .. } => "this coupon has been used up".into(),
             Self::IdempotencyKeyReused => {
                 "this idempotency key was already used with a different input".into()
             }
@@ -163,6 +182,7 @@ impl AppError {
                 resets_at.to_rfc3339()
             ),
             Self::PaymentProvider(message) => message.clone(),
+            Self::Blocked(message) => message.clone(),
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -185,6 +205,8 @@ impl AppError {
             Self::TokenReused => ErrorCode::TokenReused,
             Self::SessionFingerprintChanged => ErrorCode::SessionFingerprintChanged,
             Self::OutOfStock { .. } => ErrorCode::OutOfStock,
+            Self::CouponNotApplicable { .. } => ErrorCode::CouponNotApplicable,
+            Self::CouponExhausted { .. } => ErrorCode::CouponExhausted,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::InProgress => ErrorCode::InProgress,
             Self::UploadNotConfirmed { .. } => ErrorCode::UploadNotConfirmed,
@@ -192,6 +214,7 @@ impl AppError {
             Self::Cooldown { .. } => ErrorCode::Cooldown,
             Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
             Self::PaymentProvider(_) => ErrorCode::PaymentProvider,
+            Self::Blocked(_) => ErrorCode::Blocked,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -241,6 +264,8 @@ impl ErrorExtensions for AppError {
                     "productId",
                     crate::conventions::encode_id("Product", *product_id).to_string(),
                 ),
+                Self::CouponNotApplicable { reason } => ext.set("reason", *reason),
+                Self::CouponExhausted { scope } => ext.set("scope", *scope),
                 _ => {}
             }
         })

@@ -125,6 +125,14 @@ pub enum DomainEvent {
         user_id: i64,
         sync: crate::realtime::SyncEvent,
     },
+    /// An admin hid content after a report (`target_type` POST, COMMENT,
+    /// DESIGN, SHORT, REVIEW or MESSAGE); `post_id` is the post a hidden
+    /// post or comment belongs to, whose document and counts changed.
+    ContentHidden {
+        target_type: String,
+        target_id: i64,
+        post_id: Option<i64>,
+    },
 }
 
 #[derive(Clone)]

@@ -49,6 +49,7 @@ pub struct Metrics {
     pub shopping_calls: IntCounterVec,
     pub shopping_call_seconds: HistogramVec,
     pub inferred_values: IntCounterVec,
+    pub partner_webhook_attempts: IntCounterVec,
 }
 
 impl Metrics {
@@ -156,6 +157,14 @@ impl Metrics {
             &["source", "outcome"],
         )
         .expect("static metric definition");
+        let partner_webhook_attempts = IntCounterVec::new(
+            Opts::new(
+                "partner_webhook_attempts_total",
+                "Partner webhook delivery attempts, by event type and outcome (delivered, failed)",
+            ),
+            &["event", "outcome"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -173,6 +182,7 @@ impl Metrics {
             Box::new(shopping_calls.clone()),
             Box::new(shopping_call_seconds.clone()),
             Box::new(inferred_values.clone()),
+            Box::new(partner_webhook_attempts.clone()),
         ] {
             registry
                 .register(collector)
@@ -196,6 +206,7 @@ impl Metrics {
             shopping_calls,
             shopping_call_seconds,
             inferred_values,
+            partner_webhook_attempts,
         }
     }
 
@@ -246,6 +257,14 @@ impl Metrics {
         };
         self.billing_events
             .with_label_values(&[kind, outcome])
+            .inc();
+    }
+
+    /// One partner webhook delivery attempt (`event` is a known type name).
+    pub fn count_partner_webhook_attempt(&self, event: &str, delivered: bool) {
+        let outcome = if delivered { "delivered" } else { "failed" };
+        self.partner_webhook_attempts
+            .with_label_values(&[event, outcome])
             .inc();
     }
 

@@ -7,12 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Backend, SignedIn, TestApp, code,
+    SignedIn, TestApp, code,
     stripe::{FakeStripe, stripe_signature},
 };
 use serde_json::{Value, json};
 
-const SECRET: &str = "whsec_vitrine_test_secret";
+use common::stripe::WEBHOOK_SECRET as SECRET;
 const MY_USAGE: &str = "{ myUsage { plan used limit remaining periodStart } }";
 const MY_PLAN: &str =
     "{ myPlan { plan subscribedPlan subscriptionStatus cancelAtPeriodEnd graceUntil } }";
@@ -21,30 +21,6 @@ const GENERATE: &str = "mutation($i: GenerateDesignInput!, $k: String!) { genera
 const PAY: &str = "mutation($id: ID!) { payOrder(orderId: $id) { clientSecret orderId payment { status amount currency } } }";
 const ORDER: &str = "query($id: ID!) { order(id: $id) { status payment { status amount refundedAmount paidAt refundedAt } } }";
 const NOTIFICATIONS: &str = "{ notifications(first: 20) { edges { node { kind data } } } }";
-
-macro_rules! with_stripe {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                use super::*;
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let fake = FakeStripe::start().await;
-                    if let Some(app) = spawn(Backend::Sqlite, &fake).await {
-                        super::$name(app, fake).await;
-                    }
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let fake = FakeStripe::start().await;
-                    if let Some(app) = spawn(Backend::Postgres, &fake).await {
-                        super::$name(app, fake).await;
-                    }
-                }
-            }
-        )+
-    };
-}
 
 with_stripe!(
     quota_is_taken_once_per_unit_under_concurrency,
@@ -55,20 +31,6 @@ with_stripe!(
     a_dead_generation_gives_its_unit_back,
     ended_periods_start_over,
 );
-
-async fn spawn(backend: Backend, fake: &FakeStripe) -> Option<TestApp> {
-    let base = fake.base_url();
-    TestApp::spawn_with(
-        backend,
-        &[
-            ("VITRINE_STRIPE_SECRET_KEY", fake.api_key()),
-            ("VITRINE_STRIPE_BASE_URL", base.as_str()),
-            ("VITRINE_STRIPE_WEBHOOK_SECRET", SECRET),
-            ("VITRINE_BILLING_RETURN_URL", "https://shop.example"),
-        ],
-    )
-    .await
-}
 
 fn room() -> Vec<u8> {
     common::png()

@@ -320,7 +320,9 @@ async fn manifest_queries_execute_as_shipped() {
         .await;
     let conversation = asked["askAssistant"]["conversation"]["id"].clone();
     for (id, entry) in &contract::embedded().operations {
-        if !entry.document.trim_start().starts_with("query") {
+        // `PartnerStoreOrders` needs a store-linked partner's key: run in
+        // tests/partner_orders.rs.
+        if !entry.document.trim_start().starts_with("query") || entry.name == "PartnerStoreOrders" {
             continue;
         }
         // A product id that does not exist is fine: the field answers null.

@@ -21,6 +21,15 @@ mod m20261130_000016_help_assistant;
 mod m20261130_000017_shopping;
 mod m20261130_000018_home_categories;
 mod m20261201_000019_create_product_inferences;
+mod m20261201_000020_create_product_variants;
+mod m20261201_000021_create_addresses;
+mod m20261201_000022_create_coupons;
+mod m20261201_000023_create_order_returns;
+mod m20261201_000024_create_partner_webhooks;
+mod m20261201_000025_create_reports;
+mod m20261201_000026_create_user_blocks;
+mod m20261201_000027_profile_photos;
+mod m20261201_000028_partner_store;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -48,6 +57,15 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_shopping::Migration),
             Box::new(m20261130_000018_home_categories::Migration),
             Box::new(m20261201_000019_create_product_inferences::Migration),
+            Box::new(m20261201_000020_create_product_variants::Migration),
+            Box::new(m20261201_000021_create_addresses::Migration),
+            Box::new(m20261201_000022_create_coupons::Migration),
+            Box::new(m20261201_000023_create_order_returns::Migration),
+            Box::new(m20261201_000024_create_partner_webhooks::Migration),
+            Box::new(m20261201_000025_create_reports::Migration),
+            Box::new(m20261201_000026_create_user_blocks::Migration),
+            Box::new(m20261201_000027_profile_photos::Migration),
+            Box::new(m20261201_000028_partner_store::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ pub mod auth;
 pub mod billing;
 pub mod inference;
 pub mod jobs;
+pub mod partner_webhooks;
 pub mod protection;
 pub mod security;
 pub mod services;
@@ -111,6 +112,8 @@ pub struct Config {
     pub billing: billing::BillingConfig,
     /// Visual shopping's external providers (COMM-8).
     pub shopping: shopping::ShoppingConfig,
+    /// Partner webhooks' retry schedule and `stock.low` threshold.
+    pub partner_webhooks: partner_webhooks::PartnerWebhooksConfig,
 }
 
 impl Config {
@@ -276,12 +279,14 @@ impl Config {
         let security = security::parse(&env)?;
         let billing = billing::parse(&env, environment, &public_url)?;
         let shopping = shopping::parse(&env)?;
+        let partner_webhooks = partner_webhooks::parse(&env)?;
 
         Ok(Self {
             ai,
             assistant,
             inference,
             shopping,
+            partner_webhooks,
             billing,
             security,
             ml,

@@ -180,6 +180,8 @@ variables! {
     ORDER_PAYMENT_TIMEOUT = Var::new("VITRINE_ORDER_PAYMENT_TIMEOUT", "30m", "Orders still unpaid this long after they were placed are cancelled (1m to 7d).");
     BILLING_CURRENCY = Var::new("VITRINE_BILLING_CURRENCY", "krw", "Currency of payments, three lower-case letters (ISO 4217, as Stripe writes it).");
     BILLING_RETURN_URL = Var::unset("VITRINE_BILLING_RETURN_URL", "(unset: VITRINE_PUBLIC_URL)", "Where Stripe Checkout and the billing portal send people back.");
+    PARTNER_WEBHOOK_RETRY_DELAYS = Var::new("VITRINE_PARTNER_WEBHOOK_RETRY_DELAYS", "1m,5m,30m,2h,6h", "Partner webhooks: waits after the 1st, 2nd, … failed delivery attempt (the last repeats); attempts stop 24 h after the first, and a subscription failing for 24 h is disabled.");
+    PARTNER_STOCK_LOW_THRESHOLD = Var::new("VITRINE_PARTNER_STOCK_LOW_THRESHOLD", "5", "Partner webhooks: a sale that leaves this many or fewer in stock sends `stock.low` (the default of new subscriptions, which may set their own).");
     SHOPPING_TIMEOUT = Var::new("VITRINE_SHOPPING_TIMEOUT", "3s", "Visual shopping (COMM-8): timeout of one request to a shopping provider; a provider slower than this is left out (TIMEOUT) and the others' results are returned (at most 30s).");
     NAVER_BASE_URL = Var::new("VITRINE_NAVER_BASE_URL", "https://openapi.naver.com", "Naver Search API base URL (`GET …/v1/search/shop.json`).");
     NAVER_CLIENT_ID = Var::unset("VITRINE_NAVER_CLIENT_ID", "(unset: Naver off)", "Naver application client id (`X-Naver-Client-Id`); set with VITRINE_NAVER_CLIENT_SECRET.");

@@ -160,6 +160,7 @@ pub async fn seed(
                 store.id
             )]),
             image_upload_ids: None,
+            variants: None,
         };
         let created = catalog::create_product(db, &state.events, &state.jobs, &seller, fields)
             .await

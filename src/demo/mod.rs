@@ -6,6 +6,8 @@
 //! and living store whose furniture visual shopping finds ([`home`]).
 //! Deterministic for a given seed; refuses to run twice on the same database.
 mod home;
+mod safety;
+mod shop;
 
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -139,6 +141,8 @@ pub struct Summary {
     pub likes: usize,
     pub follows: usize,
     pub messages: usize,
+    pub coupons: usize,
+    pub reports: usize,
 }
 
 /// Applies for a store as `seller`, approves it as `admin`: the store and
@@ -250,6 +254,10 @@ pub async fn seed(
             description: (*description).into(),
         };
         let (store, seller) = open_store(state, &admin, seller, application, &mut summary).await?;
+        if i == 0 {
+            let made = shop::coupons(db, &admin, &seller).await.map_err(fail)?;
+            summary.coupons += made.len();
+        }
         for n in 0..products_per_store {
             let cat = leaves
                 .choose(&mut rng)
@@ -329,6 +337,7 @@ pub async fn seed(
                     format!("https://images.demo.vitrine.dev/p/{}-{n}-2.jpg", store.id),
                 ]),
                 image_upload_ids: None,
+                variants: None,
             };
             let product = catalog::create_product(db, &state.events, &state.jobs, &seller, fields)
                 .await
@@ -397,13 +406,16 @@ pub async fn seed(
                 .await
                 .map_err(fail)?;
             // Home products have no shorts.
-            let short = shorts::of_product(db, p.id, None, 1).await.map_err(fail)?;
+            let short = shorts::of_product(db, p.id, &Default::default(), None, 1)
+                .await
+                .map_err(fail)?;
             if let (true, Some(short)) = (rng.random_bool(0.3), short.first()) {
                 shorts::record_view(db, Some(buyer.id), short.id)
                     .await
                     .map_err(fail)?;
             }
         }
+        let address = shop::address_book(db, &buyer, b).await.map_err(fail)?;
         // A couple of orders each, advanced to various stages.
         for o in 0..rng.random_range(1..=3) {
             let how_many = rng.random_range(1..=2);
@@ -427,11 +439,11 @@ pub async fn seed(
                 &state.events,
                 &buyer,
                 orders::OrderFrom::Lines(lines),
-                orders::Shipping {
-                    recipient: buyer.nickname.clone(),
-                    phone: format!("010-{:04}-{:04}", 1000 + b, 2000 + o),
-                    address: "서울특별시 성동구 왕십리로 83".into(),
+                orders::Delivery {
+                    to: orders::ShipTo::Saved(address.id),
                     memo: "부재 시 문 앞".into(),
+                    // Each buyer's first order redeems the welcome coupon.
+                    coupon: (o == 0).then(|| shop::WELCOME_COUPON.into()),
                 },
                 &format!("demo-order-{b:03}-{o}"),
             )
@@ -450,7 +462,9 @@ pub async fn seed(
                 .iter()
                 .take(stage.min(3))
                 {
-                    orders::advance_line(db, &state.events, &admin, line.id, *status)
+                    let shipment =
+                        (*status == OrderStatus::Shipped).then(|| shop::shipment(line.id));
+                    orders::advance_line(db, &state.events, &admin, line.id, *status, shipment)
                         .await
                         .map_err(fail)?;
                 }
@@ -551,6 +565,7 @@ pub async fn seed(
     }
     pb.finish();
     community(state, &mut rng, &mut summary, &shoppers).await?;
+    summary.reports += safety::reports(state, &admin, &shoppers).await?;
     tracing::info!(?summary, at = %Utc::now(), "demo data seeded");
     Ok(summary)
 }

@@ -203,6 +203,7 @@ pub async fn delete_account(
     active.password_hash = Set(None);
     active.gender = Set(None);
     active.birth_date = Set(None);
+    active.profile_photo_upload_id = Set(None);
     active.status = Set(UserStatus::Deleted);
     active.deleted_at = Set(Some(now));
     active.updated_at = Set(now);
@@ -210,6 +211,8 @@ pub async fn delete_account(
     revoke_all_sessions(&txn, user.id, RevokedReason::AccountDeleted, None).await?;
     // What the user asked the help assistant is theirs too.
     crate::domain::assistant::forget_user(&txn, user.id).await?;
+    // So is their address book (orders keep their own copies).
+    crate::domain::commerce::addresses::forget_user(&txn, user.id).await?;
     txn.commit().await?;
     events.publish(DomainEvent::UserDeleted { user_id: user.id });
     Ok(())

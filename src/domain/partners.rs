@@ -1,18 +1,27 @@
 //! Partners (API-2): created by admins with an allow-list of persisted
 //! operations and a rate tier; they authenticate with `X-Api-Key`. Only the
 //! key's SHA-256 is stored; the key is returned once, at creation.
+//!
+//! A partner may be linked to one store (a seller's own ERP or fulfilment
+//! service): only then does it read orders, and only that store's lines of
+//! them ([`store_orders`], the `PartnerStoreOrders` operation), and only
+//! then is it sent `order.*` webhooks.
 use std::time::Duration;
 
 use chrono::Utc;
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, sea_query::Query,
 };
 use sha2::{Digest, Sha256};
 
 use crate::{
-    entities::partner::{self, RateTier},
+    entities::{
+        order::{self, OrderStatus, line},
+        partner::{self, RateTier},
+        store,
+    },
     error::{AppError, AppResult},
     protection::{contract, rate_limit::Policy},
 };
@@ -25,6 +34,8 @@ pub struct NewPartner {
     pub allowed_operations: Vec<String>,
     pub all_partner_operations: bool,
     pub rate_tier: RateTier,
+    /// The store it integrates with, if any.
+    pub store_id: Option<i64>,
 }
 
 fn key_hash(key: &str) -> String {
@@ -68,6 +79,11 @@ pub async fn create(
             ));
         }
     };
+    if let Some(store_id) = input.store_id
+        && store::Entity::find_by_id(store_id).one(db).await?.is_none()
+    {
+        return Err(AppError::validation("storeId", "no such store"));
+    }
     let secret: [u8; 24] = rand::rng().random();
     let key = format!("vpk_{}", hex::encode(secret));
     let created = partner::ActiveModel {
@@ -79,6 +95,7 @@ pub async fn create(
         created_by: Set(admin_id),
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
+        store_id: Set(input.store_id),
         ..Default::default()
     }
     .insert(db)
@@ -111,6 +128,10 @@ pub async fn list(
         query = query.filter(partner::Column::Id.lt(after));
     }
     Ok(query.all(db).await?)
+}
+
+pub async fn find(db: &DatabaseConnection, id: i64) -> AppResult<Option<partner::Model>> {
+    Ok(partner::Entity::find_by_id(id).one(db).await?)
 }
 
 /// Why a key was refused.
@@ -151,6 +172,34 @@ pub fn may_run(p: &partner::Model, id: &str) -> bool {
         return entry.client == "partner";
     }
     allowed.iter().any(|a| a == id)
+}
+
+/// Orders with at least one line of `store_id` (with one in `status`, when
+/// given), newest first: what a store-linked partner reads. Callers show
+/// only that store's lines of them.
+pub async fn store_orders(
+    db: &DatabaseConnection,
+    store_id: i64,
+    status: Option<OrderStatus>,
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<order::Model>> {
+    let mut with_store = Query::select();
+    with_store
+        .column(line::Column::OrderId)
+        .from(line::Entity)
+        .and_where(line::Column::StoreId.eq(store_id));
+    if let Some(status) = status {
+        with_store.and_where(line::Column::Status.eq(status));
+    }
+    let mut query = order::Entity::find()
+        .filter(order::Column::Id.in_subquery(with_store.to_owned()))
+        .order_by_desc(order::Column::Id)
+        .limit(limit);
+    if let Some(after) = after_id {
+        query = query.filter(order::Column::Id.lt(after));
+    }
+    Ok(query.all(db).await?)
 }
 
 /// Complexity a partner of `tier` may spend per minute.

@@ -200,7 +200,12 @@ pub(crate) async fn short_docs(
 fn indexable(kind: DocKind) -> Condition {
     match kind {
         DocKind::User => Condition::all().add(user::Column::Status.ne(UserStatus::Deleted)),
-        DocKind::Post => Condition::all().add(post::Column::DeletedAt.is_null()),
+        DocKind::Post => Condition::all()
+            .add(post::Column::DeletedAt.is_null())
+            .add(post::Column::HiddenAt.is_null()),
+        // Moderation: hidden content leaves the index.
+        DocKind::Design => Condition::all().add(design::Column::HiddenAt.is_null()),
+        DocKind::Short => Condition::all().add(short::Column::HiddenAt.is_null()),
         _ => Condition::all(),
     }
 }
@@ -302,6 +307,14 @@ pub fn audience(viewer: Option<&user::Model>) -> Audience {
 /// The catalogue's product filter in index terms (colours and seasons
 /// checked as the catalogue checks them; MALE / FEMALE include UNISEX).
 pub fn facets(filter: &ProductFilter) -> AppResult<FacetFilter> {
+    if filter.in_stock_size.is_some() || filter.in_stock_color.is_some() {
+        // Variant stock moves with every order; the index is not the place
+        // to keep it exact.
+        return Err(AppError::validation(
+            "inStockSize",
+            "`inStockSize` and `inStockColor` filter `products`, not search",
+        ));
+    }
     if let (Some(min), Some(max)) = (filter.min_price, filter.max_price)
         && min > max
     {

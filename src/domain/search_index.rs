@@ -166,6 +166,24 @@ impl Dirty {
             E::DesignCreated { design_id, .. } | E::DesignChanged { design_id } => {
                 self.docs.insert((DocKind::Design, *design_id));
             }
+            // Moderation: a hidden row is not indexable, so re-reading it
+            // removes its document (a hidden comment changes its post's).
+            E::ContentHidden {
+                target_type,
+                target_id,
+                post_id,
+            } => match (target_type.as_str(), post_id) {
+                ("DESIGN", _) => {
+                    self.docs.insert((DocKind::Design, *target_id));
+                }
+                ("SHORT", _) => {
+                    self.docs.insert((DocKind::Short, *target_id));
+                }
+                (_, Some(post_id)) => {
+                    self.docs.insert((DocKind::Post, *post_id));
+                }
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -195,6 +213,8 @@ impl Dirty {
         if !self.shorts_of_products.is_empty() {
             let shorts = short::Entity::find()
                 .filter(short::Column::ProductId.is_in(self.shorts_of_products.iter().copied()))
+                // Moderation: a hidden short stays out when its product changes.
+                .filter(short::Column::HiddenAt.is_null())
                 .all(db)
                 .await?;
             changes.extend(

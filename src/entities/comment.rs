@@ -14,6 +14,9 @@ pub struct Model {
     pub reply_count: i64,
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Hidden by an admin after a report (moderation): out of every list
+    /// and read but the admins'.
+    pub hidden_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,9 @@ pub struct Model {
     pub like_count: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Hidden by an admin after a report (moderation): out of every list
+    /// and read but the admins'.
+    pub hidden_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

@@ -11,6 +11,9 @@ pub struct Model {
     pub sender_id: i64,
     pub body: String,
     pub created_at: DateTimeUtc,
+    /// Hidden by an admin after a report (moderation): out of every list
+    /// and read but the admins'.
+    pub hidden_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -59,6 +59,19 @@ pub enum NotificationKind {
     /// The account's plan changed (subscribed, cancelled, restricted).
     #[sea_orm(string_value = "PLAN_CHANGED")]
     PlanChanged,
+    /// A return moved a step (requested, approved, rejected, refunded);
+    /// its status in `data`. Buyer and seller each hear of the other's step.
+    #[sea_orm(string_value = "RETURN_STATUS")]
+    ReturnStatus,
+    /// A partner webhook subscription failed for 24 h and was disabled.
+    #[sea_orm(string_value = "PARTNER_WEBHOOK_DISABLED")]
+    PartnerWebhookDisabled,
+    /// An admin resolved the recipient's report (the action in `data`).
+    #[sea_orm(string_value = "REPORT_RESOLVED")]
+    ReportResolved,
+    /// An admin hid the recipient's content after a report.
+    #[sea_orm(string_value = "CONTENT_HIDDEN")]
+    ContentHidden,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

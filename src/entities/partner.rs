@@ -17,6 +17,10 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The one store this partner integrates with (a seller's own ERP or
+    /// fulfilment service): it reads that store's orders and gets their
+    /// `order.*` webhooks. `None` for catalogue partners.
+    pub store_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

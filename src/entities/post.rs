@@ -15,6 +15,9 @@ pub struct Model {
     pub engagement_score: f64,
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Hidden by an admin after a report (moderation): out of every list
+    /// and read but the admins'.
+    pub hidden_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

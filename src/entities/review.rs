@@ -17,6 +17,9 @@ pub struct Model {
     /// JSON array of the photos' upload ids (stored photos, in order).
     pub photo_upload_ids: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Hidden by an admin after a report (moderation): out of every list
+    /// and read but the admins'.
+    pub hidden_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,9 @@ pub struct Model {
     /// Which provider labelled it (`offline-lexicon`, `http`).
     pub sentiment_provider: String,
     pub created_at: DateTimeUtc,
+    /// Hidden by an admin after a report (moderation): out of every list
+    /// and read but the admins'.
+    pub hidden_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

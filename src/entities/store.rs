@@ -18,8 +18,14 @@ pub struct Model {
     pub reviewed_at: Option<DateTimeUtc>,
     pub rating_sum: i64,
     pub review_count: i64,
+    /// Charged once per order with lines of this store, KRW.
+    pub shipping_fee: i64,
+    /// From this subtotal (of the store's lines) on, shipping is free.
+    pub free_shipping_threshold: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The owner's upload shown as the store's logo.
+    pub logo_upload_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

@@ -24,6 +24,8 @@ pub struct Model {
     pub following_count: i64,
     /// `ko` or `en`: the language of the account's mail.
     pub locale: String,
+    /// The owner's upload shown as their profile photo.
+    pub profile_photo_upload_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

@@ -71,6 +71,12 @@ codes! {
         /// the one that signed in; its session is revoked.
         SessionFingerprintChanged => "SESSION_FINGERPRINT_CHANGED",
         OutOfStock => "OUT_OF_STOCK",
+        /// The coupon does not apply to this cart or order; `reason` says
+        /// why.
+        CouponNotApplicable => "COUPON_NOT_APPLICABLE",
+        /// The coupon's total or per-user redemptions are used up; `scope`
+        /// says which.
+        CouponExhausted => "COUPON_EXHAUSTED",
         IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         InProgress => "IN_PROGRESS",
         /// A pre-signed upload used (or used again) before `confirmUpload`
@@ -87,6 +93,9 @@ codes! {
         /// Payments are not configured on this server, or the provider
         /// refused or could not be reached.
         PaymentProvider => "PAYMENT_PROVIDER",
+        /// One of the pair blocked the other: no follow, conversation or
+        /// message between them.
+        Blocked => "BLOCKED",
         Internal => "INTERNAL",
     }
 }

@@ -209,6 +209,18 @@ pub fn registry(state: &AppState) -> Registry {
         async move { payments::run_refund(&s, &job).await }
     });
     let s = state.clone();
+    registry.register::<crate::domain::partner_webhooks::DeliverPartnerWebhook, _, _>(
+        move |_ctx, job| {
+            let s = s.clone();
+            async move { crate::domain::partner_webhooks::deliver::run(&s, &job).await }
+        },
+    );
+    let s = state.clone();
+    registry.register::<crate::domain::commerce::returns::RefundReturn, _, _>(move |_ctx, job| {
+        let s = s.clone();
+        async move { crate::domain::commerce::returns::run_refund(&s, &job).await }
+    });
+    let s = state.clone();
     registry.register::<ExpireUnpaidOrders, _, _>(move |_ctx, _job| {
         let s = s.clone();
         async move {

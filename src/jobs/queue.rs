@@ -143,8 +143,21 @@ impl JobQueue {
         job: &J,
         options: Enqueue,
     ) -> AppResult<Option<i64>> {
+        Self::enqueue_at(conn, job, options, self.now()).await
+    }
+
+    /// [`Self::enqueue_if_absent`] as of `now`, for domain code that holds
+    /// the caller's transaction but not the queue (partner webhooks are
+    /// emitted from deep inside other domains' writes). The application's
+    /// queue runs on the system clock, so `Utc::now()` is its now; workers
+    /// find the job at their next poll.
+    pub async fn enqueue_at<J: JobKind>(
+        conn: &impl ConnectionTrait,
+        job: &J,
+        options: Enqueue,
+        now: DateTime<Utc>,
+    ) -> AppResult<Option<i64>> {
         let payload = serde_json::to_string(job).map_err(AppError::internal)?;
-        let now = self.now();
         let max_attempts = std::cmp::max(J::options().max_attempts, 1) as i32;
         let insert = Query::insert()
             .into_table(job::Entity)

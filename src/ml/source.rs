@@ -19,7 +19,7 @@ use crate::{
     entities::{
         category,
         product::{self, ProductStatus},
-        product_inference,
+        product_inference, product_variant,
     },
     error::AppResult,
 };
@@ -95,6 +95,33 @@ pub fn features(
     }
 }
 
+/// What a product's variants add to its features (issue 22): the sizes
+/// and colours that are in stock (`size:m` tags; colours joined to the
+/// product's), and the lowest price a buyer pays today. A product whose
+/// every variant is sold out keeps its features: it is filtered out of
+/// recommendations by its stock, not forgotten.
+pub fn with_variants(mut f: ItemFeatures, variants: &[product_variant::Model]) -> ItemFeatures {
+    let in_stock: Vec<&product_variant::Model> = variants.iter().filter(|v| v.stock > 0).collect();
+    for v in &in_stock {
+        if let Some(size) = &v.size {
+            let tag = format!("size:{}", size.to_lowercase());
+            if !f.tags.contains(&tag) {
+                f.tags.push(tag);
+            }
+        }
+        if let Some(color) = &v.color {
+            let color = color.to_lowercase();
+            if !f.colors.contains(&color) {
+                f.colors.push(color);
+            }
+        }
+    }
+    if let Some(lowest) = in_stock.iter().filter_map(|v| v.price).min() {
+        f.price = f.price.min(lowest as f64);
+    }
+    f
+}
+
 /// Products with their features; `ids` limits the read (None = all).
 pub async fn catalog(
     db: &DatabaseConnection,
@@ -126,13 +153,21 @@ pub async fn catalog(
         .into_iter()
         .map(|i| (i.product_id, i))
         .collect();
+    let product_ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let mut variants = HashMap::new();
+    for chunk in product_ids.chunks(900) {
+        variants.extend(crate::domain::commerce::variants::of_products(db, chunk).await?);
+    }
     Ok(rows
         .into_iter()
         .map(|p| CatalogItem {
-            features: features(
-                &p,
-                paths.get(&p.category_id).map_or("", String::as_str),
-                inferred.get(&p.id),
+            features: with_variants(
+                features(
+                    &p,
+                    paths.get(&p.category_id).map_or("", String::as_str),
+                    inferred.get(&p.id),
+                ),
+                variants.get(&p.id).map_or(&[], Vec::as_slice),
             ),
             id: p.id,
             name: p.name,
@@ -328,5 +363,38 @@ mod tests {
         assert!(!f.tags.contains(&"coat".to_owned()));
         let none = features(&empty, "", None);
         assert!(none.colors.is_empty() && none.seasons.is_empty() && none.fibers.is_empty());
+    }
+
+    #[test]
+    fn variants_in_stock_add_sizes_colours_and_the_lowest_price() {
+        let p = product(r#"["Black"]"#, "[]", "[]");
+        let variant = |size: &str, color: Option<&str>, stock: i64, price: Option<i64>| {
+            product_variant::Model {
+                id: 1,
+                product_id: 1,
+                sku: "S".into(),
+                size: Some(size.into()),
+                color: color.map(Into::into),
+                label: size.into(),
+                stock,
+                price,
+                position: 0,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            }
+        };
+        let base = features(&p, "", None);
+        let f = with_variants(
+            base.clone(),
+            &[
+                variant("M", Some("Camel"), 2, Some(p.price - 1000)),
+                variant("L", Some("Navy"), 0, Some(1)),
+            ],
+        );
+        assert!(f.tags.contains(&"size:m".to_owned()));
+        assert!(!f.tags.contains(&"size:l".to_owned()), "sold out");
+        assert_eq!(f.colors, ["black", "camel"]);
+        assert_eq!(f.price, (p.price - 1000) as f64);
+        assert_eq!(with_variants(base.clone(), &[]), base);
     }
 }

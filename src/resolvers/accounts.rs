@@ -143,6 +143,16 @@ impl User {
             .then_some(self.model.status_reason.as_deref())
             .flatten())
     }
+    /// The profile photo (`setProfilePhoto`), with its thumbnail; null when
+    /// none.
+    async fn profile_photo(&self, ctx: &Context<'_>) -> Result<Option<super::uploads::Image>> {
+        let id = self.model.profile_photo_upload_id.as_ref();
+        super::uploads::Image::of_upload(ctx, id, 0).await
+    }
+    /// The profile photo's URL; null when none.
+    async fn profile_photo_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        super::uploads::upload_url(ctx, self.model.profile_photo_upload_id.as_ref()).await
+    }
 }
 
 /// A signed-in device (AUTH-7).

@@ -99,6 +99,7 @@ impl ColorQuery {
             &state(ctx).db,
             wanted,
             reader.as_ref(),
+            &*super::blocks::hidden(ctx).await?,
             page.after_key()?,
             page.fetch_limit(),
         )

@@ -289,8 +289,18 @@ async fn comment_page(
         None => (&loaders(ctx).post_comments, post_id),
         Some(parent) => (&loaders(ctx).comment_replies, parent),
     };
-    let later = |after_id, limit| {
-        posts::comments(&state(ctx).db, post_id, parent_id, Some(after_id), limit)
+    // Read before the first-page loader runs: it leaves these authors out.
+    let hidden = super::blocks::hidden(ctx).await?;
+    let later = |after_id, limit| async move {
+        posts::comments(
+            &state(ctx).db,
+            post_id,
+            parent_id,
+            &hidden,
+            Some(after_id),
+            limit,
+        )
+        .await
     };
     child_connection(first, after, first_rows, parent, later, Comment).await
 }
@@ -572,6 +582,7 @@ impl CommunityQuery {
             &state(ctx).db,
             &filter,
             reader.as_ref(),
+            &*super::blocks::hidden(ctx).await?,
             page.after_key()?,
             page.fetch_limit(),
         )
@@ -581,7 +592,13 @@ impl CommunityQuery {
 
     async fn post(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Post>> {
         let id = decode_id("Post", "id", &id)?;
-        Ok(posts::find_live(&state(ctx).db, id).await?.map(Post))
+        // A post hidden by moderation: admins only.
+        let reader = viewer_user(ctx).await?;
+        Ok(
+            crate::domain::moderation::find_post_for(&state(ctx).db, id, reader.as_ref())
+                .await?
+                .map(Post),
+        )
     }
 
     /// Posts newest first, of one user when `userId` is given.
@@ -600,6 +617,7 @@ impl CommunityQuery {
         let rows = posts::list(
             &state(ctx).db,
             author,
+            &*super::blocks::hidden(ctx).await?,
             page.after_key()?,
             page.fetch_limit(),
         )
@@ -660,6 +678,7 @@ impl CommunityQuery {
             &s.db,
             s.config.feed_weights,
             me,
+            &*super::blocks::hidden(ctx).await?,
             cursor.as_ref(),
             page.fetch_limit() as usize,
         )
@@ -707,6 +726,7 @@ async fn follow_list(
         &state(ctx).db,
         user_id,
         side,
+        &*super::blocks::hidden(ctx).await?,
         page.after_key()?,
         page.fetch_limit(),
     )

@@ -2,9 +2,11 @@
 //! `<Domain>Mutation`, merged here. Resolvers stay thin: read the context, call
 //! a domain function, map the result into output types.
 pub mod accounts;
+pub mod addresses;
 pub mod assistant;
 pub mod batch;
 pub mod billing;
+pub mod blocks;
 pub mod color;
 pub mod commerce;
 pub mod community;
@@ -13,7 +15,10 @@ pub mod error_codes;
 pub mod generation;
 pub mod jobs;
 pub mod loaders;
+pub mod moderation;
+pub mod partner_webhooks;
 pub mod partners;
+pub mod profile_photos;
 pub mod realtime;
 pub mod recommendations;
 pub mod relay;
@@ -31,14 +36,20 @@ use crate::protection::Protection;
 #[derive(MergedObject, Default)]
 pub struct Query(
     accounts::AccountsQuery,
+    addresses::AddressesQuery,
     assistant::AssistantQuery,
     billing::BillingQuery,
+    blocks::BlocksQuery,
     color::ColorQuery,
     commerce::CommerceQuery,
+    commerce::coupons::CouponsQuery,
+    commerce::returns::ReturnsQuery,
     community::CommunityQuery,
     jobs::JobsQuery,
+    moderation::ModerationQuery,
     realtime::RealtimeQuery,
     partners::PartnersQuery,
+    partner_webhooks::PartnerWebhooksQuery,
     recommendations::RecommendationsQuery,
     search::SearchQuery,
     security::SecurityQuery,
@@ -48,14 +59,22 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     accounts::AccountsMutation,
+    addresses::AddressesMutation,
     assistant::AssistantMutation,
     billing::BillingMutation,
+    blocks::BlocksMutation,
     commerce::CommerceMutation,
+    commerce::coupons::CouponsMutation,
+    commerce::variant_types::VariantsMutation,
+    commerce::returns::ReturnsMutation,
     community::CommunityMutation,
     generation::GenerationMutation,
     jobs::JobsMutation,
+    moderation::ModerationMutation,
     realtime::RealtimeMutation,
     partners::PartnersMutation,
+    partner_webhooks::PartnerWebhooksMutation,
+    profile_photos::ProfilePhotosMutation,
     recommendations::RecommendationsMutation,
     uploads::UploadsMutation,
     security::SecurityMutation,

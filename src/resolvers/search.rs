@@ -87,6 +87,9 @@ section_names! {
 pub struct SearchResults {
     sections: HashMap<DocKind, (PageOf, Hits)>,
     viewer: Option<user::Model>,
+    /// Users hidden from the viewer by blocks: their accounts and content
+    /// are left out of every section.
+    hidden: std::sync::Arc<std::collections::HashSet<i64>>,
 }
 
 /// A section's connection: the hits in rank order whose rows `show` keeps.
@@ -157,7 +160,9 @@ impl SearchResults {
 impl SearchResults {
     /// Accounts by nickname (`null` when not asked for).
     async fn users(&self, ctx: &Context<'_>) -> Result<Option<UserResults>> {
-        let show = |u: &user::Model| accounts::visible_to(u, self.viewer.as_ref());
+        let show = |u: &user::Model| {
+            accounts::visible_to(u, self.viewer.as_ref()) && !self.hidden.contains(&u.id)
+        };
         Ok(self
             .load(DocKind::User, &loaders(ctx).users)
             .await?
@@ -169,12 +174,19 @@ impl SearchResults {
         Ok(self
             .load(DocKind::Post, &loaders(ctx).posts)
             .await?
-            .map(|found| section(DocKind::Post, found, posts::visible, Post)))
+            .map(|found| {
+                let show = |p: &crate::entities::post::Model| {
+                    posts::visible(p) && !self.hidden.contains(&p.author_id)
+                };
+                section(DocKind::Post, found, show, Post)
+            }))
     }
 
     /// Designs; a named style weighs ×3, a named room type ×2.
     async fn designs(&self, ctx: &Context<'_>) -> Result<Option<DesignResults>> {
-        let show = |d: &_| designs::visible_to(d, self.viewer.as_ref());
+        let show = |d: &crate::entities::design::Model| {
+            designs::visible_to(d, self.viewer.as_ref()) && !self.hidden.contains(&d.owner_id)
+        };
         Ok(self
             .load(DocKind::Design, &loaders(ctx).designs)
             .await?
@@ -215,6 +227,9 @@ impl SearchResults {
         let show = |s: &short::Model| {
             let owner = owners.get(&s.store_id).copied();
             shorts::visible_to(products.get(&s.product_id), owner, self.viewer.as_ref())
+                && !owner.is_some_and(|o| self.hidden.contains(&o))
+                // Moderation: hidden shorts drop out before the index catches up.
+                && s.hidden_at.is_none()
         };
         Ok(Some(section(DocKind::Short, found, show, Short)))
     }
@@ -320,6 +335,7 @@ impl SearchQuery {
         Ok(SearchResults {
             sections: found.into_iter().map(|(p, h)| (p.kind, (p, h))).collect(),
             viewer,
+            hidden: super::blocks::hidden(ctx).await?,
         })
     }
 
@@ -346,8 +362,30 @@ impl SearchQuery {
             limit,
         )
         .await?;
+        // Blocked users (either way) and their designs are not suggested.
+        let hidden = super::blocks::hidden(ctx).await?;
+        let design_owners: HashMap<i64, i64> = if hidden.is_empty() {
+            HashMap::new()
+        } else {
+            let ids = found
+                .iter()
+                .filter(|s| s.kind == DocKind::Design)
+                .map(|s| s.id);
+            loaders(ctx)
+                .designs
+                .load_many(ids)
+                .await?
+                .into_iter()
+                .map(|(id, d)| (id, d.owner_id))
+                .collect()
+        };
         Ok(found
             .into_iter()
+            .filter(|s| match s.kind {
+                DocKind::User => !hidden.contains(&s.id),
+                DocKind::Design => !design_owners.get(&s.id).is_some_and(|o| hidden.contains(o)),
+                _ => true,
+            })
             .map(|s| SearchSuggestion {
                 id: encode_id(global_kind(s.kind), s.id),
                 kind: s.kind.into(),

@@ -443,3 +443,78 @@ impl FakeStripe {
         (status, response.text().await.unwrap_or_default())
     }
 }
+
+/// The webhook signing secret the apps of [`spawn_app`] verify with.
+pub const WEBHOOK_SECRET: &str = "whsec_vitrine_test_secret";
+
+/// A test app on `backend` whose payments go to `fake`.
+pub async fn spawn_app(backend: super::Backend, fake: &FakeStripe) -> Option<super::TestApp> {
+    let base = fake.base_url();
+    super::TestApp::spawn_with(
+        backend,
+        &[
+            ("VITRINE_STRIPE_SECRET_KEY", fake.api_key()),
+            ("VITRINE_STRIPE_BASE_URL", base.as_str()),
+            ("VITRINE_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("VITRINE_BILLING_RETURN_URL", "https://shop.example"),
+        ],
+    )
+    .await
+}
+
+/// Runs an async test body `(app, fake)` against SQLite and PostgreSQL,
+/// each app paying through its own [`FakeStripe`].
+#[macro_export]
+macro_rules! with_stripe {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let fake = common::stripe::FakeStripe::start().await;
+                    if let Some(app) = common::stripe::spawn_app(common::Backend::Sqlite, &fake).await {
+                        super::$name(app, fake).await;
+                    }
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let fake = common::stripe::FakeStripe::start().await;
+                    if let Some(app) = common::stripe::spawn_app(common::Backend::Postgres, &fake).await {
+                        super::$name(app, fake).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+/// Pays the order `order_id` (a global id) as `buyer`: `payOrder`, the
+/// fake's PaymentIntent succeeds, and its signed `payment_intent.succeeded`
+/// reaches the app's webhook (which must answer 200).
+pub async fn pay_order(
+    app: &super::TestApp,
+    fake: &FakeStripe,
+    buyer: &super::SignedIn,
+    order_id: &Value,
+) {
+    let paying = app
+        .gql_ok(
+            "mutation($id: ID!) { payOrder(orderId: $id) { clientSecret } }",
+            json!({ "id": order_id }),
+            Some(&buyer.access),
+        )
+        .await;
+    let secret = paying["payOrder"]["clientSecret"].as_str().unwrap();
+    let intent = secret.split("_secret_").next().unwrap();
+    let object = fake.succeed_payment_intent(intent);
+    let (status, body) = fake
+        .send_event(
+            &app.url("/webhooks/stripe"),
+            WEBHOOK_SECRET,
+            "payment_intent.succeeded",
+            object,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}

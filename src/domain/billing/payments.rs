@@ -224,6 +224,13 @@ pub async fn intent_succeeded(
         });
     }
     let status = orders::refresh_order_status(txn, paid.order_id).await?;
+    crate::domain::partner_webhooks::emit_in(
+        txn,
+        crate::domain::partner_webhooks::Event::OrderPaid {
+            order_id: paid.order_id,
+        },
+    )
+    .await?;
     let mut notes = Vec::new();
     notes.extend(
         notify(

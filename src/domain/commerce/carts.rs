@@ -1,6 +1,6 @@
 //! Wishlist (COM-6) and cart (COM-7). Both are per buyer; the wishlist count
 //! on a product moves with its rows, and every cart quantity is checked
-//! against stock when it changes.
+//! against its variant's stock when it changes.
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -177,7 +177,8 @@ pub async fn add_line(
             format!("a cart line holds at most {MAX_LINE_QUANTITY}"),
         ));
     }
-    if i64::from(total) > product.stock {
+    let variant = super::variants::by_label(txn, product_id, &option).await?;
+    if i64::from(total) > variant.stock {
         return Err(AppError::OutOfStock { product_id });
     }
     let now = Utc::now();
@@ -233,7 +234,8 @@ pub async fn update_quantity(
     let quantity = check_quantity(quantity)?;
     let line = own_line(db, user_id, item_id).await?;
     let product = active_product(db, line.product_id).await?;
-    if i64::from(quantity) > product.stock {
+    let variant = super::variants::by_label(db, product.id, &line.option_value).await?;
+    if i64::from(quantity) > variant.stock {
         return Err(AppError::OutOfStock {
             product_id: product.id,
         });

@@ -129,6 +129,13 @@ pub async fn create(
         vec![input.rating.into(), product.store_id.into()],
     )
     .await?;
+    crate::domain::partner_webhooks::emit_in(
+        &txn,
+        crate::domain::partner_webhooks::Event::ReviewCreated {
+            review_id: created.id,
+        },
+    )
+    .await?;
     txn.commit().await?;
     events.publish(DomainEvent::ReviewCreated {
         review_id: created.id,
@@ -147,14 +154,20 @@ pub struct ReviewFilter {
     pub store_id: Option<i64>,
 }
 
-/// Reviews of a product (or of a whole store), newest first, keyset on id.
+/// Reviews of a product (or of a whole store), newest first, keyset on id;
+/// none by the viewer's `hidden` users (blocks).
 pub async fn list(
     db: &DatabaseConnection,
     filter: ReviewFilter,
+    hidden: &std::collections::HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<review::Model>> {
-    let mut query = review::Entity::find();
+    let mut query = review::Entity::find().filter(review::Column::HiddenAt.is_null());
+    query = query.filter(crate::domain::community::blocks::not_by(
+        review::Column::UserId,
+        hidden,
+    ));
     if let Some(p) = filter.product_id {
         query = query.filter(review::Column::ProductId.eq(p));
     }

@@ -127,6 +127,7 @@ async fn require_visible_short(
     short_id: i64,
 ) -> AppResult<short::Model> {
     let found = short::Entity::find_by_id(short_id)
+        .filter(short::Column::HiddenAt.is_null())
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("Short"))?;
@@ -143,6 +144,8 @@ async fn require_visible_short(
 /// A short by id, or `NOT_FOUND`.
 pub async fn find(db: &DatabaseConnection, id: i64) -> AppResult<short::Model> {
     short::Entity::find_by_id(id)
+        // Hidden by moderation: gone for everyone.
+        .filter(short::Column::HiddenAt.is_null())
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("Short"))
@@ -190,34 +193,60 @@ pub async fn record_view(
     Ok(true)
 }
 
-/// Shorts of one product, newest first, keyset on id.
+/// Shorts of one product, newest first, keyset on id; none of the stores
+/// of the viewer's `hidden` users (blocks).
 pub async fn of_product(
     db: &DatabaseConnection,
     product_id: i64,
+    hidden: &HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<short::Model>> {
-    list(db, short::Column::ProductId, product_id, after_id, limit).await
+    list(
+        db,
+        short::Column::ProductId,
+        product_id,
+        hidden,
+        after_id,
+        limit,
+    )
+    .await
 }
 
-/// Shorts of one store (every product of it), newest first, keyset on id.
+/// Shorts of one store (every product of it), newest first, keyset on id;
+/// none when the store's owner is in the viewer's `hidden` set.
 pub async fn of_store(
     db: &DatabaseConnection,
     store_id: i64,
+    hidden: &HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<short::Model>> {
-    list(db, short::Column::StoreId, store_id, after_id, limit).await
+    list(
+        db,
+        short::Column::StoreId,
+        store_id,
+        hidden,
+        after_id,
+        limit,
+    )
+    .await
 }
 
 async fn list(
     db: &DatabaseConnection,
     parent: short::Column,
     parent_id: i64,
+    hidden: &HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<short::Model>> {
     let mut query = short::Entity::find().filter(parent.eq(parent_id));
+    query = query.filter(short::Column::HiddenAt.is_null());
+    query = query.filter(crate::domain::community::blocks::not_in_stores_of(
+        short::Column::StoreId,
+        hidden,
+    ));
     if let Some(after) = after_id {
         query = query.filter(short::Column::Id.lt(after));
     }
@@ -271,6 +300,7 @@ pub fn feed_score(s: &short::Model, affinity: bool, now: chrono::DateTime<Utc>) 
 pub async fn feed(
     db: &DatabaseConnection,
     viewer_id: Option<i64>,
+    hidden: &HashSet<i64>,
     after: Option<&FeedCursor>,
     limit: u64,
 ) -> AppResult<Vec<(short::Model, f64)>> {
@@ -281,6 +311,11 @@ pub async fn feed(
         .to_owned();
     let candidates = short::Entity::find()
         .filter(Condition::all().add(short::Column::ProductId.in_subquery(active_products)))
+        .filter(short::Column::HiddenAt.is_null())
+        .filter(crate::domain::community::blocks::not_in_stores_of(
+            short::Column::StoreId,
+            hidden,
+        ))
         .order_by_desc(short::Column::Id)
         .limit(FEED_CANDIDATES)
         .all(db)

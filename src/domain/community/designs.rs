@@ -174,8 +174,11 @@ pub(super) async fn insert(
 
 /// PUBLIC designs for everyone; PRIVATE ones for their owner and admins.
 pub fn visible_to(design: &design::Model, viewer: Option<&user::Model>) -> bool {
-    design.visibility == DesignVisibility::Public
-        || viewer.is_some_and(|v| v.id == design.owner_id || v.role == Role::Admin)
+    // Hidden by moderation: admins only.
+    (design.hidden_at.is_none()
+        && (design.visibility == DesignVisibility::Public
+            || viewer.is_some_and(|v| v.id == design.owner_id)))
+        || viewer.is_some_and(|v| v.role == Role::Admin)
 }
 
 pub async fn find_visible(
@@ -198,11 +201,13 @@ pub struct DesignFilter {
     pub theme: Option<Theme>,
 }
 
-/// Designs newest first: PUBLIC ones, plus the viewer's own.
+/// Designs newest first: PUBLIC ones, plus the viewer's own; none by the
+/// viewer's `hidden` owners (blocks).
 pub async fn list(
     db: &DatabaseConnection,
     filter: &DesignFilter,
     viewer: Option<&user::Model>,
+    hidden: &std::collections::HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<design::Model>> {
@@ -211,6 +216,8 @@ pub async fn list(
         visible = visible.add(design::Column::OwnerId.eq(v.id));
     }
     let mut query = design::Entity::find().filter(visible);
+    query = query.filter(design::Column::HiddenAt.is_null());
+    query = query.filter(super::blocks::not_by(design::Column::OwnerId, hidden));
     if let Some(style) = &filter.style {
         query = query.filter(design::Column::Style.eq(check_style("style", style)?));
     }
@@ -239,6 +246,7 @@ pub async fn by_color(
     db: &DatabaseConnection,
     wanted: [u8; 3],
     viewer: Option<&user::Model>,
+    hidden: &std::collections::HashSet<i64>,
     after: Option<(i64, i64)>,
     limit: u64,
 ) -> AppResult<Vec<(design::Model, ColorMatch)>> {
@@ -249,7 +257,7 @@ pub async fn by_color(
             .all(db)
             .await?
             .into_iter()
-            .filter(|d| visible_to(d, viewer))
+            .filter(|d| visible_to(d, viewer) && !hidden.contains(&d.owner_id))
             .map(|d| (d.id, d))
             .collect())
     })

@@ -145,11 +145,13 @@ fn signal_weight(event_type: &str, value: Option<f64>) -> f64 {
     }
 }
 
-/// One page of the viewer's home feed, and the session instant.
+/// One page of the viewer's home feed, and the session instant. Posts by
+/// the viewer's `hidden` authors (blocks, either way) are not candidates.
 pub async fn home(
     db: &DatabaseConnection,
     weights: FeedWeights,
     viewer_id: Option<i64>,
+    hidden: &HashSet<i64>,
     cursor: Option<&FeedCursor>,
     limit: usize,
 ) -> AppResult<(Vec<Ranked>, DateTime<Utc>)> {
@@ -164,6 +166,8 @@ pub async fn home(
         .filter(post::Column::CreatedAt.gte(since))
         // Deleted posts never show, even mid-session.
         .filter(post::Column::DeletedAt.is_null())
+        // Hidden by moderation: out from the next page on.
+        .filter(post::Column::HiddenAt.is_null())
         .order_by_desc(post::Column::CreatedAt)
         .order_by_desc(post::Column::Id)
         .limit(MAX_CANDIDATES)
@@ -172,6 +176,7 @@ pub async fn home(
     if let Some(me) = viewer_id {
         candidates.retain(|p| p.author_id != me);
     }
+    candidates.retain(|p| !hidden.contains(&p.author_id));
 
     // Hides: every hide removes its item now; weights count hides up to as_of.
     let hides = match viewer_id {

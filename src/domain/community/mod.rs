@@ -2,6 +2,7 @@
 //! likes, follows, the personalised home feed, behaviour tracking and
 //! insights, plus image uploads (OPS-4).
 pub mod behavior;
+pub mod blocks;
 pub mod designs;
 pub mod feed;
 pub mod generation;

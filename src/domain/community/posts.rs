@@ -25,7 +25,7 @@ use crate::{
 
 /// Whether a post is shown to readers (deleted posts are not).
 pub fn visible(post: &post::Model) -> bool {
-    post.deleted_at.is_none()
+    post.deleted_at.is_none() && post.hidden_at.is_none()
 }
 
 pub const MAX_IMAGES: usize = 10;
@@ -147,6 +147,8 @@ pub async fn create(
 pub async fn find_live(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<post::Model>> {
     Ok(post::Entity::find_by_id(id)
         .filter(post::Column::DeletedAt.is_null())
+        // Hidden by moderation: gone like a deleted post (admins: moderation::find_post_for).
+        .filter(post::Column::HiddenAt.is_null())
         .one(db)
         .await?)
 }
@@ -176,14 +178,18 @@ pub async fn delete(
     Ok(())
 }
 
-/// Live posts, newest first (of one author when given).
+/// Live posts, newest first (of one author when given), without those by
+/// the viewer's `hidden` authors (blocks).
 pub async fn list(
     db: &DatabaseConnection,
     author_id: Option<i64>,
+    hidden: &std::collections::HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<post::Model>> {
     let mut query = post::Entity::find().filter(post::Column::DeletedAt.is_null());
+    query = query.filter(post::Column::HiddenAt.is_null());
+    query = query.filter(super::blocks::not_by(post::Column::AuthorId, hidden));
     if let Some(a) = author_id {
         query = query.filter(post::Column::AuthorId.eq(a));
     }
@@ -216,6 +222,7 @@ pub async fn add_comment(
         Some(pid) => {
             let parent = comment::Entity::find_by_id(pid)
                 .filter(comment::Column::DeletedAt.is_null())
+                .filter(comment::Column::HiddenAt.is_null())
                 .one(&txn)
                 .await?
                 .filter(|c| c.post_id == post_id)
@@ -307,6 +314,7 @@ pub async fn delete_comment(
     let txn = begin_write(db).await?;
     let found = comment::Entity::find_by_id(id)
         .filter(comment::Column::DeletedAt.is_null())
+        .filter(comment::Column::HiddenAt.is_null())
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("Comment"))?;
@@ -332,6 +340,8 @@ pub async fn delete_comment(
             .col_expr(comment::Column::DeletedAt, Expr::value(now))
             .filter(comment::Column::ParentId.eq(id))
             .filter(comment::Column::DeletedAt.is_null())
+            // Hidden replies already left the counts.
+            .filter(comment::Column::HiddenAt.is_null())
             .exec(&txn)
             .await?
             .rows_affected as i64;
@@ -358,17 +368,21 @@ pub async fn delete_comment(
     Ok(())
 }
 
-/// Top-level comments (or the replies of `parent_id`), oldest first.
+/// Top-level comments (or the replies of `parent_id`), oldest first,
+/// without those by the viewer's `hidden` authors (blocks).
 pub async fn comments(
     db: &DatabaseConnection,
     post_id: i64,
     parent_id: Option<i64>,
+    hidden: &std::collections::HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<comment::Model>> {
     let mut query = comment::Entity::find()
         .filter(comment::Column::PostId.eq(post_id))
-        .filter(comment::Column::DeletedAt.is_null());
+        .filter(comment::Column::DeletedAt.is_null())
+        .filter(comment::Column::HiddenAt.is_null());
+    query = query.filter(super::blocks::not_by(comment::Column::AuthorId, hidden));
     query = match parent_id {
         Some(p) => query.filter(comment::Column::ParentId.eq(p)),
         None => query.filter(comment::Column::ParentId.is_null()),

@@ -81,12 +81,14 @@ async fn target_owner(
             .owner_id),
         LikeTarget::Comment => Ok(comment::Entity::find_by_id(id)
             .filter(comment::Column::DeletedAt.is_null())
+            .filter(comment::Column::HiddenAt.is_null())
             .one(db)
             .await?
             .ok_or_else(missing)?
             .author_id),
         LikeTarget::Short => {
             let found = short::Entity::find_by_id(id)
+                .filter(short::Column::HiddenAt.is_null())
                 .one(db)
                 .await?
                 .ok_or_else(missing)?;
@@ -247,6 +249,10 @@ pub async fn follow(
         .await?
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(|| AppError::not_found("User"))?;
+    // Locked first, so that a block committed meanwhile is seen here (and
+    // a block waiting on us sees this follow and ends it).
+    super::blocks::lock_pair(&txn, follower.id, followee_id).await?;
+    super::blocks::ensure_not_blocked(&txn, follower.id, &[followee_id], "cannot follow").await?;
     let inserted = follow::Entity::insert(follow::ActiveModel {
         follower_id: Set(follower.id),
         followee_id: Set(followee_id),
@@ -307,6 +313,8 @@ pub async fn unfollow(
     followee_id: i64,
 ) -> AppResult<user::Model> {
     let txn = begin_write(db).await?;
+    // The same lock order as `follow` and `blockUser`: no deadlock with them.
+    super::blocks::lock_pair(&txn, follower.id, followee_id).await?;
     let removed = follow::Entity::delete_many()
         .filter(follow::Column::FollowerId.eq(follower.id))
         .filter(follow::Column::FolloweeId.eq(followee_id))
@@ -344,17 +352,23 @@ pub enum FollowSide {
     Following,
 }
 
-/// Follow rows of a user's followers (or of whom they follow), newest first.
+/// Follow rows of a user's followers (or of whom they follow), newest first,
+/// without the users in the viewer's `hidden` set (blocks).
 pub async fn follows(
     db: &DatabaseConnection,
     user_id: i64,
     side: FollowSide,
+    hidden: &std::collections::HashSet<i64>,
     after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<follow::Model>> {
     let mut query = follow::Entity::find().filter(match side {
         FollowSide::Followers => follow::Column::FolloweeId.eq(user_id),
         FollowSide::Following => follow::Column::FollowerId.eq(user_id),
+    });
+    query = query.filter(match side {
+        FollowSide::Followers => super::blocks::not_by(follow::Column::FollowerId, hidden),
+        FollowSide::Following => super::blocks::not_by(follow::Column::FolloweeId, hidden),
     });
     if let Some(after) = after_id {
         query = query.filter(follow::Column::Id.lt(after));

@@ -1,7 +1,7 @@
 //! Chat (RT-5): direct, group and store-inquiry conversations, messages with
 //! cursor history and per-member read markers. Only members read or write;
 //! to anyone else a conversation does not exist (`NOT_FOUND`).
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
@@ -14,6 +14,7 @@ use serde_json::json;
 use super::notifications::{self, NewNotification};
 use crate::{
     db::begin_write,
+    domain::community::blocks,
     entities::{
         conversation::{self, ConversationKind},
         conversation_member, inquiry, message,
@@ -122,6 +123,7 @@ pub async fn start(
     if active != others.len() {
         return Err(AppError::not_found("User"));
     }
+    blocks::ensure_not_blocked(db, starter.id, &others, "cannot start a conversation").await?;
 
     let txn = begin_write(db).await?;
     if let Some(existing) = existing(&txn, direct_key.as_deref(), inquiry_id).await? {
@@ -251,6 +253,13 @@ pub async fn send_message(
     let body = crate::domain::text("body", body, 1, MAX_MESSAGE_CHARS, true)?;
     let txn = begin_write(db).await?;
     let (found, _) = membership(&txn, sender.id, conversation_id).await?;
+    // A blocked pair cannot write to each other (a DIRECT or INQUIRY
+    // conversation is just the two); in a group the message goes out, and
+    // readers hidden from the sender do not see it.
+    if found.kind != ConversationKind::Group {
+        let members = member_ids(&txn, conversation_id).await?;
+        blocks::ensure_not_blocked(&txn, sender.id, &members, "cannot send a message").await?;
+    }
     let now = Utc::now();
     let sent = message::ActiveModel {
         conversation_id: Set(conversation_id),
@@ -303,15 +312,19 @@ pub async fn send_message(
     Ok(sent)
 }
 
-/// A page of messages, newest first, older than `before_id`.
+/// A page of messages, newest first, older than `before_id`; none sent by
+/// the reader's `hidden` users (blocks).
 pub async fn messages(
     db: &impl ConnectionTrait,
     conversation_id: i64,
+    hidden: &HashSet<i64>,
     before_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<message::Model>> {
     let mut query = message::Entity::find()
         .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(blocks::not_by(message::Column::SenderId, hidden))
+        .filter(message::Column::HiddenAt.is_null())
         .order_by_desc(message::Column::Id)
         .limit(limit);
     if let Some(before) = before_id {
@@ -321,10 +334,12 @@ pub async fn messages(
 }
 
 /// The viewer's conversations, most recent activity first, after the
-/// `(activity_at, id)` keyset `after`.
+/// `(activity_at, id)` keyset `after`; not the DIRECT and INQUIRY ones
+/// (just the two of them) with a user in the viewer's `hidden` set (blocks).
 pub async fn list(
     db: &impl ConnectionTrait,
     user_id: i64,
+    hidden: &HashSet<i64>,
     after: Option<(chrono::DateTime<Utc>, i64)>,
     limit: u64,
 ) -> AppResult<Vec<conversation::Model>> {
@@ -341,6 +356,23 @@ pub async fn list(
         .order_by_desc(conversation::Column::ActivityAt)
         .order_by_desc(conversation::Column::Id)
         .limit(limit);
+    if !hidden.is_empty() {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(conversation::Column::Kind.eq(ConversationKind::Group))
+                .add(
+                    conversation::Column::Id.not_in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(conversation_member::Column::ConversationId)
+                            .from(conversation_member::Entity)
+                            .and_where(
+                                conversation_member::Column::UserId.is_in(hidden.iter().copied()),
+                            )
+                            .to_owned(),
+                    ),
+                ),
+        );
+    }
     if let Some((at, id)) = after {
         query = query.filter(
             sea_orm::Condition::any()
@@ -454,6 +486,9 @@ pub async fn unread_in(
         .filter(message::Column::ConversationId.eq(conversation_id))
         .filter(message::Column::Id.gt(last_read))
         .filter(message::Column::SenderId.ne(user_id))
+        .filter(message::Column::HiddenAt.is_null())
+        // Not from a blocked pair's other side: `messages` leaves them out.
+        .filter(blocks::not_hidden_from(message::Column::SenderId, user_id))
         .count(db)
         .await? as i64)
 }

@@ -38,6 +38,13 @@ pub async fn notify(
     if new.actor_id == Some(new.recipient_id) {
         return Ok(None);
     }
+    // Nothing reaches a user from someone either of them blocked (likes,
+    // comments, messages in a group, and any mention).
+    if let Some(actor) = new.actor_id
+        && crate::domain::community::blocks::between(txn, actor, new.recipient_id).await?
+    {
+        return Ok(None);
+    }
     if matches!(new.kind, NotificationKind::Like | NotificationKind::Follow) {
         let mut repeat = notification::Entity::find()
             .filter(notification::Column::RecipientId.eq(new.recipient_id))
@@ -88,15 +95,21 @@ pub async fn send(
     Ok(created)
 }
 
-/// A page of the user's notifications, newest first, before `before_id`.
+/// A page of the user's notifications, newest first, before `before_id`;
+/// none from actors in the user's `hidden` set (blocks).
 pub async fn list(
     db: &impl ConnectionTrait,
     user_id: i64,
+    hidden: &std::collections::HashSet<i64>,
     before_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<notification::Model>> {
     let mut query = notification::Entity::find()
         .filter(notification::Column::RecipientId.eq(user_id))
+        .filter(crate::domain::community::blocks::not_by(
+            notification::Column::ActorId,
+            hidden,
+        ))
         .order_by_desc(notification::Column::Id)
         .limit(limit);
     if let Some(before) = before_id {
@@ -135,10 +148,16 @@ pub async fn latest_id(db: &impl ConnectionTrait, user_id: i64) -> AppResult<i64
         .unwrap_or(0))
 }
 
+/// Unread notifications the user can see (none from a blocked pair's other
+/// side, as in [`list`]).
 pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<i64> {
     Ok(notification::Entity::find()
         .filter(notification::Column::RecipientId.eq(user_id))
         .filter(notification::Column::ReadAt.is_null())
+        .filter(crate::domain::community::blocks::not_hidden_from(
+            notification::Column::ActorId,
+            user_id,
+        ))
         .count(db)
         .await? as i64)
 }

@@ -1,5 +1,5 @@
 //! Who may see whose presence (RT-4): oneself, the users one follows, and
-//! the members of one's conversations.
+//! the members of one's conversations; never a user of a blocked pair.
 use std::collections::HashSet;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -62,6 +62,9 @@ pub async fn ensure_visible(
             .await?;
         visible.extend(shared);
     }
+    // A blocked pair never sees each other, whatever else they share.
+    let hidden = crate::domain::community::blocks::hidden_authors(db, viewer_id).await?;
+    visible.retain(|u| !hidden.contains(u));
     match user_ids
         .iter()
         .find(|u| **u != viewer_id && !visible.contains(u))

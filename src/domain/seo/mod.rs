@@ -95,12 +95,16 @@ pub async fn rows(
         Section::Designs => page!(
             design,
             design::Column::UpdatedAt,
-            design::Column::Visibility.eq(DesignVisibility::Public)
+            sea_orm::Condition::all()
+                .add(design::Column::Visibility.eq(DesignVisibility::Public))
+                .add(design::Column::HiddenAt.is_null())
         ),
         Section::Posts => page!(
             post,
             post::Column::CreatedAt,
-            post::Column::DeletedAt.is_null()
+            sea_orm::Condition::all()
+                .add(post::Column::DeletedAt.is_null())
+                .add(post::Column::HiddenAt.is_null())
         ),
     })
 }
@@ -122,12 +126,14 @@ async fn count(db: &DatabaseConnection, section: Section) -> AppResult<u64> {
         Section::Designs => {
             design::Entity::find()
                 .filter(design::Column::Visibility.eq(DesignVisibility::Public))
+                .filter(design::Column::HiddenAt.is_null())
                 .count(db)
                 .await?
         }
         Section::Posts => {
             post::Entity::find()
                 .filter(post::Column::DeletedAt.is_null())
+                .filter(post::Column::HiddenAt.is_null())
                 .count(db)
                 .await?
         }
@@ -149,6 +155,7 @@ pub fn changes_sitemap(event: &crate::events::DomainEvent) -> bool {
             | E::PostCreated { .. }
             | E::PostDeleted { .. }
             | E::DesignChanged { .. }
+            | E::ContentHidden { .. }
     )
 }
 

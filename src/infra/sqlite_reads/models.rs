@@ -44,10 +44,10 @@ impl std::error::Error for ColumnError {}
 
 sqlite_models! {
     user::Model {
-        id, email, password_hash, nickname, role, status, gender, birth_date, status_reason, created_at, updated_at, deleted_at, follower_count, following_count, locale,
+        id, email, password_hash, nickname, role, status, gender, birth_date, status_reason, created_at, updated_at, deleted_at, follower_count, following_count, locale, profile_photo_upload_id,
     }
     store::Model {
-        id, owner_id, name, name_key, license_number, description, status, review_reason, reviewed_by, reviewed_at, rating_sum, review_count, created_at, updated_at,
+        id, owner_id, name, name_key, license_number, description, status, review_reason, reviewed_by, reviewed_at, rating_sum, review_count, created_at, updated_at, logo_upload_id, shipping_fee, free_shipping_threshold,
     }
     category::Model {
         id, code, name, name_ko, parent_id, path, depth, position,
@@ -56,25 +56,25 @@ sqlite_models! {
         id, store_id, category_id, name, description, price, stock, gender, colors, seasons, fiber_composition, elasticity, transparency, fleece, spec_tags, options, status, rating_sum, review_count, rating_avg, wishlist_count, sold_count, popularity, palette, color_theme, created_at, updated_at,
     }
     short::Model {
-        id, product_id, store_id, title, description, video_url, thumbnail_url, thumbnail_upload_id, duration_secs, source, view_count, like_count, sentiment_label, sentiment_score, sentiment_provider, created_at,
+        id, product_id, store_id, title, description, video_url, thumbnail_url, thumbnail_upload_id, duration_secs, source, view_count, like_count, sentiment_label, sentiment_score, sentiment_provider, created_at, hidden_at,
     }
     design::Model {
-        id, owner_id, title, prompt, style, room_type, source_upload_id, generated_upload_id, structure_description, palette, color_theme, visibility, generation_status, provider, generation_error, like_count, created_at, updated_at,
+        id, owner_id, title, prompt, style, room_type, source_upload_id, generated_upload_id, structure_description, palette, color_theme, visibility, generation_status, provider, generation_error, like_count, created_at, updated_at, hidden_at,
     }
     post::Model {
-        id, author_id, body, design_id, like_count, comment_count, engagement_score, created_at, deleted_at,
+        id, author_id, body, design_id, like_count, comment_count, engagement_score, created_at, deleted_at, hidden_at,
     }
     post::image::Model {
         id, post_id, upload_id, position,
     }
     message::Model {
-        id, conversation_id, sender_id, body, created_at,
+        id, conversation_id, sender_id, body, created_at, hidden_at,
     }
     review::Model {
-        id, product_id, store_id, user_id, order_line_id, rating, body, images, photo_upload_ids, created_at,
+        id, product_id, store_id, user_id, order_line_id, rating, body, images, photo_upload_ids, created_at, hidden_at,
     }
     comment::Model {
-        id, post_id, author_id, parent_id, body, like_count, reply_count, created_at, deleted_at,
+        id, post_id, author_id, parent_id, body, like_count, reply_count, created_at, deleted_at, hidden_at,
     }
     assistant_message::Model {
         id, conversation_id, role, content, status, mode, sources, confidence, relevance, fallback_reason, offer_inquiry, created_at, completed_at,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::types::*;
 use crate::{
     domain::commerce::custom_carts,
-    entities::{cart_item, custom_cart as custom_cart_entity, product},
+    entities::{cart_item, custom_cart as custom_cart_entity, product, product_variant},
     resolvers::{
         accounts::User,
         context::{loaders, viewer_user},
@@ -17,6 +17,8 @@ use crate::{
 pub struct CartItem {
     pub line: cart_item::Model,
     pub product: Option<product::Model>,
+    /// The variant the line's option names (`None` once it is gone).
+    pub variant: Option<product_variant::Model>,
 }
 
 #[Object]
@@ -33,14 +35,16 @@ impl CartItem {
     async fn product(&self) -> Option<Product> {
         self.product.clone().map(Product)
     }
-    /// Today's price, KRW.
+    /// The variant chosen (its size, colour, stock and price).
+    async fn variant(&self) -> Option<ProductVariant> {
+        self.variant.clone().map(ProductVariant)
+    }
+    /// Today's price of the variant, KRW.
     async fn unit_price(&self) -> i64 {
-        self.product.as_ref().map_or(0, |p| p.price)
+        self.unit_price_now()
     }
     async fn line_total(&self) -> i64 {
-        self.product
-            .as_ref()
-            .map_or(0, |p| p.price * i64::from(self.line.quantity))
+        self.line_total_now()
     }
     /// On sale and enough in stock for this quantity.
     async fn available(&self) -> bool {
@@ -49,16 +53,46 @@ impl CartItem {
 }
 
 impl CartItem {
-    fn available_now(&self) -> bool {
-        self.product.as_ref().is_some_and(|p| {
-            p.status == product::ProductStatus::Active && p.stock >= i64::from(self.line.quantity)
-        })
+    pub(crate) fn available_now(&self) -> bool {
+        self.product
+            .as_ref()
+            .is_some_and(|p| p.status == product::ProductStatus::Active)
+            && self
+                .variant
+                .as_ref()
+                .is_some_and(|v| v.stock >= i64::from(self.line.quantity))
+    }
+
+    pub(crate) fn unit_price_now(&self) -> i64 {
+        match (&self.product, &self.variant) {
+            (Some(p), Some(v)) => v.unit_price(p.price),
+            (Some(p), None) => p.price,
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn line_total_now(&self) -> i64 {
+        self.unit_price_now() * i64::from(self.line.quantity)
     }
 }
 
 /// The buyer's cart with totals (COM-7).
 pub struct Cart {
     pub items: Vec<CartItem>,
+    /// The coupon applied to the cart and what it gives (EXT-4).
+    pub coupon: Option<crate::domain::commerce::coupons::CartCoupon>,
+    /// Shipping for the available lines, KRW.
+    pub shipping_fee: i64,
+}
+
+impl Cart {
+    fn subtotal_now(&self) -> i64 {
+        self.items
+            .iter()
+            .filter(|i| i.available_now())
+            .map(CartItem::line_total_now)
+            .sum()
+    }
 }
 
 #[Object]
@@ -74,15 +108,32 @@ impl Cart {
     }
     /// Sum of the available lines at today's prices, KRW.
     async fn subtotal(&self) -> i64 {
-        self.items
-            .iter()
-            .filter(|i| i.available_now())
-            .map(|i| {
-                i.product
-                    .as_ref()
-                    .map_or(0, |p| p.price * i64::from(i.line.quantity))
-            })
-            .sum()
+        self.subtotal_now()
+    }
+    /// Each store's shipping fee for its available lines (free from the
+    /// store's threshold), summed, KRW: what `placeOrder` will charge.
+    async fn shipping_fee(&self) -> i64 {
+        self.shipping_fee
+    }
+    /// subtotal − discount + shipping fee, KRW.
+    async fn total(&self) -> i64 {
+        let discount = self.coupon.as_ref().map_or(0, |c| c.discount);
+        (self.subtotal_now() - discount).max(0) + self.shipping_fee
+    }
+    /// The coupon applied with `applyCoupon`, even when it gives nothing now.
+    async fn applied_coupon(&self) -> Option<super::coupons::Coupon> {
+        self.coupon
+            .as_ref()
+            .map(|c| super::coupons::Coupon(c.coupon.clone()))
+    }
+    /// The applied coupon's discount on the available lines, KRW (0 when
+    /// none applies; never more than the lines it covers).
+    async fn discount(&self) -> i64 {
+        self.coupon.as_ref().map_or(0, |c| c.discount)
+    }
+    /// Why the applied coupon gives no discount now; null when it applies.
+    async fn coupon_invalid_reason(&self) -> Option<super::coupons::CouponInvalidReason> {
+        self.coupon.as_ref().and_then(|c| c.invalid).map(Into::into)
     }
 }
 

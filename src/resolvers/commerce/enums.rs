@@ -126,6 +126,31 @@ pub enum OrderSource {
     Lines,
 }
 
+/// The carriers Korean shops ship with; OTHER for the rest (no tracking link).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::entities::order::Carrier")]
+pub enum Carrier {
+    /// CJ대한통운
+    CjLogistics,
+    /// 한진택배
+    Hanjin,
+    /// 롯데택배
+    Lotte,
+    /// 로젠택배
+    Logen,
+    /// 우체국택배
+    Epost,
+    /// CU 편의점택배
+    CuPost,
+    /// GS Postbox 편의점택배
+    GsPostbox,
+    /// 경동택배
+    Kyungdong,
+    /// 쿠팡 로지스틱스
+    Coupang,
+    Other,
+}
+
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::entities::inquiry::InquiryStatus")]
 pub enum InquiryStatus {

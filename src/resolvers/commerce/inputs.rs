@@ -4,7 +4,7 @@ use async_graphql::{Enum, ID, InputObject, OneofObject, SimpleObject};
 
 use super::types::*;
 use crate::{
-    domain::commerce::{catalog, custom_carts::CartRef},
+    domain::commerce::{catalog, custom_carts::CartRef, orders},
     error::AppError,
     resolvers::relay::decode_id,
 };
@@ -36,7 +36,9 @@ pub struct CreateProductInput {
     pub(super) description: String,
     /// KRW, 1 to 100,000,000.
     pub(super) price: i64,
-    pub(super) stock: i64,
+    /// Required without `variants` (split evenly over `options`, the
+    /// remainder to the first); not allowed with them.
+    pub(super) stock: Option<i64>,
     pub(super) category_id: ID,
     #[graphql(default_with = "ProductGender::Unisex")]
     pub(super) gender: ProductGender,
@@ -61,6 +63,9 @@ pub struct CreateProductInput {
     /// shown before `images`; 10 photos in all.
     #[graphql(default)]
     pub(super) image_upload_ids: Vec<ID>,
+    /// Sizes × colours, each with its own SKU, stock and price; instead of
+    /// `options` and `stock`.
+    pub(super) variants: Option<Vec<super::variant_types::ProductVariantInput>>,
 }
 
 #[derive(InputObject)]
@@ -117,6 +122,10 @@ pub struct ProductFilterInput {
     pub(super) search: Option<String>,
     /// Products whose first image's colours have this mood.
     pub(super) theme: Option<crate::resolvers::color::ColorTheme>,
+    /// In stock in this size ("M"): a variant of it has stock.
+    pub(super) in_stock_size: Option<String>,
+    /// In stock in this colour (with `inStockSize`: that combination).
+    pub(super) in_stock_color: Option<String>,
 }
 
 impl ProductFilterInput {
@@ -139,6 +148,8 @@ impl ProductFilterInput {
             season: self.season.map(|s| s.as_str().to_owned()),
             search: self.search,
             theme: self.theme.map(Into::into),
+            in_stock_size: self.in_stock_size,
+            in_stock_color: self.in_stock_color,
             statuses: None,
         })
     }
@@ -243,10 +254,65 @@ pub enum OrderSourceInput {
     Lines(Vec<OrderLineInput>),
 }
 
+/// Where the order goes: at most one of `addressId`, `address` and
+/// `shipping`; none means the buyer's default address. The address is
+/// copied onto the order.
 #[derive(InputObject)]
 pub struct PlaceOrderInput {
     pub(super) from: OrderSourceInput,
-    pub(super) shipping: ShippingInput,
+    /// An address of my address book.
+    pub(super) address_id: Option<ID>,
+    /// A Korean address typed at checkout (5-digit postal code, road address).
+    pub(super) address: Option<crate::resolvers::addresses::AddressInput>,
+    /// The free-form address of the first release.
+    #[graphql(deprecation = "use addressId or address")]
+    pub(super) shipping: Option<ShippingInput>,
+    /// For the courier ("leave at the door").
+    pub(super) memo: Option<String>,
+    /// A coupon code to redeem. Ordering the cart without one redeems the
+    /// coupon applied to the cart (`applyCoupon`), if any.
+    pub(super) coupon_code: Option<String>,
+}
+
+impl PlaceOrderInput {
+    pub(super) fn delivery(&mut self) -> Result<orders::Delivery, AppError> {
+        let address_id = self
+            .address_id
+            .as_ref()
+            .map(|id| decode_id("Address", "addressId", id))
+            .transpose()?;
+        let given = usize::from(address_id.is_some())
+            + usize::from(self.address.is_some())
+            + usize::from(self.shipping.is_some());
+        if given > 1 {
+            return Err(AppError::validation(
+                "addressId",
+                "give one of `addressId`, `address` and `shipping`",
+            ));
+        }
+        let legacy_memo = self.shipping.as_ref().map(|s| s.memo.clone());
+        let to = match (address_id, self.address.take(), self.shipping.take()) {
+            (Some(id), ..) => orders::ShipTo::Saved(id),
+            (_, Some(a), _) => orders::ShipTo::Typed {
+                recipient: a.recipient,
+                phone: a.phone,
+                postal_code: a.postal_code,
+                road_address: a.road_address,
+                detail_address: a.detail_address,
+            },
+            (.., Some(s)) => orders::ShipTo::FreeForm {
+                recipient: s.recipient,
+                phone: s.phone,
+                address: s.address,
+            },
+            _ => orders::ShipTo::Default,
+        };
+        Ok(orders::Delivery {
+            to,
+            memo: self.memo.take().or(legacy_memo).unwrap_or_default(),
+            coupon: self.coupon_code.take(),
+        })
+    }
 }
 
 #[derive(InputObject)]

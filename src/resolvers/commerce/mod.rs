@@ -2,10 +2,14 @@
 //! [`crate::domain::commerce`].
 pub mod cart_types;
 pub mod content_types;
+pub mod coupons;
 pub mod enums;
 pub mod inference_types;
 pub mod inputs;
+pub mod order_types;
+pub mod returns;
 pub mod types;
+pub mod variant_types;
 
 use async_graphql::{
     Context, ID, Object, Result,
@@ -41,15 +45,49 @@ async fn load_cart(ctx: &Context<'_>, user_id: i64) -> Result<Cart> {
         .products
         .load_many(lines.iter().map(|l| l.product_id))
         .await?;
+    let variants = loaders(ctx)
+        .product_variants
+        .load_many(lines.iter().map(|l| l.product_id))
+        .await?;
+    let items: Vec<CartItem> = lines
+        .into_iter()
+        .map(|line| CartItem {
+            product: products.get(&line.product_id).cloned(),
+            variant: variants
+                .get(&line.product_id)
+                .and_then(|all| all.iter().find(|v| v.label == line.option_value).cloned()),
+            line,
+        })
+        .collect();
+    let coupon = coupons::cart_coupon(ctx, user_id, &items).await?;
+    let shipping_fee = cart_shipping(ctx, &items).await?;
     Ok(Cart {
-        items: lines
-            .into_iter()
-            .map(|line| CartItem {
-                product: products.get(&line.product_id).cloned(),
-                line,
-            })
-            .collect(),
+        items,
+        coupon,
+        shipping_fee,
     })
+}
+
+/// What `placeOrder` would charge for shipping the cart's available lines.
+async fn cart_shipping(ctx: &Context<'_>, items: &[CartItem]) -> Result<i64> {
+    let mut by_store: std::collections::BTreeMap<i64, i64> = Default::default();
+    for item in items.iter().filter(|i| i.available_now()) {
+        if let Some(p) = &item.product {
+            *by_store.entry(p.store_id).or_default() += item.line_total_now();
+        }
+    }
+    let stores = loaders(ctx)
+        .stores
+        .load_many(by_store.keys().copied())
+        .await?;
+    Ok(by_store
+        .iter()
+        .filter_map(|(id, subtotal)| {
+            stores
+                .get(id)
+                .map(|s| crate::domain::commerce::pricing::shipping_fee(s, *subtotal))
+        })
+        .sum())
 }
 
 #[derive(Default)]
@@ -256,6 +294,7 @@ impl CommerceQuery {
         let rows = shorts::of_product(
             &state(ctx).db,
             product_id,
+            &*crate::resolvers::blocks::hidden(ctx).await?,
             page.after_key()?,
             page.fetch_limit(),
         )
@@ -273,8 +312,15 @@ impl CommerceQuery {
         let page = PageArgs::new(first, after)?;
         let cursor: Option<shorts::FeedCursor> = page.after_key()?;
         let viewer = optional_viewer(ctx).await?.map(|v| v.id());
-        let ranked =
-            shorts::feed(&state(ctx).db, viewer, cursor.as_ref(), page.fetch_limit()).await?;
+        let hidden = crate::resolvers::blocks::hidden(ctx).await?;
+        let ranked = shorts::feed(
+            &state(ctx).db,
+            viewer,
+            &hidden,
+            cursor.as_ref(),
+            page.fetch_limit(),
+        )
+        .await?;
         Ok(connection(
             &page,
             ranked,
@@ -304,6 +350,7 @@ impl CommerceQuery {
         let rows = reviews::list(
             &state(ctx).db,
             filter,
+            &*crate::resolvers::blocks::hidden(ctx).await?,
             page.after_key()?,
             page.fetch_limit(),
         )
@@ -543,7 +590,7 @@ impl CommerceMutation {
             name: Some(input.name),
             description: Some(input.description),
             price: Some(input.price),
-            stock: Some(input.stock),
+            stock: input.stock,
             category_id: Some(decode_id("Category", "categoryId", &input.category_id)?),
             gender: Some(input.gender.into()),
             colors: Some(input.colors),
@@ -553,9 +600,13 @@ impl CommerceMutation {
             transparency: input.transparency.map(Into::into),
             fleece: Some(input.fleece),
             spec_tags: Some(input.spec_tags),
-            options: Some(input.options),
+            options: (input.variants.is_none() || !input.options.is_empty())
+                .then_some(input.options),
             images: Some(input.images),
             image_upload_ids: Some(ids(input.image_upload_ids)),
+            variants: input
+                .variants
+                .map(|v| v.into_iter().map(Into::into).collect()),
         };
         let s = state(ctx);
         Ok(Product(
@@ -594,6 +645,7 @@ impl CommerceMutation {
             options: input.options,
             images: input.images,
             image_upload_ids: input.image_upload_ids.map(ids),
+            variants: None,
         };
         let s = state(ctx);
         Ok(Product(
@@ -863,10 +915,11 @@ impl CommerceMutation {
     async fn place_order(
         &self,
         ctx: &Context<'_>,
-        input: PlaceOrderInput,
+        mut input: PlaceOrderInput,
         idempotency_key: String,
     ) -> Result<Order> {
         let me = viewer(ctx).await?;
+        let delivery = input.delivery()?;
         let from = match input.from {
             OrderSourceInput::Cart(true) => orders::OrderFrom::Cart,
             OrderSourceInput::Cart(false) => {
@@ -890,15 +943,9 @@ impl CommerceMutation {
                     .collect::<Result<Vec<_>, AppError>>()?,
             ),
         };
-        let shipping = orders::Shipping {
-            recipient: input.shipping.recipient,
-            phone: input.shipping.phone,
-            address: input.shipping.address,
-            memo: input.shipping.memo,
-        };
         let s = state(ctx);
         let placed =
-            orders::place(&s.db, &s.events, &me.user, from, shipping, &idempotency_key).await?;
+            orders::place(&s.db, &s.events, &me.user, from, delivery, &idempotency_key).await?;
         Ok(Order::whole(placed))
     }
 
@@ -914,19 +961,38 @@ impl CommerceMutation {
     }
 
     /// Moves a line one step (PENDING_PAYMENT → PAID → SHIPPED → DELIVERED):
-    /// the line's seller or an admin.
+    /// the line's seller or an admin. SHIPPED needs `carrier` and
+    /// `trackingNumber`; the buyer then sees them with a tracking link.
     #[graphql(guard = "RoleGuard::any_of(SELLER_OR_ADMIN)")]
     async fn advance_order_line(
         &self,
         ctx: &Context<'_>,
         id: ID,
         status: OrderStatus,
+        #[graphql(desc = "With SHIPPED: who carries it.")] carrier: Option<Carrier>,
+        #[graphql(desc = "With SHIPPED: the carrier's tracking number.")] tracking_number: Option<
+            String,
+        >,
     ) -> Result<OrderLine> {
         let id = decode_id("OrderLine", "id", &id)?;
         let me = viewer(ctx).await?;
         let s = state(ctx);
+        let shipment = match (carrier, tracking_number) {
+            (Some(carrier), Some(tracking_number)) => Some(orders::Shipment {
+                carrier: carrier.into(),
+                tracking_number,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(AppError::validation(
+                    "trackingNumber",
+                    "give `carrier` and `trackingNumber` together",
+                )
+                .into());
+            }
+        };
         Ok(OrderLine(
-            orders::advance_line(&s.db, &s.events, &me.user, id, status.into()).await?,
+            orders::advance_line(&s.db, &s.events, &me.user, id, status.into(), shipment).await?,
         ))
     }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::{
     domain::commerce::{
         catalog::{self, Fiber, ProductCursor, ProductSort as DomainSort, json_list},
-        orders::{self, LineScope},
+        orders::LineScope,
         reviews, shorts as short_domain, stats, stores,
     },
     entities::{category, inquiry, order as order_entity, product, store},
@@ -22,7 +22,9 @@ use crate::{
     },
 };
 
-pub use super::{cart_types::*, content_types::*, enums::*};
+pub use super::{
+    cart_types::*, content_types::*, enums::*, order_types::*, variant_types::ProductVariant,
+};
 
 /// A brand page (COM-1).
 pub struct Store(pub store::Model);
@@ -31,6 +33,14 @@ pub struct Store(pub store::Model);
 impl Store {
     async fn id(&self) -> ID {
         encode_id("Store", self.0.id)
+    }
+    /// Charged once per order with this store's lines, KRW.
+    async fn shipping_fee(&self) -> i64 {
+        self.0.shipping_fee
+    }
+    /// From this subtotal of the store's lines on, shipping is free.
+    async fn free_shipping_threshold(&self) -> Option<i64> {
+        self.0.free_shipping_threshold
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -47,6 +57,14 @@ impl Store {
     }
     async fn review_count(&self) -> i64 {
         self.0.review_count
+    }
+    /// The logo (`setStoreLogo`), with its thumbnail; null when none.
+    async fn logo(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
+        Image::of_upload(ctx, self.0.logo_upload_id.as_ref(), 0).await
+    }
+    /// The logo's URL; null when none.
+    async fn logo_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        crate::resolvers::uploads::upload_url(ctx, self.0.logo_upload_id.as_ref()).await
     }
     /// schema.org `Organization` JSON-LD of its public page; null unless
     /// approved.
@@ -116,8 +134,10 @@ impl Store {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Short>> {
-        let later = |after_id, limit| {
-            short_domain::of_store(&state(ctx).db, self.0.id, Some(after_id), limit)
+        // Read before the first-page loader runs: it leaves these authors out.
+        let hidden = crate::resolvers::blocks::hidden(ctx).await?;
+        let later = |after_id, limit| async move {
+            short_domain::of_store(&state(ctx).db, self.0.id, &hidden, Some(after_id), limit).await
         };
         let first_rows = &loaders(ctx).store_shorts;
         child_connection(first, after, first_rows, self.0.id, later, Short).await
@@ -129,12 +149,14 @@ impl Store {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
-        let later = |after_id, limit| {
+        // Read before the first-page loader runs: it leaves these authors out.
+        let hidden = crate::resolvers::blocks::hidden(ctx).await?;
+        let later = |after_id, limit| async move {
             let filter = reviews::ReviewFilter {
                 store_id: Some(self.0.id),
                 ..Default::default()
             };
-            reviews::list(&state(ctx).db, filter, Some(after_id), limit)
+            reviews::list(&state(ctx).db, filter, &hidden, Some(after_id), limit).await
         };
         let first_rows = &loaders(ctx).store_reviews;
         child_connection(first, after, first_rows, self.0.id, later, Review).await
@@ -253,8 +275,20 @@ impl Product {
         json_list(&self.0.spec_tags)
     }
     /// Options a buyer picks from (sizes); empty when none.
+    /// The variants' labels ("M", "M / Black"); empty without options.
     async fn options(&self) -> Vec<String> {
         json_list(&self.0.options)
+    }
+    /// Sizes × colours with their own SKU, stock and price.
+    async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<ProductVariant>> {
+        Ok(loaders(ctx)
+            .product_variants
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ProductVariant)
+            .collect())
     }
     async fn status(&self) -> ProductStatus {
         self.0.status.into()
@@ -351,8 +385,11 @@ impl Product {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Short>> {
-        let later = |after_id, limit| {
-            short_domain::of_product(&state(ctx).db, self.0.id, Some(after_id), limit)
+        // Read before the first-page loader runs: it leaves these authors out.
+        let hidden = crate::resolvers::blocks::hidden(ctx).await?;
+        let later = |after_id, limit| async move {
+            let db = &state(ctx).db;
+            short_domain::of_product(db, self.0.id, &hidden, Some(after_id), limit).await
         };
         let first_rows = &loaders(ctx).product_shorts;
         child_connection(first, after, first_rows, self.0.id, later, Short).await
@@ -364,12 +401,14 @@ impl Product {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Review>> {
-        let later = |after_id, limit| {
+        // Read before the first-page loader runs: it leaves these authors out.
+        let hidden = crate::resolvers::blocks::hidden(ctx).await?;
+        let later = |after_id, limit| async move {
             let filter = reviews::ReviewFilter {
                 product_id: Some(self.0.id),
                 ..Default::default()
             };
-            reviews::list(&state(ctx).db, filter, Some(after_id), limit)
+            reviews::list(&state(ctx).db, filter, &hidden, Some(after_id), limit).await
         };
         let first_rows = &loaders(ctx).product_reviews;
         child_connection(first, after, first_rows, self.0.id, later, Review).await
@@ -468,133 +507,6 @@ impl WishlistEntry {
             .load_one(self.product_id)
             .await?
             .map(Product))
-    }
-}
-
-/// An order line, with price and name as ordered.
-pub struct OrderLine(pub order_entity::line::Model);
-
-#[Object]
-impl OrderLine {
-    async fn id(&self) -> ID {
-        encode_id("OrderLine", self.0.id)
-    }
-    async fn product_name(&self) -> &str {
-        &self.0.product_name
-    }
-    async fn option(&self) -> Option<&str> {
-        (!self.0.option_value.is_empty()).then_some(self.0.option_value.as_str())
-    }
-    async fn unit_price(&self) -> i64 {
-        self.0.unit_price
-    }
-    async fn quantity(&self) -> i32 {
-        self.0.quantity
-    }
-    async fn line_total(&self) -> i64 {
-        self.0.line_total
-    }
-    async fn status(&self) -> OrderStatus {
-        self.0.status.into()
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loaders(ctx)
-            .products
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product))
-    }
-    async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
-        Ok(loaders(ctx)
-            .stores
-            .load_one(self.0.store_id)
-            .await?
-            .map(Store))
-    }
-}
-
-/// An order (COM-9). A seller reading it sees only their store's lines.
-pub struct Order {
-    pub model: order_entity::Model,
-    /// The lines its reader sees.
-    pub lines: LineScope,
-}
-
-impl Order {
-    /// An order read by its buyer (or an admin): every line.
-    pub fn whole(model: order_entity::Model) -> Self {
-        Self {
-            model,
-            lines: LineScope::All,
-        }
-    }
-}
-
-#[Object]
-impl Order {
-    async fn id(&self) -> ID {
-        encode_id("Order", self.model.id)
-    }
-    async fn status(&self) -> OrderStatus {
-        self.model.status.into()
-    }
-    async fn source(&self) -> OrderSource {
-        self.model.source.into()
-    }
-    /// KRW, at the prices of the moment it was placed.
-    async fn total_amount(&self) -> i64 {
-        self.model.total_amount
-    }
-    async fn recipient(&self) -> &str {
-        &self.model.recipient
-    }
-    async fn phone(&self) -> &str {
-        &self.model.phone
-    }
-    async fn address(&self) -> &str {
-        &self.model.address
-    }
-    async fn memo(&self) -> &str {
-        &self.model.memo
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
-    }
-    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(loaders(ctx)
-            .users
-            .load_one(self.model.buyer_id)
-            .await?
-            .map(User::new))
-    }
-    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        let all = loaders(ctx)
-            .order_lines
-            .load_one(self.model.id)
-            .await?
-            .unwrap_or_default();
-        Ok(orders::visible_lines(self.lines, all)
-            .into_iter()
-            .map(OrderLine)
-            .collect())
-    }
-    /// Its payment and refund (`payOrder`); `null` until payment starts.
-    /// Sellers see only their lines, not the payment.
-    async fn payment(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::resolvers::billing::OrderPayment>> {
-        if self.lines != LineScope::All {
-            return Ok(None);
-        }
-        Ok(loaders(ctx)
-            .order_payments
-            .load_one(self.model.id)
-            .await?
-            .map(crate::resolvers::billing::OrderPayment))
     }
 }
 

@@ -17,6 +17,10 @@ use crate::entities::{
 };
 use crate::infra::sqlite_reads::{Reads, SqliteModel};
 
+mod first_rows;
+
+pub use first_rows::*;
+
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<sea_orm::DbErr>>;
 
 /// All loaders of one request.
@@ -28,6 +32,10 @@ pub struct Loaders {
     pub shorts: DataLoader<ByIdLoader<short::Entity>>,
     pub product_images: DataLoader<ProductImagesLoader>,
     pub product_inferences: DataLoader<ProductInferenceLoader>,
+    pub product_variants:
+        DataLoader<crate::resolvers::commerce::variant_types::ProductVariantsLoader>,
+    pub line_returns: DataLoader<crate::resolvers::commerce::returns::LineReturnsLoader>,
+    pub coupons: DataLoader<crate::resolvers::commerce::coupons::CouponsLoader>,
     pub category_children: DataLoader<CategoryChildrenLoader>,
     pub product_shorts: DataLoader<FirstRowsLoader<short::Entity>>,
     pub store_shorts: DataLoader<FirstRowsLoader<short::Entity>>,
@@ -50,7 +58,14 @@ pub struct Loaders {
     pub conversation_members: DataLoader<ConversationMembersLoader>,
     pub conversation_unread: DataLoader<ConversationUnreadLoader>,
     pub assistant_messages: DataLoader<FirstRowsLoader<assistant_message::Entity>>,
+    /// The viewer's hidden set (blocks, both ways), read once per request
+    /// by `resolvers::blocks::hidden`; the first-page loaders of user
+    /// content leave its authors out.
+    pub hidden_authors: HiddenAuthors,
 }
+
+/// Authors hidden from the request's viewer (issue 22), filled on first use.
+pub type HiddenAuthors = Arc<tokio::sync::OnceCell<Arc<std::collections::HashSet<i64>>>>;
 
 /// The loaders of one request or one WebSocket operation, built on first use:
 /// most operations (sign-in, an idle subscription) never need them, and an
@@ -83,7 +98,9 @@ impl Loaders {
     pub fn new(reads: &Reads) -> Self {
         let db = reads.db().clone();
         let activity = Arc::new(Activity::default());
+        let hidden = HiddenAuthors::default();
         Self {
+            hidden_authors: hidden.clone(),
             users: loader(&activity, ByIdLoader::new(reads)),
             stores: loader(&activity, ByIdLoader::new(reads)),
             categories: loader(&activity, ByIdLoader::new(reads)),
@@ -96,18 +113,48 @@ impl Loaders {
                 },
             ),
             product_inferences: loader(&activity, ProductInferenceLoader { db: db.clone() }),
+            product_variants: loader(
+                &activity,
+                crate::resolvers::commerce::variant_types::ProductVariantsLoader { db: db.clone() },
+            ),
+            line_returns: loader(
+                &activity,
+                crate::resolvers::commerce::returns::LineReturnsLoader { db: db.clone() },
+            ),
+            coupons: loader(
+                &activity,
+                crate::resolvers::commerce::coupons::CouponsLoader { db: db.clone() },
+            ),
             category_children: loader(
                 &activity,
                 CategoryChildrenLoader {
                     reads: reads.clone(),
                 },
             ),
-            product_shorts: loader(&activity, FirstRowsLoader::new(reads, &PRODUCT_SHORTS)),
-            store_shorts: loader(&activity, FirstRowsLoader::new(reads, &STORE_SHORTS)),
-            product_reviews: loader(&activity, FirstRowsLoader::new(reads, &PRODUCT_REVIEWS)),
-            store_reviews: loader(&activity, FirstRowsLoader::new(reads, &STORE_REVIEWS)),
-            store_products: loader(&activity, FirstRowsLoader::new(reads, &STORE_PRODUCTS)),
-            category_popular: loader(&activity, FirstRowsLoader::new(reads, &CATEGORY_POPULAR)),
+            product_shorts: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &PRODUCT_SHORTS),
+            ),
+            store_shorts: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &STORE_SHORTS),
+            ),
+            product_reviews: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &PRODUCT_REVIEWS),
+            ),
+            store_reviews: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &STORE_REVIEWS),
+            ),
+            store_products: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &STORE_PRODUCTS),
+            ),
+            category_popular: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &CATEGORY_POPULAR),
+            ),
             in_viewer_set: loader(&activity, InViewerSetLoader { db: db.clone() }),
             uploads: loader(
                 &activity,
@@ -123,15 +170,24 @@ impl Loaders {
             ),
             designs: loader(&activity, ByIdLoader::new(reads)),
             posts: loader(&activity, ByIdLoader::new(reads)),
-            comment_replies: loader(&activity, FirstRowsLoader::new(reads, &COMMENT_REPLIES)),
-            post_comments: loader(&activity, FirstRowsLoader::new(reads, &POST_COMMENTS)),
+            comment_replies: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &COMMENT_REPLIES),
+            ),
+            post_comments: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &POST_COMMENTS),
+            ),
             custom_cart_counts: loader(&activity, CustomCartCountLoader { db: db.clone() }),
             custom_cart_items: loader(&activity, CustomCartItemsLoader { db: db.clone() }),
             order_lines: loader(&activity, OrderLinesLoader { db: db.clone() }),
             order_payments: loader(&activity, OrderPaymentLoader { db: db.clone() }),
             messages: loader(&activity, ByIdLoader::new(reads)),
             conversation_members: loader(&activity, ConversationMembersLoader { db: db.clone() }),
-            assistant_messages: loader(&activity, FirstRowsLoader::new(reads, &ASSISTANT_MESSAGES)),
+            assistant_messages: loader(
+                &activity,
+                FirstRowsLoader::new(reads, &hidden, &ASSISTANT_MESSAGES),
+            ),
             conversation_unread: loader(&activity, ConversationUnreadLoader { db }),
         }
     }
@@ -245,214 +301,6 @@ impl Loader<i64> for ProductInferenceLoader {
             .map_err(|e| Arc::new(sea_orm::DbErr::Custom(e.message())))?;
         Ok(rows.into_iter().map(|r| (r.product_id, r)).collect())
     }
-}
-
-/// How to fetch the first rows of a list per parent in one statement.
-pub struct FirstRows {
-    table: &'static str,
-    /// The column naming the parent (`product_id`, `store_id`, …).
-    parent: &'static str,
-    /// Window order, which is also the list's order.
-    order: &'static str,
-    /// Extra condition on the rows (`""` for none).
-    condition: &'static str,
-}
-
-pub const PRODUCT_SHORTS: FirstRows = FirstRows {
-    table: "shorts",
-    parent: "product_id",
-    order: "id DESC",
-    condition: "",
-};
-pub const STORE_SHORTS: FirstRows = FirstRows {
-    table: "shorts",
-    parent: "store_id",
-    order: "id DESC",
-    condition: "",
-};
-pub const PRODUCT_REVIEWS: FirstRows = FirstRows {
-    table: "reviews",
-    parent: "product_id",
-    order: "id DESC",
-    condition: "",
-};
-pub const STORE_REVIEWS: FirstRows = FirstRows {
-    table: "reviews",
-    parent: "store_id",
-    order: "id DESC",
-    condition: "",
-};
-/// A store's listed products, newest first.
-pub const STORE_PRODUCTS: FirstRows = FirstRows {
-    table: "products",
-    parent: "store_id",
-    order: "id DESC",
-    condition: "AND status = 'ACTIVE'",
-};
-/// Live replies of a comment, oldest first.
-pub const COMMENT_REPLIES: FirstRows = FirstRows {
-    table: "comments",
-    parent: "parent_id",
-    order: "id ASC",
-    condition: "AND deleted_at IS NULL",
-};
-/// Live top-level comments of a post, oldest first.
-pub const POST_COMMENTS: FirstRows = FirstRows {
-    table: "comments",
-    parent: "post_id",
-    order: "id ASC",
-    condition: "AND deleted_at IS NULL AND parent_id IS NULL",
-};
-/// A help-assistant conversation's messages, oldest first.
-pub const ASSISTANT_MESSAGES: FirstRows = FirstRows {
-    table: "assistant_messages",
-    parent: "conversation_id",
-    order: "id ASC",
-    condition: "",
-};
-/// Listed products of a category, most popular first (related products).
-pub const CATEGORY_POPULAR: FirstRows = FirstRows {
-    table: "products",
-    parent: "category_id",
-    order: "popularity DESC, id DESC",
-    condition: "AND status = 'ACTIVE'",
-};
-
-/// The first `n` rows of a list for many parents at once: `(parent id, n)`
-/// keys, one statement per batch with `ROW_NUMBER()` (SQLite ≥ 3.25 and
-/// PostgreSQL). Serves the first page of list fields on items of a list.
-pub struct FirstRowsLoader<E> {
-    reads: Reads,
-    rows: &'static FirstRows,
-    _entity: std::marker::PhantomData<fn() -> E>,
-}
-
-impl<E> FirstRowsLoader<E> {
-    fn new(reads: &Reads, rows: &'static FirstRows) -> Self {
-        Self {
-            reads: reads.clone(),
-            rows,
-            _entity: std::marker::PhantomData,
-        }
-    }
-}
-
-/// Entities whose rows can be grouped under a parent column of `FirstRows`.
-pub trait ParentOf: EntityTrait {
-    fn parent_of(model: &Self::Model, column: &str) -> i64;
-}
-
-impl ParentOf for short::Entity {
-    fn parent_of(m: &short::Model, column: &str) -> i64 {
-        if column == "store_id" {
-            m.store_id
-        } else {
-            m.product_id
-        }
-    }
-}
-
-impl ParentOf for review::Entity {
-    fn parent_of(m: &review::Model, column: &str) -> i64 {
-        if column == "store_id" {
-            m.store_id
-        } else {
-            m.product_id
-        }
-    }
-}
-
-impl ParentOf for comment::Entity {
-    fn parent_of(m: &comment::Model, column: &str) -> i64 {
-        if column == "parent_id" {
-            m.parent_id.unwrap_or_default()
-        } else {
-            m.post_id
-        }
-    }
-}
-
-impl ParentOf for assistant_message::Entity {
-    fn parent_of(m: &assistant_message::Model, _column: &str) -> i64 {
-        m.conversation_id
-    }
-}
-
-impl ParentOf for product::Entity {
-    fn parent_of(m: &product::Model, column: &str) -> i64 {
-        if column == "category_id" {
-            m.category_id
-        } else {
-            m.store_id
-        }
-    }
-}
-
-impl<E> Loader<(i64, u64)> for FirstRowsLoader<E>
-where
-    E: ParentOf + Send + Sync + 'static,
-    E::Model: FromQueryResult + SqliteModel + Clone + Send + Sync + 'static,
-{
-    type Value = Vec<E::Model>;
-    type Error = Arc<sea_orm::DbErr>;
-
-    async fn load(&self, keys: &[(i64, u64)]) -> LoadResult<(i64, u64), Self::Value> {
-        let limit = keys.iter().map(|k| k.1).max().unwrap_or(0);
-        let FirstRows {
-            table,
-            parent,
-            order,
-            condition,
-        } = self.rows;
-        // Parent ids and the limit are bound, so that the statement's text
-        // depends only on how many parents there are and stays cached.
-        let backend = self.reads.backend();
-        let mut parents: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        parents.sort_unstable();
-        parents.dedup();
-        let list = placeholders(backend, 1, parents.len());
-        let limit_at = placeholders(backend, parents.len() + 1, 1);
-        let sql = format!(
-            "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.{parent} ORDER BY {order}) AS rn \
-             FROM {table} t WHERE t.{parent} IN ({list}) {condition}) ranked WHERE rn <= {limit_at} ORDER BY {parent}, rn"
-        );
-        let mut values: Vec<sea_orm::Value> = parents.into_iter().map(Into::into).collect();
-        values.push((limit as i64).into());
-        let rows: Vec<E::Model> = self
-            .reads
-            .statement(Statement::from_sql_and_values(backend, sql, values))
-            .await
-            .map_err(Arc::new)?;
-        let mut by_parent: HashMap<i64, Vec<E::Model>> = HashMap::new();
-        for row in rows {
-            by_parent
-                .entry(E::parent_of(&row, parent))
-                .or_default()
-                .push(row);
-        }
-        Ok(keys
-            .iter()
-            .map(|(id, n)| {
-                let list = by_parent
-                    .get(id)
-                    .map(|v| v.iter().take(*n as usize).cloned().collect())
-                    .unwrap_or_default();
-                ((*id, *n), list)
-            })
-            .collect())
-    }
-}
-
-/// `count` bind placeholders numbered from `from` (`?` on SQLite, `$n` on
-/// PostgreSQL), comma-separated.
-fn placeholders(backend: DbBackend, from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|n| match backend {
-            DbBackend::Postgres => format!("${n}"),
-            _ => "?".to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// Children of taxonomy nodes, in taxonomy order.
@@ -771,6 +619,10 @@ impl Loader<(i64, i64)> for ConversationUnreadLoader {
              FROM conversation_members cm \
              LEFT JOIN messages m ON m.conversation_id = cm.conversation_id \
                AND m.id > cm.last_read_message_id AND m.sender_id <> cm.user_id \
+               AND m.hidden_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM user_blocks b \
+                 WHERE (b.blocker_id = cm.user_id AND b.blocked_id = m.sender_id) \
+                    OR (b.blocked_id = cm.user_id AND b.blocker_id = m.sender_id)) \
              WHERE {pairs} \
              GROUP BY cm.conversation_id, cm.user_id"
         );

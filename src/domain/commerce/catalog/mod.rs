@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{inference, photos, stores::selling_store};
+use super::{inference, photos, stores::selling_store, variants};
 use crate::{
     db::begin_write,
     domain::{color::Theme, like_contains, like_prefix, text},
@@ -29,6 +29,9 @@ use crate::{
     jobs::JobQueue,
 };
 
+mod listing;
+
+pub use listing::*;
 /// The seed's colour vocabulary; inputs are matched case-insensitively.
 pub const COLORS: &[&str] = &[
     "Black", "White", "Gray", "Red", "Orange", "Pink", "Yellow", "Beige", "Brown", "Green",
@@ -71,6 +74,9 @@ pub struct ProductFields {
     pub images: Option<Vec<String>>,
     /// The seller's confirmed uploads, shown before the external photos.
     pub image_upload_ids: Option<Vec<String>>,
+    /// Sizes × colours with their own stock (create only; instead of
+    /// `options` and `stock`).
+    pub variants: Option<Vec<super::variants::VariantInput>>,
 }
 
 pub(crate) fn canonical_colors(raw: &[String]) -> AppResult<Vec<String>> {
@@ -168,7 +174,7 @@ fn short_list(
     Ok(out)
 }
 
-fn check_price(price: i64) -> AppResult<i64> {
+pub(crate) fn check_price(price: i64) -> AppResult<i64> {
     if !(1..=MAX_PRICE).contains(&price) {
         return Err(AppError::validation(
             "price",
@@ -178,7 +184,7 @@ fn check_price(price: i64) -> AppResult<i64> {
     Ok(price)
 }
 
-fn check_stock(stock: i64) -> AppResult<i64> {
+pub(crate) fn check_stock(stock: i64) -> AppResult<i64> {
     if !(0..=MAX_STOCK).contains(&stock) {
         return Err(AppError::validation(
             "stock",
@@ -296,10 +302,32 @@ pub async fn create_product(
         true,
     )?;
     let price = check_price(fields.price.ok_or_else(|| missing("price"))?)?;
-    let stock = check_stock(fields.stock.ok_or_else(|| missing("stock"))?)?;
+    let mut lists = check_lists(&fields)?;
+    let variants = match &fields.variants {
+        Some(given) => {
+            if fields.stock.is_some() || lists.options.is_some() {
+                return Err(AppError::validation(
+                    "variants",
+                    "give either `variants` or `options` and `stock`, not both",
+                ));
+            }
+            let checked = variants::check(given)?;
+            let labels: Vec<String> = checked
+                .iter()
+                .map(|v| v.label.clone())
+                .filter(|l| !l.is_empty())
+                .collect();
+            lists.options = Some(labels);
+            checked
+        }
+        None => {
+            let stock = check_stock(fields.stock.ok_or_else(|| missing("stock"))?)?;
+            variants::from_options(lists.options.as_deref().unwrap_or_default(), stock)
+        }
+    };
+    let stock: i64 = variants.iter().map(|v| v.stock).sum();
     let category_id = fields.category_id.ok_or_else(|| missing("categoryId"))?;
     require_category(db, category_id).await?;
-    let lists = check_lists(&fields)?;
     let photos = photos::check(
         db,
         seller.id,
@@ -338,6 +366,7 @@ pub async fn create_product(
     }
     .insert(&txn)
     .await?;
+    variants::insert_all(&txn, created.id, &variants, 0).await?;
     write_lists(&txn, created.id, &lists).await?;
     if let Some(photos) = &photos {
         photos::write(&txn, created.id, photos).await?;
@@ -354,7 +383,7 @@ pub async fn create_product(
 
 /// The product, if `seller` owns the store it belongs to; else `FORBIDDEN`
 /// (or `NOT_FOUND` when there is no such product).
-async fn owned_product(
+pub(crate) async fn owned_product(
     db: &impl ConnectionTrait,
     seller: &user::Model,
     product_id: i64,
@@ -403,8 +432,11 @@ pub async fn update_product(
     if let Some(price) = fields.price {
         active.price = Set(check_price(price)?);
     }
-    if let Some(stock) = fields.stock {
-        active.stock = Set(check_stock(stock)?);
+    if fields.variants.is_some() {
+        return Err(AppError::validation(
+            "variants",
+            "change variants with addProductVariant, updateProductVariant and removeProductVariant",
+        ));
     }
     if let Some(category_id) = fields.category_id {
         require_category(db, category_id).await?;
@@ -434,12 +466,22 @@ pub async fn update_product(
     if let Some(t) = &lists.tags {
         active.spec_tags = Set(to_json(t));
     }
-    if let Some(o) = &lists.options {
-        active.options = Set(to_json(o));
-    }
     active.updated_at = Set(Utc::now());
     let txn = begin_write(db).await?;
-    let updated = active.update(&txn).await?;
+    let mut updated = active.update(&txn).await?;
+    // Options and stock live in the variants; the product mirrors them.
+    if let Some(o) = &lists.options {
+        variants::sync_options(&txn, product_id, o).await?;
+    }
+    if let Some(stock) = fields.stock {
+        variants::set_single_stock(&txn, product_id, stock).await?;
+    }
+    if lists.options.is_some() || fields.stock.is_some() {
+        updated = product::Entity::find_by_id(product_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("Product"))?;
+    }
     // Before the photos are replaced: it compares the first one.
     let infer = inference::input_changed(&txn, &product, &updated, photos.as_deref()).await?;
     write_lists(&txn, product_id, &lists).await?;
@@ -451,8 +493,13 @@ pub async fn update_product(
     if infer {
         inference::enqueue(jobs, &txn, product_id).await?;
     }
+    let hooked = crate::domain::partner_webhooks::emit_in(
+        &txn,
+        crate::domain::partner_webhooks::Event::ProductUpdated { product_id },
+    )
+    .await?;
     txn.commit().await?;
-    if analyse || infer {
+    if analyse || infer || hooked > 0 {
         jobs.wake();
     }
     events.publish(DomainEvent::ProductChanged { product_id });
@@ -506,203 +553,6 @@ pub fn visible_to(
 /// how many custom carts include a product.
 pub fn managed_by(store_owner: Option<i64>, viewer: Option<&user::Model>) -> bool {
     viewer.is_some_and(|v| v.role == Role::Admin || Some(v.id) == store_owner)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ProductSort {
-    Newest,
-    PriceAsc,
-    PriceDesc,
-    Popular,
-    Rating,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ProductFilter {
-    pub category_id: Option<i64>,
-    pub store_id: Option<i64>,
-    pub min_price: Option<i64>,
-    pub max_price: Option<i64>,
-    pub colors: Vec<String>,
-    /// MALE or FEMALE also match UNISEX products.
-    pub gender: Option<ProductGender>,
-    pub season: Option<String>,
-    pub search: Option<String>,
-    /// A COMM-3 mood: products whose analysed theme it is.
-    pub theme: Option<Theme>,
-    /// `None`: ACTIVE only (the public catalogue).
-    pub statuses: Option<Vec<ProductStatus>>,
-}
-
-/// Position in a sorted listing: the sort key's value and the id.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ProductCursor {
-    pub sort: ProductSort,
-    pub value: f64,
-    pub id: i64,
-}
-
-impl ProductSort {
-    fn column(self) -> product::Column {
-        match self {
-            Self::Newest => product::Column::Id,
-            Self::PriceAsc | Self::PriceDesc => product::Column::Price,
-            Self::Popular => product::Column::Popularity,
-            Self::Rating => product::Column::RatingAvg,
-        }
-    }
-
-    fn ascending(self) -> bool {
-        self == Self::PriceAsc
-    }
-
-    /// The cursor of `p` in this order.
-    pub fn cursor(self, p: &product::Model) -> ProductCursor {
-        let value = match self {
-            Self::Newest => p.id as f64,
-            Self::PriceAsc | Self::PriceDesc => p.price as f64,
-            Self::Popular => p.popularity as f64,
-            Self::Rating => p.rating_avg,
-        };
-        ProductCursor {
-            sort: self,
-            value,
-            id: p.id,
-        }
-    }
-
-    fn sql_value(self, value: f64) -> Value {
-        match self {
-            Self::Rating => value.into(),
-            _ => (value as i64).into(),
-        }
-    }
-}
-
-fn filter_condition(filter: &ProductFilter, category_path: Option<&str>) -> AppResult<Condition> {
-    let mut cond = Condition::all();
-    cond = match &filter.statuses {
-        None => cond.add(product::Column::Status.eq(ProductStatus::Active)),
-        Some(statuses) => cond.add(product::Column::Status.is_in(statuses.iter().copied())),
-    };
-    if let Some(store) = filter.store_id {
-        cond = cond.add(product::Column::StoreId.eq(store));
-    }
-    if let Some(theme) = filter.theme {
-        cond = cond.add(product::Column::ColorTheme.eq(theme.as_str()));
-    }
-    if let Some(min) = filter.min_price {
-        cond = cond.add(product::Column::Price.gte(min));
-    }
-    if let Some(max) = filter.max_price {
-        cond = cond.add(product::Column::Price.lte(max));
-    }
-    if let (Some(min), Some(max)) = (filter.min_price, filter.max_price)
-        && min > max
-    {
-        return Err(AppError::validation(
-            "minPrice",
-            "`minPrice` is above `maxPrice`",
-        ));
-    }
-    if let Some(gender) = filter.gender {
-        cond = match gender {
-            ProductGender::Unisex => cond.add(product::Column::Gender.eq(gender)),
-            _ => cond.add(product::Column::Gender.is_in([gender, ProductGender::Unisex])),
-        };
-    }
-    if let Some(path) = category_path {
-        // The subtree: every category whose path starts with this one's.
-        let subtree = Query::select()
-            .column(category::Column::Id)
-            .from(category::Entity)
-            .and_where(Expr::col(category::Column::Path).like(like_prefix(path)))
-            .to_owned();
-        cond = cond.add(product::Column::CategoryId.in_subquery(subtree));
-    }
-    if !filter.colors.is_empty() {
-        let colors = canonical_colors(&filter.colors)?;
-        let matching = Query::select()
-            .column(color::Column::ProductId)
-            .from(color::Entity)
-            .and_where(color::Column::Color.is_in(colors))
-            .to_owned();
-        cond = cond.add(product::Column::Id.in_subquery(matching));
-    }
-    if let Some(season_name) = &filter.season {
-        let season_name = canonical_seasons(std::slice::from_ref(season_name))?.remove(0);
-        let matching = Query::select()
-            .column(season::Column::ProductId)
-            .from(season::Entity)
-            .and_where(season::Column::Season.eq(season_name))
-            .to_owned();
-        cond = cond.add(product::Column::Id.in_subquery(matching));
-    }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let search = text("search", search, 1, 100, false)?;
-        cond = cond.add(
-            Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
-                product::Column::Name,
-            )))
-            .like(like_contains(&search.to_lowercase())),
-        );
-    }
-    Ok(cond)
-}
-
-/// One page of products in `sort` order after `after`.
-pub async fn list_products(
-    reads: &crate::infra::sqlite_reads::Reads,
-    filter: &ProductFilter,
-    sort: ProductSort,
-    after: Option<&ProductCursor>,
-    limit: u64,
-) -> AppResult<Vec<product::Model>> {
-    let category_path = match filter.category_id {
-        Some(id) => Some(require_category(reads.db(), id).await?.path),
-        None => None,
-    };
-    let mut query =
-        product::Entity::find().filter(filter_condition(filter, category_path.as_deref())?);
-    if let Some(after) = after {
-        if after.sort != sort {
-            return Err(AppError::validation(
-                "after",
-                "`after` belongs to another sort order",
-            ));
-        }
-        let col = sort.column();
-        let value = sort.sql_value(after.value);
-        let keyset = if sort.ascending() {
-            Condition::any().add(col.gt(value.clone())).add(
-                Condition::all()
-                    .add(col.eq(value))
-                    .add(product::Column::Id.gt(after.id)),
-            )
-        } else {
-            Condition::any().add(col.lt(value.clone())).add(
-                Condition::all()
-                    .add(col.eq(value))
-                    .add(product::Column::Id.lt(after.id)),
-            )
-        };
-        query = query.filter(keyset);
-    }
-    query = if sort.ascending() {
-        query
-            .order_by_asc(sort.column())
-            .order_by_asc(product::Column::Id)
-    } else {
-        query
-            .order_by_desc(sort.column())
-            .order_by_desc(product::Column::Id)
-    };
-    Ok(reads.all(query.limit(limit)).await?)
 }
 
 /// True when no product exists at all (a fresh database).
