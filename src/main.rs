@@ -270,8 +270,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             let summary = vitrine::demo::seed(&app.state, seed, products_per_store, buyers).await?;
             println!(
-                "demo ready: {} stores, {} products, {} shorts, {} buyers, {} orders, {} reviews, {} custom carts; \
-                 {} creators, {} designs, {} posts, {} comments, {} likes, {} follows, {} messages",
+                "demo ready: {} stores, {} products, {} shorts, {} buyers, {} orders, {} reviews, {} custom carts, \
+                 {} coupons; {} creators, {} designs, {} posts, {} comments, {} likes, {} follows, \
+                 {} messages, {} reports",
                 summary.stores,
                 summary.products,
                 summary.shorts,
@@ -279,13 +280,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 summary.orders,
                 summary.reviews,
                 summary.custom_carts,
+                summary.coupons,
                 summary.creators,
                 summary.designs,
                 summary.posts,
                 summary.comments,
                 summary.likes,
                 summary.follows,
-                summary.messages
+                summary.messages,
+                summary.reports
             );
             println!(
                 "sign in as {} / {} (admin), seller1@demo.vitrine.dev or buyer01@demo.vitrine.dev / {}",

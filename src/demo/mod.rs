@@ -254,6 +254,10 @@ pub async fn seed(
             description: (*description).into(),
         };
         let (store, seller) = open_store(state, &admin, seller, application, &mut summary).await?;
+        // 3,000원 shipping, free from 50,000원 (the common Korean terms).
+        crate::domain::commerce::pricing::set_store_shipping(db, &seller, 3_000, Some(50_000))
+            .await
+            .map_err(fail)?;
         if i == 0 {
             let made = shop::coupons(db, &admin, &seller).await.map_err(fail)?;
             summary.coupons += made.len();
