@@ -23,6 +23,23 @@ pub fn shipping_fee(store: &store::Model, subtotal: i64) -> i64 {
     }
 }
 
+/// What an order of lines pays for shipping: each store's fee on the
+/// subtotal of its lines (`(store id, line total)` pairs), summed. Stores
+/// missing from `stores` charge nothing.
+pub fn shipping_total(
+    lines: impl IntoIterator<Item = (i64, i64)>,
+    stores: &std::collections::HashMap<i64, store::Model>,
+) -> i64 {
+    let mut by_store = std::collections::BTreeMap::<i64, i64>::new();
+    for (store_id, total) in lines {
+        *by_store.entry(store_id).or_default() += total;
+    }
+    by_store
+        .iter()
+        .filter_map(|(id, subtotal)| stores.get(id).map(|s| shipping_fee(s, *subtotal)))
+        .sum()
+}
+
 /// `total` split over `weights` in proportion, in whole won, summing exactly
 /// to `total` (largest remainder; ties to the earlier line). All-zero
 /// weights split evenly. Never negative for a non-negative `total`.

@@ -70,24 +70,18 @@ async fn load_cart(ctx: &Context<'_>, user_id: i64) -> Result<Cart> {
 
 /// What `placeOrder` would charge for shipping the cart's available lines.
 async fn cart_shipping(ctx: &Context<'_>, items: &[CartItem]) -> Result<i64> {
-    let mut by_store: std::collections::BTreeMap<i64, i64> = Default::default();
-    for item in items.iter().filter(|i| i.available_now()) {
-        if let Some(p) = &item.product {
-            *by_store.entry(p.store_id).or_default() += item.line_total_now();
-        }
-    }
+    let lines: Vec<(i64, i64)> = items
+        .iter()
+        .filter(|i| i.available_now())
+        .filter_map(|i| i.product.as_ref().map(|p| (p.store_id, i.line_total_now())))
+        .collect();
     let stores = loaders(ctx)
         .stores
-        .load_many(by_store.keys().copied())
+        .load_many(lines.iter().map(|(store_id, _)| *store_id))
         .await?;
-    Ok(by_store
-        .iter()
-        .filter_map(|(id, subtotal)| {
-            stores
-                .get(id)
-                .map(|s| crate::domain::commerce::pricing::shipping_fee(s, *subtotal))
-        })
-        .sum())
+    Ok(crate::domain::commerce::pricing::shipping_total(
+        lines, &stores,
+    ))
 }
 
 #[derive(Default)]
