@@ -197,7 +197,12 @@ pub async fn build_with_clock(
         infra::inference::for_config(&config.inference)
             .map_err(|e| anyhow::anyhow!("the attribute inference: {e:#}"))?
             .into();
+    let web_push = std::sync::Arc::new(
+        infra::web_push::WebPush::load(&config.web)
+            .map_err(|e| anyhow::anyhow!("Web Push: {e:#}"))?,
+    );
     let state = AppState::new(StateInner {
+        web_push,
         assistant,
         inference,
         shopping,

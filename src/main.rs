@@ -63,6 +63,10 @@ enum Command {
         products_per_store: usize,
         #[arg(long, default_value_t = 40)]
         buyers: usize,
+        /// Seed only a database whose catalogue is empty (what `make run`
+        /// does: a fresh clone serves the demo, a real shop is left alone).
+        #[arg(long)]
+        if_empty: bool,
     },
 }
 
@@ -218,7 +222,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| anyhow::anyhow!("VITRINE_BIND: cannot listen on {bind}: {e}"))?;
-            tracing::info!("listening on http://{bind}/graphql");
+            tracing::info!("listening on http://{bind}/ (the web client; the API at /graphql)");
             app.serve(listener, vitrine::server::shutdown_signal())
                 .await
         }
@@ -262,10 +266,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             seed,
             products_per_store,
             buyers,
+            if_empty,
         } => {
             let app = vitrine::build(config).await?;
             if vitrine::demo::is_seeded(&app.state.db).await? {
                 println!("the demo shop is already in this database; nothing to do");
+                return Ok(());
+            }
+            if if_empty
+                && !vitrine::domain::commerce::catalog::is_empty(&app.state.db)
+                    .await
+                    .map_err(vitrine::error::AppError::into_anyhow)?
+            {
+                println!("this database has a catalogue of its own; not adding the demo");
                 return Ok(());
             }
             let summary = vitrine::demo::seed(&app.state, seed, products_per_store, buyers).await?;

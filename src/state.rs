@@ -56,6 +56,8 @@ pub struct StateInner {
     /// Visual shopping's external providers (none configured: the own
     /// catalogue alone).
     pub shopping: Arc<crate::infra::shopping::Providers>,
+    /// Web Push to browsers' push services, signed with the VAPID key.
+    pub web_push: Arc<crate::infra::web_push::WebPush>,
 }
 
 impl AppState {

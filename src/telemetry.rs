@@ -46,6 +46,7 @@ pub struct Metrics {
     pub job_run_seconds: HistogramVec,
     pub billing_events: IntCounterVec,
     pub assistant_answers: IntCounterVec,
+    pub web_push: IntCounterVec,
     pub shopping_calls: IntCounterVec,
     pub shopping_call_seconds: HistogramVec,
     pub inferred_values: IntCounterVec,
@@ -132,6 +133,14 @@ impl Metrics {
             &["mode", "fallback"],
         )
         .expect("static metric definition");
+        let web_push = IntCounterVec::new(
+            Opts::new(
+                "web_push_deliveries_total",
+                "Web Push deliveries (WEB_PUSH jobs), by outcome (sent, online, read, removed, gone, rejected, retried, failed)",
+            ),
+            &["outcome"],
+        )
+        .expect("static metric definition");
         let shopping_calls = IntCounterVec::new(
             Opts::new(
                 "shopping_provider_calls_total",
@@ -179,6 +188,7 @@ impl Metrics {
             Box::new(job_run_seconds.clone()),
             Box::new(billing_events.clone()),
             Box::new(assistant_answers.clone()),
+            Box::new(web_push.clone()),
             Box::new(shopping_calls.clone()),
             Box::new(shopping_call_seconds.clone()),
             Box::new(inferred_values.clone()),
@@ -203,6 +213,7 @@ impl Metrics {
             job_run_seconds,
             billing_events,
             assistant_answers,
+            web_push,
             shopping_calls,
             shopping_call_seconds,
             inferred_values,
@@ -239,6 +250,11 @@ impl Metrics {
         self.assistant_answers
             .with_label_values(&[mode, if fallback { "true" } else { "false" }])
             .inc();
+    }
+
+    /// One WEB_PUSH job's outcome.
+    pub fn count_web_push(&self, outcome: &str) {
+        self.web_push.with_label_values(&[outcome]).inc();
     }
 
     /// One webhook event received (`kind` is the event type, or `-` when it

@@ -479,27 +479,12 @@ async fn every_refusal_is_counted_under_its_code() {
     }
 }
 
-/// The Chromium the browser test drives: `VITRINE_CHROMIUM`, else the first
-/// of `chromium`, `chromium-browser`, `google-chrome` on `PATH`.
-fn chromium() -> Option<PathBuf> {
-    if let Ok(path) = std::env::var("VITRINE_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).find_map(|dir| {
-        ["chromium", "chromium-browser", "google-chrome"]
-            .iter()
-            .map(|name| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
 /// GraphiQL in a real browser: it renders from local assets, takes the
 /// header editor's token, runs a subscription over /graphql/ws with it and
 /// shows the notification when it comes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_runs_a_signed_in_subscription_in_a_browser() {
-    let Some(browser) = chromium().or_else(|| {
+    let Some(browser) = common::chromium().or_else(|| {
         common::unavailable(
             "Chromium",
             "no chromium on PATH (make test installs it with apt; or set VITRINE_CHROMIUM)",

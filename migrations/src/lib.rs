@@ -30,6 +30,7 @@ mod m20261201_000025_create_reports;
 mod m20261201_000026_create_user_blocks;
 mod m20261201_000027_profile_photos;
 mod m20261201_000028_partner_store;
+mod m20261202_000029_push_subscriptions;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000026_create_user_blocks::Migration),
             Box::new(m20261201_000027_profile_photos::Migration),
             Box::new(m20261201_000028_partner_store::Migration),
+            Box::new(m20261202_000029_push_subscriptions::Migration),
         ]
     }
 }

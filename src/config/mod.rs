@@ -31,6 +31,7 @@ pub mod security;
 pub mod services;
 pub mod shopping;
 pub mod vars;
+pub mod web;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -114,6 +115,8 @@ pub struct Config {
     pub shopping: shopping::ShoppingConfig,
     /// Partner webhooks' retry schedule and `stock.low` threshold.
     pub partner_webhooks: partner_webhooks::PartnerWebhooksConfig,
+    /// The web client's files and the Web Push identity.
+    pub web: web::WebConfig,
 }
 
 impl Config {
@@ -280,6 +283,7 @@ impl Config {
         let billing = billing::parse(&env, environment, &public_url)?;
         let shopping = shopping::parse(&env)?;
         let partner_webhooks = partner_webhooks::parse(&env)?;
+        let web = web::parse(&env, &data_dir)?;
 
         Ok(Self {
             ai,
@@ -287,6 +291,7 @@ impl Config {
             inference,
             shopping,
             partner_webhooks,
+            web,
             billing,
             security,
             ml,

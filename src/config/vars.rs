@@ -195,6 +195,10 @@ variables! {
     COUPANG_ACCESS_KEY = Var::unset("VITRINE_COUPANG_ACCESS_KEY", "(unset: Coupang off)", "Coupang Partners access key (in the HMAC `Authorization` header); set with VITRINE_COUPANG_SECRET_KEY.");
     COUPANG_SECRET_KEY = Var::unset("VITRINE_COUPANG_SECRET_KEY", "(unset)", "Coupang Partners secret key (signs each request with HMAC-SHA256).");
     COUPANG_QUOTA = Var::new("VITRINE_COUPANG_QUOTA", "10/1h", "Calls to Coupang per window, as VITRINE_NAVER_QUOTA; Coupang Partners allows 10 product searches an hour.");
+    WEB_DIR = Var::new("VITRINE_WEB_DIR", "web/dist", "The built web client (`make web-build`) served at `/`: hashed `assets/` cached for a year, everything else revalidated, HTML with a content-security policy; unknown paths get its `index.html` (client-side routes).");
+    VAPID_PRIVATE_KEY = Var::unset("VITRINE_VAPID_PRIVATE_KEY", "(generated into $VITRINE_DATA_DIR/vapid-private-key)", "The Web Push VAPID key (RFC 8292): a P-256 private scalar, 32 bytes base64url. Set it when several instances send pushes; browsers' subscriptions are bound to its public key.");
+    VAPID_SUBJECT = Var::new("VITRINE_VAPID_SUBJECT", "mailto:no-reply@vitrine.local", "The VAPID `sub` claim: a mailto: or https: contact the push services may use.");
+    WEB_PUSH_TIMEOUT = Var::new("VITRINE_WEB_PUSH_TIMEOUT", "10s", "Timeout of one request to a push service; a timeout is retried by the WEB_PUSH job.");
 }
 
 /// The configuration table in Markdown, as `vitrine config` prints it and

@@ -44,6 +44,7 @@ pub mod product_attribute;
 pub mod product_image;
 pub mod product_inference;
 pub mod product_variant;
+pub mod push_subscription;
 pub mod recommendation_feedback;
 pub mod refresh_token;
 pub mod report;

@@ -11,3 +11,4 @@ pub mod shopping;
 pub mod sqlite_reads;
 pub mod storage;
 pub mod stripe;
+pub mod web_push;

@@ -27,7 +27,10 @@ use crate::{
         community::generation::{self, GenerateDesign},
         idempotency,
         mail::{self, SendMail},
-        realtime::notifications::{self, NewNotification},
+        realtime::{
+            notifications::{self, NewNotification},
+            web_push::{self, DeliverWebPush, Pushers},
+        },
         recommendations::{self, TRAINING_KEY, TrainRecommender},
         search_index::{self, ReindexSearch},
         security::{
@@ -174,6 +177,19 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<SendMail, _, _>(move |ctx, job| {
         let (db, mailer) = (db.clone(), mailer.clone());
         async move { mail::run(&db, mailer.as_ref(), &ctx, &job).await }
+    });
+    let s = state.clone();
+    registry.register::<DeliverWebPush, _, _>(move |ctx, job| {
+        let s = s.clone();
+        async move {
+            let out = Pushers {
+                db: s.jobs.db(),
+                presence: &s.realtime.presence,
+                web_push: &s.web_push,
+                metrics: &s.metrics,
+            };
+            web_push::run(&out, &ctx, &job).await
+        }
     });
     let s = state.clone();
     registry.register::<CheckSignups, _, _>(move |_ctx, _job| {

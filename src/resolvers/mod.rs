@@ -27,6 +27,7 @@ pub mod security;
 pub mod seo;
 pub mod shopping;
 pub mod uploads;
+pub mod web_push;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -54,6 +55,7 @@ pub struct Query(
     search::SearchQuery,
     security::SecurityQuery,
     shopping::ShoppingQuery,
+    web_push::WebPushQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -79,6 +81,7 @@ pub struct Mutation(
     uploads::UploadsMutation,
     security::SecurityMutation,
     shopping::ShoppingMutation,
+    web_push::WebPushMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -1,7 +1,8 @@
 //! HTTP and WebSocket surface: `/graphql` (POST, GET, GraphiQL in
 //! development), `/graphql/ws`, `/graphql/stream` (GraphQL over SSE),
 //! `/graphiql/<asset>`, `/healthz`, `/readyz`, `/metrics`, `/files/<key>`,
-//! `PUT /uploads/<key>` (direct uploads to local storage);
+//! `PUT /uploads/<key>` (direct uploads to local storage), the web client
+//! at `/` (everything else: [`web`]);
 //! the tower layers every request passes (request id, tracing span,
 //! metrics, CORS, compression, body limit); and graceful shutdown.
 mod client_ip;
@@ -11,6 +12,7 @@ pub mod negotiate;
 mod probes;
 mod seo;
 mod uploads;
+mod web;
 mod webhooks;
 
 use std::{net::SocketAddr, time::Instant};
@@ -77,6 +79,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/robots.txt", get(seo::robots))
         .route("/sitemap.xml", get(seo::index))
         .route("/sitemaps/{file}", get(seo::partition))
+        .fallback(web::serve)
         .with_state(state)
         .layer(middleware::from_fn_with_state(app.clone(), limit_body))
         .layer(middleware::from_fn_with_state(app.clone(), refuse_blocked))

@@ -777,3 +777,18 @@ pub async fn category_id(app: &TestApp, code: &str) -> String {
     }
     panic!("no category {code}");
 }
+
+/// The Chromium the browser test drives: `VITRINE_CHROMIUM`, else the first
+/// of `chromium`, `chromium-browser`, `google-chrome` on `PATH`.
+pub fn chromium() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("VITRINE_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find_map(|dir| {
+        ["chromium", "chromium-browser", "google-chrome"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}

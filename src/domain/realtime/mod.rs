@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod notifications;
 pub mod presence;
+pub mod web_push;
 
 use crate::error::{AppError, AppResult};
 

@@ -73,6 +73,9 @@ pub async fn notify(
     }
     .insert(txn)
     .await?;
+    // Pushed to the recipient's browsers when no socket of theirs is open
+    // (decided by the job when it runs).
+    super::web_push::enqueue(txn, &row).await?;
     Ok(Some(row))
 }
 
