@@ -9,7 +9,8 @@ PYTHON        ?= python3
 CARGO         ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run demo test build fmt lint migrate schema graphiql-assets browser moto xmllint wrk bench bench-peers bench-realtime bench-ml bench-search bench-jobs bench-media bench-seo bench-shopping bench-assistant ml-eval reindex clean libtorch
+## web, web-build, web-deps: the React client in web/ (see below).
+.PHONY: run demo test build web web-build web-deps web-e2e-deps fmt lint migrate schema graphiql-assets browser moto xmllint wrk bench bench-peers bench-realtime bench-ml bench-search bench-jobs bench-media bench-seo bench-shopping bench-assistant ml-eval reindex clean libtorch
 
 ## libtorch: project-local virtualenv with the PyPI torch wheel tch 0.26 expects,
 ## and the `libtorch` symlink that .cargo/config.toml points LIBTORCH at.
@@ -42,11 +43,14 @@ libtorch/lib:
 build: libtorch
 	$(CARGO) build --workspace --all-targets
 
-run: libtorch
+## run: the API and the built web client at http://127.0.0.1:8080/, with the
+## demo shop and community seeded into an empty database first.
+run: libtorch web-build
+	$(CARGO) run --bin vitrine -- seed-demo --if-empty
 	$(CARGO) run --bin vitrine -- serve
 
 ## demo: `run`, with the demo shop seeded first (once per database).
-demo: libtorch
+demo: libtorch web-build
 	$(CARGO) run --bin vitrine -- seed-demo
 	$(CARGO) run --bin vitrine -- serve
 
@@ -62,7 +66,7 @@ schema: libtorch
 ## tests are skipped, each recorded in $(SKIPS) (tests/common), and the run
 ## ends with a loud summary of how many were skipped and why.
 SKIPS := $(or $(CARGO_TARGET_DIR),target)/tmp/skipped-tests.txt
-test: libtorch browser moto xmllint
+test: libtorch browser moto xmllint web-build web-e2e-deps
 	@rm -f $(SKIPS)
 	@status=0; $(CARGO) test --workspace --no-fail-fast -- --test-threads=4 || status=$$?; \
 	if [ -s $(SKIPS) ]; then \
@@ -78,6 +82,35 @@ test: libtorch browser moto xmllint
 	fi; \
 	exit $$status
 
+## The web client (web/: React, TypeScript, Vite; issue 23). Its npm packages
+## come from web/package-lock.json; `web-build` type-checks and builds it into
+## web/dist (served at / by the API, VITRINE_WEB_DIR) when a source, the
+## schema or the frontend contract changed since the last build.
+WEB := web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f -not -path '$(WEB)/src/gql/*' 2>/dev/null) \
+  $(wildcard $(WEB)/index.html $(WEB)/*.ts $(WEB)/tsconfig*.json) $(WEB)/package.json \
+  schema/schema.graphql frontend-contract/manifest.json $(wildcard frontend-contract/operations/web/*.graphql)
+web-deps: $(WEB)/node_modules/.package-lock.json
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json $(WEB)/package.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+web-build: $(WEB)/dist/index.html
+$(WEB)/dist/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+	@touch $@
+
+## web: the Vite development server (hot reload) on :5173, proxying /graphql
+## (and its WebSocket), /files and /uploads to the API on :8080 (VITRINE_API
+## names another); run `make run` (or `cargo run -- serve`) beside it.
+web: $(WEB)/node_modules/.package-lock.json
+	cd $(WEB) && npm run dev
+
+## web-e2e-deps: playwright-core and axe-core of the browser tests
+## (tests/web-e2e, from its lockfile); they drive Debian's chromium (browser).
+WEB_E2E := tests/web-e2e
+web-e2e-deps: browser $(WEB_E2E)/node_modules/.package-lock.json
+$(WEB_E2E)/node_modules/.package-lock.json: $(WEB_E2E)/package-lock.json $(WEB_E2E)/package.json
+	cd $(WEB_E2E) && npm ci --no-audit --no-fund --loglevel=error
+
 ## moto: the S3-compatible server tests/storage.rs starts (PyPI, into $(VENV)).
 MOTO_VERSION := 5.2.5
 moto: libtorch $(VENV)/bin/moto_server
@@ -87,15 +120,22 @@ $(VENV)/bin/moto_server:
 	@# purpose (see libtorch), which pip would otherwise list as errors.
 	@$(VENV)/bin/pip install --disable-pip-version-check -q --no-warn-conflicts "moto[server]==$(MOTO_VERSION)"
 
-## browser: the Chromium that tests/http.rs drives GraphiQL with (the Debian
-## package, installed with apt when missing; VITRINE_CHROMIUM names another).
+## browser: the Chromium that tests/http.rs and the web client's browser tests
+## (tests/web.rs) drive (the Debian package, installed with apt when missing;
+## VITRINE_CHROMIUM names another), and a Korean font (fonts-nanum) so the
+## Korean pages' screenshots are legible.
 browser:
 	@if [ -z "$$VITRINE_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 \
 	    && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
 	  echo ">> installing chromium with apt (one time)"; \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
-	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null ) \
-	    || echo "!! could not install chromium: the browser test is skipped (a failure with CI=true)"; \
+	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium fonts-nanum >/dev/null ) \
+	    || echo "!! could not install chromium: the browser tests are skipped (a failure with CI=true)"; \
+	elif [ ! -d /usr/share/fonts/truetype/nanum ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo ">> installing fonts-nanum with apt (one time: Korean text in the browser tests' screenshots)"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq fonts-nanum >/dev/null ) \
+	    || echo "!! could not install fonts-nanum: Korean screenshots show boxes"; \
 	fi
 
 ## xmllint: the XML Schema validator tests/seo.rs checks the sitemap with

@@ -127,7 +127,7 @@ async fn persisted_query_protocol_details() {
         .unwrap();
     assert_eq!(resp.status(), 405);
     // Manifest documents are known without registration, by hash or id.
-    let me = manifest_id("Me");
+    let me = manifest_id("NotificationBadge");
     let (_, body, _) = post(&app, None, json!({ "documentId": me })).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     // With VITRINE_PERSISTED_ONLY, first-party free text is refused too.
@@ -166,7 +166,7 @@ async fn partners_run_only_their_manifest_operations() {
     let body = app
         .gql(
             create,
-            json!({ "i": { "name": "Bad", "allowedOperations": [manifest_id("Me")] } }),
+            json!({ "i": { "name": "Bad", "allowedOperations": [manifest_id("NotificationBadge")] } }),
             Some(&admin.access),
         )
         .await;
@@ -230,8 +230,12 @@ async fn partners_run_only_their_manifest_operations() {
     assert_eq!((status, code(&body)), (400, "PERSISTED_QUERY_REQUIRED"));
     let (status, body, _) = post(&app, Some(&key), json!({ "documentId": stores })).await;
     assert_eq!((status, code(&body)), (403, "PERSISTED_QUERY_NOT_ALLOWED"));
-    let (status, body, _) =
-        post(&app, Some(&key), json!({ "documentId": manifest_id("Me") })).await;
+    let (status, body, _) = post(
+        &app,
+        Some(&key),
+        json!({ "documentId": manifest_id("NotificationBadge") }),
+    )
+    .await;
     assert_eq!((status, code(&body)), (403, "PERSISTED_QUERY_NOT_ALLOWED"));
     let (status, body, _) = post(
         &app,
@@ -319,20 +323,69 @@ async fn manifest_queries_execute_as_shipped() {
         )
         .await;
     let conversation = asked["askAssistant"]["conversation"]["id"].clone();
+    // A post and a direct conversation of the user's.
+    let post_id = app
+        .gql_ok(
+            "mutation { createPost(input: { body: \"Our living room\" }) { id } }",
+            json!({}),
+            Some(&user.access),
+        )
+        .await["createPost"]["id"]
+        .clone();
+    let friend = app.register("contract-friend@example.com", "friend").await;
+    let chat = app
+        .gql_ok(
+            "mutation($m: [ID!]!) { startConversation(input: { kind: DIRECT, memberIds: $m }) { id } }",
+            json!({ "m": [friend.id] }),
+            Some(&user.access),
+        )
+        .await["startConversation"]["id"]
+        .clone();
+    // Admin and seller screens' operations run as those roles.
+    let admin = app.user_with_role("ADMIN").await;
+    let (seller, _) = app
+        .approved_seller(&admin, "Contract Store", "10000009")
+        .await;
+    let tee = common::category_id(&app, "02top_02tshirt").await;
+    let product = app
+        .gql_ok(
+            "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
+            json!({ "i": { "name": "Contract tee", "price": 19000, "stock": 5, "categoryId": tee } }),
+            Some(&seller.access),
+        )
+        .await["createProduct"]["id"]
+        .clone();
     for (id, entry) in &contract::embedded().operations {
         // `PartnerStoreOrders` needs a store-linked partner's key: run in
         // tests/partner_orders.rs.
         if !entry.document.trim_start().starts_with("query") || entry.name == "PartnerStoreOrders" {
             continue;
         }
-        // A product id that does not exist is fine: the field answers null.
-        // Search needs its words (`query`, `prefix`); the rest ignore them.
+        // `$id` names what the operation reads; the rest ignore what they
+        // do not declare. Search needs its words (`query`, `prefix`).
+        let object = match entry.name.as_str() {
+            "AssistantThread" => conversation.clone(),
+            "ChatConversation" => chat.clone(),
+            "DesignDetail" => json!(design),
+            "PostDetail" => post_id.clone(),
+            "UserProfile" => json!(user.id),
+            _ => product.clone(),
+        };
         let variables = json!({
-            "id": "UHJvZHVjdDo5OTk5OTk", "query": "linen", "prefix": "li",
-            "objectClass": "couch", "designId": design, "conversationId": conversation,
+            "id": object, "query": "linen", "prefix": "li",
+            "objectClass": "couch", "designId": design, "conversationId": chat,
+            "postId": post_id, "productId": product, "by": { "id": "Q3VzdG9tQ2FydDo5OTk5" },
+            "from": "2026-11-01", "to": "2026-11-30",
         });
+        let token = if entry.name.starts_with("Admin") {
+            &admin.access
+        } else if entry.name.starts_with("Seller") {
+            &seller.access
+        } else {
+            &user.access
+        };
         let body = app
-            .gql(&entry.document, variables.clone(), Some(&user.access))
+            .gql(&entry.document, variables.clone(), Some(token))
             .await;
         assert!(
             body.get("errors").is_none(),

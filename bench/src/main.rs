@@ -429,7 +429,7 @@ async fn main() -> anyhow::Result<()> {
 
     let full = &persisted[0];
     let mut pq = format!(
-        "# Persisted queries: full text vs hash\n\n`web/ProductList` from the frontend manifest (`products(first: 20)` with store, images, 3 shorts, wishlist flag; {} bytes of text), {} timed requests each after 20 warm-up ones, one sequential client over loopback, same process and run.\n\n| sent as | request body bytes | body ÷ full text | p50 ms | p99 ms | p50 ÷ full text p50 |\n|---|---|---|---|---|---|\n",
+        "# Persisted queries: full text vs hash\n\n`web/ProductList` from the frontend manifest (`products(first: 20)` with store, images, rating, review count, stock and wishlist flag, `__typename` in every selection; {} bytes of text), {} timed requests each after 20 warm-up ones, one sequential client over loopback, same process and run.\n\n| sent as | request body bytes | body ÷ full text | p50 ms | p99 ms | p50 ÷ full text p50 |\n|---|---|---|---|---|---|\n",
         entry.document.len(),
         args.iterations
     );

@@ -464,6 +464,7 @@ pub async fn product_page(
     let page = PageArgs::new(first, after)?;
     let sort: DomainSort = sort.into();
     let cursor: Option<ProductCursor> = page.after_key()?;
+    crate::resolvers::blocks::read_before_nodes(ctx, &["shorts", "reviews"]).await?;
     let rows = catalog::list_products(
         &state(ctx).reads,
         &filter,
