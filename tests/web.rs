@@ -63,7 +63,10 @@ async fn the_web_client_works_end_to_end_in_a_browser() {
     vitrine::demo::seed(&app.state, 42, 12, 6)
         .await
         .expect("the demo seeds");
+    // This run's screenshots only (a failure's from an earlier run would
+    // mislead).
     let reports = root().join("reports/web");
+    let _ = std::fs::remove_dir_all(&reports);
     std::fs::create_dir_all(&reports).unwrap();
     let base = app.url("");
     let run = tokio::process::Command::new("node")
