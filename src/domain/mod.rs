@@ -67,6 +67,68 @@ pub fn url(field: &str, raw: &str) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
+/// A URL the server will send requests to (partner webhooks, Web Push
+/// endpoints), for the input `field`: `https` with a host name or public
+/// address, or, outside production, `http` to this machine (local receivers
+/// in development and tests). No credentials, no fragment; in production no
+/// loopback or private address (server-side request forgery).
+pub fn outbound_url(config: &crate::config::Config, field: &str, raw: &str) -> AppResult<String> {
+    let bad = |why: &str| AppError::validation(field, format!("`{field}` {why}"));
+    let value = raw.trim();
+    if value.is_empty() || value.len() > 2048 {
+        return Err(bad("must be an absolute URL of at most 2048 characters"));
+    }
+    let parsed = url::Url::parse(value).map_err(|_| bad("is not a valid URL"))?;
+    let host = parsed.host().ok_or_else(|| bad("has no host"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    if parsed.fragment().is_some() {
+        return Err(bad("must not have a #fragment"));
+    }
+    let loopback = match &host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback && !config.is_production() => {}
+        "http" if loopback => return Err(bad("must use https in production")),
+        "http" => {
+            return Err(bad(
+                "must use https (plain http is allowed only to this machine, outside production)",
+            ));
+        }
+        _ => return Err(bad("must be an https URL")),
+    }
+    // In production, no deliveries to this machine or private networks
+    // named by address (server-side request forgery); names are the
+    // operator's to firewall.
+    if config.is_production() {
+        let private = match host {
+            url::Host::Domain(_) => loopback,
+            url::Host::Ipv4(ip) => {
+                ip.is_loopback()
+                    || ip.is_private()
+                    || ip.is_link_local()
+                    || ip.is_unspecified()
+                    || ip.is_broadcast()
+            }
+            url::Host::Ipv6(ip) => {
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || ip.is_unique_local()
+                    || ip.is_unicast_link_local()
+            }
+        };
+        if private {
+            return Err(bad("must not point to a private or loopback address"));
+        }
+    }
+    Ok(parsed.to_string())
+}
+
 fn escape_like(raw: &str) -> String {
     raw.replace('\\', "\\\\")
         .replace('%', "\\%")

@@ -84,7 +84,8 @@ impl WebPushMutation {
             p256dh: &keys.p256dh,
             auth: &keys.auth,
         };
-        let row = web_push::register(&state(ctx).db, me.id(), &new).await?;
+        let app = state(ctx);
+        let row = web_push::register(&app.db, &app.config, me.id(), &new).await?;
         Ok(row.into())
     }
 

@@ -61,18 +61,6 @@ pub async fn serve(State(state): State<ServerState>, req: Request) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     }
     let dir = state.app.config.web.dir.clone();
-    let index = dir.join("index.html");
-    if !index.is_file() {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!(
-                "The web client is not built ({} is missing): run `make web-build`, or `make web` for the development server. The API is at /graphql.",
-                index.display()
-            ),
-        )
-            .into_response();
-    }
     let host = req
         .headers()
         .get(header::HOST)
@@ -93,6 +81,9 @@ pub async fn serve(State(state): State<ServerState>, req: Request) -> Response {
             *shell.uri_mut() = axum::http::Uri::from_static("/index.html");
             *shell.headers_mut() = headers;
             match ServeDir::new(&dir).oneshot(shell).await {
+                Ok(found) if found.status() == StatusCode::NOT_FOUND => {
+                    return not_built(&dir);
+                }
                 Ok(found) => found.map(Body::new),
                 Err(never) => match never {},
             }
@@ -127,6 +118,19 @@ pub async fn serve(State(state): State<ServerState>, req: Request) -> Response {
         headers.insert("service-worker-allowed", HeaderValue::from_static("/"));
     }
     response
+}
+
+/// No `index.html` in the web directory: say how to build it.
+fn not_built(dir: &std::path::Path) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!(
+            "The web client is not built ({} is missing): run `make web-build`, or `make web` for the development server. The API is at /graphql.",
+            dir.join("index.html").display()
+        ),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
+    config::Config,
     conventions::encode_id,
-    domain::mail::Locale,
+    domain::{mail::Locale, outbound_url},
     entities::{
         notification::{self, NotificationKind},
         push_subscription, user,
@@ -34,9 +35,6 @@ use crate::{
 /// Subscriptions kept per user (browsers and devices); registering one more
 /// drops the oldest.
 pub const MAX_PER_USER: u64 = 10;
-/// The longest endpoint accepted (push services' URLs are a few hundred
-/// characters).
-pub const MAX_ENDPOINT: usize = 2048;
 
 /// A browser's subscription as `PushSubscription.toJSON()` gives it.
 pub struct NewSubscription<'a> {
@@ -45,28 +43,12 @@ pub struct NewSubscription<'a> {
     pub auth: &'a str,
 }
 
-/// Checks a subscription before it is stored: an https endpoint (http only
-/// on a loopback host, for a push service on the same machine), a P-256
-/// public key and a 16-byte secret, both base64url.
-pub fn validate(new: &NewSubscription<'_>) -> AppResult<()> {
-    let endpoint = new.endpoint.trim();
-    if endpoint.is_empty() || endpoint.len() > MAX_ENDPOINT {
-        return Err(AppError::validation(
-            "endpoint",
-            format!("`endpoint` must be 1 to {MAX_ENDPOINT} characters"),
-        ));
-    }
-    let url = url::Url::parse(endpoint)
-        .map_err(|_| AppError::validation("endpoint", "`endpoint` is not a URL"))?;
-    let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-        || url.host_str() == Some("localhost");
-    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
-        return Err(AppError::validation(
-            "endpoint",
-            "`endpoint` must be an https URL of a push service",
-        ));
-    }
+/// Checks a subscription before it is stored: an endpoint the server may
+/// send to ([`crate::domain::outbound_url`]: https, or http to this machine
+/// outside production), a P-256 public key and a 16-byte secret, both
+/// base64url.
+pub fn validate(config: &Config, new: &NewSubscription<'_>) -> AppResult<()> {
+    outbound_url(config, "endpoint", new.endpoint)?;
     let key = decode(new.p256dh);
     let valid_key = key.as_deref().is_some_and(|k| {
         k.len() == 65 && web_push_native::p256::PublicKey::from_sec1_bytes(k).is_ok()
@@ -97,10 +79,11 @@ fn decode(raw: &str) -> Option<Vec<u8>> {
 /// [`MAX_PER_USER`].
 pub async fn register(
     db: &DatabaseConnection,
+    config: &Config,
     user_id: i64,
     new: &NewSubscription<'_>,
 ) -> AppResult<push_subscription::Model> {
-    validate(new)?;
+    validate(config, new)?;
     let endpoint = new.endpoint.trim().to_owned();
     let p256dh = new.p256dh.trim().trim_end_matches('=').to_owned();
     let auth = new.auth.trim().trim_end_matches('=').to_owned();
@@ -251,19 +234,25 @@ pub async fn run(out: &Pushers<'_>, ctx: &JobContext, job: &DeliverWebPush) -> H
     if out.presence.online(&[note.recipient_id]).await.first() == Some(&true) {
         return Ok(finish(out, "online", "the recipient has a live socket"));
     }
-    let recipient = user::Entity::find_by_id(note.recipient_id)
-        .one(out.db)
+    // The recipient (for the language) and the actor (for the text), in one read.
+    let people = user::Entity::find()
+        .filter(
+            user::Column::Id.is_in(
+                [Some(note.recipient_id), note.actor_id]
+                    .into_iter()
+                    .flatten(),
+            ),
+        )
+        .all(out.db)
         .await?;
-    let locale = recipient
-        .as_ref()
+    let locale = people
+        .iter()
+        .find(|u| u.id == note.recipient_id)
         .map_or(Locale::Ko, |u| Locale::parse(&u.locale));
-    let actor = match note.actor_id {
-        Some(id) => user::Entity::find_by_id(id)
-            .one(out.db)
-            .await?
-            .map(|u| u.nickname),
-        None => None,
-    };
+    let actor = note
+        .actor_id
+        .and_then(|id| people.iter().find(|u| u.id == id))
+        .map(|u| u.nickname.clone());
     let payload = payload(&note, actor.as_deref(), locale);
     let target = Target {
         endpoint: &sub.endpoint,
@@ -425,12 +414,16 @@ mod tests {
     fn subscriptions_are_checked() {
         let p256dh = key();
         let auth = URL_SAFE_NO_PAD.encode([7u8; 16]);
+        let dev = Config::from_lookup(|_| None).unwrap();
         let ok = |endpoint: &str| {
-            validate(&NewSubscription {
-                endpoint,
-                p256dh: &p256dh,
-                auth: &auth,
-            })
+            validate(
+                &dev,
+                &NewSubscription {
+                    endpoint,
+                    p256dh: &p256dh,
+                    auth: &auth,
+                },
+            )
             .is_ok()
         };
         assert!(ok("https://push.example.com/send/abc"));
@@ -441,17 +434,23 @@ mod tests {
         );
         assert!(!ok("ftp://push.example.com/x"));
         assert!(!ok("not a url"));
-        let bad_key = validate(&NewSubscription {
-            endpoint: "https://push.example.com/x",
-            p256dh: &URL_SAFE_NO_PAD.encode([4u8; 65]),
-            auth: &auth,
-        });
+        let bad_key = validate(
+            &dev,
+            &NewSubscription {
+                endpoint: "https://push.example.com/x",
+                p256dh: &URL_SAFE_NO_PAD.encode([4u8; 65]),
+                auth: &auth,
+            },
+        );
         assert!(bad_key.is_err(), "not a point on the curve");
-        let bad_auth = validate(&NewSubscription {
-            endpoint: "https://push.example.com/x",
-            p256dh: &p256dh,
-            auth: &URL_SAFE_NO_PAD.encode([1u8; 8]),
-        });
+        let bad_auth = validate(
+            &dev,
+            &NewSubscription {
+                endpoint: "https://push.example.com/x",
+                p256dh: &p256dh,
+                auth: &URL_SAFE_NO_PAD.encode([1u8; 8]),
+            },
+        );
         assert!(bad_auth.is_err());
     }
 }
